@@ -1,0 +1,95 @@
+import { z } from 'zod';
+
+/**
+ * result.json: what one run measured, per phase, level and request. Versioned; its JSON
+ * Schema (schemas/result.schema.json) is generated from this file, never written by hand.
+ */
+export const RESULT_SCHEMA_VERSION = 1;
+
+const rate = z.number().min(0).max(1).describe('a share of requests, 0..1');
+const ms = z.number().nonnegative().nullable().describe('milliseconds; null where nothing was measured');
+
+export const RequestResultSchema = z.object({
+  name: z.string(),
+  count: z.number().int().nonnegative(),
+  throughputRps: z.number().nonnegative(),
+  p50Ms: ms,
+  p90Ms: ms,
+  p95Ms: ms,
+  p99Ms: ms,
+  maxMs: ms,
+  /** every failed request: timeouts + connection errors + 5xx + 4xx (+ other failures) */
+  errorRate: rate,
+  timeoutRate: rate,
+  connectionErrorRate: rate,
+  http5xxRate: rate,
+  http4xxRate: rate,
+});
+export type RequestResult = z.infer<typeof RequestResultSchema>;
+
+export const ProbeResultSchema = z.object({ p95Ms: ms });
+export const PoolResultSchema = z.object({
+  waitP95Ms: ms,
+  waitMeanMs: ms,
+  timeouts: z.number().int().nonnegative().nullable(),
+  peakDbConnections: z.number().int().nonnegative().nullable(),
+});
+
+export const LoadModelSchema = z.enum(['closed', 'open']);
+export type LoadModel = z.infer<typeof LoadModelSchema>;
+
+export const LevelResultSchema = z.object({
+  phase: z.string(),
+  /** concurrency (VUs) in the closed model, arrival rate (requests/s) in the open one */
+  level: z.number().positive(),
+  durationS: z.number().nonnegative(),
+  /** open model: iterations k6 could not start because every VU was busy */
+  droppedIterations: z.number().int().nonnegative(),
+  requests: z.array(RequestResultSchema),
+  probe: ProbeResultSchema,
+  pool: PoolResultSchema,
+});
+export type LevelResult = z.infer<typeof LevelResultSchema>;
+
+export const VerdictSchema = z.enum(['pass', 'fail', 'regressed', 'inconclusive', 'not-comparable', 'error']);
+export type Verdict = z.infer<typeof VerdictSchema>;
+
+export const BreachSchema = z.object({
+  metric: z.string(),
+  phase: z.string(),
+  level: z.number(),
+  request: z.string(),
+  limit: z.number(),
+  actual: z.number().nullable(),
+  /** one line a person reads: what crossed which limit, where */
+  reason: z.string(),
+});
+export type Breach = z.infer<typeof BreachSchema>;
+
+export const ResultSchema = z.object({
+  schemaVersion: z.literal(RESULT_SCHEMA_VERSION),
+  tool: z.object({ name: z.literal('loadgate'), version: z.string() }),
+  runId: z.string(),
+  startedAt: z.string(),
+  finishedAt: z.string(),
+  /** true when the run was cancelled or failed part-way: never a baseline */
+  partial: z.boolean(),
+  verdict: VerdictSchema,
+  /** one line saying why the verdict is what it is */
+  summary: z.string(),
+  k6Version: z.string(),
+  loadModel: LoadModelSchema,
+  configHash: z.string(),
+  probeIdleP95Ms: ms,
+  phases: z.array(z.object({ name: z.string(), recoverySeconds: z.number().nonnegative().nullable() })),
+  levels: z.array(LevelResultSchema),
+  gate: z.object({ checked: z.number().int().nonnegative(), breaches: z.array(BreachSchema) }),
+  /** output files, relative to the output folder */
+  files: z.object({
+    report: z.string(),
+    k6Summary: z.string(),
+    k6Log: z.string(),
+    logsDir: z.string(),
+  }),
+});
+export type Result = z.infer<typeof ResultSchema>;

@@ -130,7 +130,8 @@ image_label() { podman image inspect --format "{{index .Labels \"org.loadgate.re
 if ! podman image exists docker.io/library/debian:bookworm-slim; then
   say "building the Debian base image (debootstrap)"
   rootfs=$(mktemp -d /tmp/loadgate-rootfs.XXXXXX)
-  mirror=$(grep -hoE 'https?://[^ ]+' /etc/apt/sources.list.d/debian.sources /etc/apt/sources.list 2>/dev/null | head -n1)
+  mirror=$({ sed -n 's/^URIs: *\([^ ]*\).*/\1/p' /etc/apt/sources.list.d/*.sources
+    sed -n 's/^deb \(\[[^]]*\] \)\{0,1\}\(https\{0,1\}:[^ ]*\) bookworm .*/\2/p' /etc/apt/sources.list; } 2>/dev/null | head -n1 || true)
   debootstrap --variant=minbase bookworm "$rootfs" "${mirror:-http://deb.debian.org/debian}" >/tmp/loadgate-debootstrap.log 2>&1 ||
     fail "debootstrap failed (see /tmp/loadgate-debootstrap.log)"
   # The base must reach the same mirror during image builds.

@@ -1,0 +1,113 @@
+/**
+ * The contract between the ladder script (k6-scripts/ladder.ts, run by k6) and the runner
+ * (src/load, run by Node): the plan file's shape, the environment variables, the metric and
+ * scenario names. Both sides import this one file, so they cannot drift apart. It must stay
+ * free of imports: k6 and Node each load it as it is.
+ */
+
+/** The environment variables the ladder script reads; the runner sets them. */
+export const LADDER_ENV = {
+  /** path of the plan JSON (LadderPlan below); required */
+  plan: 'LOADGATE_PLAN',
+  /** path where handleSummary writes k6's full summary JSON; required */
+  summary: 'LOADGATE_SUMMARY',
+} as const;
+
+/** Custom counter: one sample per failed request, tagged `outcome` (one of OUTCOMES). */
+export const FAILURE_METRIC = 'loadgate_failures';
+export const OUTCOMES = ['timeout', 'connection', 'http5xx', 'http4xx', 'other'] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+
+/** k6 error_code of a request that ran out of its `timeout` (lib/netext/httpext/error_codes.go). */
+export const K6_REQUEST_TIMEOUT_CODE = 1050;
+
+/**
+ * User scripts have no loadgate_failures counter: their 5xx responses are counted from the
+ * built-in http_reqs submetric per status, for these statuses (the ones servers send).
+ */
+export const USER_SCRIPT_5XX_STATUSES = [500, 501, 502, 503, 504, 505, 506, 507, 508, 510, 511] as const;
+
+/** Tag names and values become submetric selectors, which split on `,` `:` `{` `}`. */
+export const SAFE_NAME = /^[A-Za-z0-9_.-]+$/;
+
+export function measuredScenarioName(phase: string, levelIndex: number): string {
+  return `${phase}__L${levelIndex}`;
+}
+
+export function warmupScenarioName(phase: string, levelIndex: number): string {
+  return `${phase}__W${levelIndex}`;
+}
+
+/**
+ * The submetric of `metric` for one measured scenario, optionally one request and more tags,
+ * spelled exactly as the ladder declares it in its thresholds and as it appears in the summary.
+ */
+export function submetric(
+  metric: string,
+  scenario: string,
+  req: string | null,
+  extra: Record<string, string | number> = {},
+): string {
+  const tags = [`scenario:${scenario}`];
+  if (req !== null) tags.push(`req:${req}`);
+  for (const [key, value] of Object.entries(extra)) tags.push(`${key}:${value}`);
+  return `${metric}{${tags.join(',')}}`;
+}
+
+/** The trend statistics the summary carries, p(99) included (it is not in k6's default). */
+export const SUMMARY_TREND_STATS = ['count', 'min', 'med', 'p(50)', 'p(90)', 'p(95)', 'p(99)', 'max'];
+
+export type PlanLoadModel = 'closed' | 'open';
+
+/** One built-in request the ladder sends, picked at random in proportion to its weight. */
+export interface PlanRequest {
+  /** tag `req` on every metric; safe for submetric selectors: [A-Za-z0-9_.-]+ */
+  name: string;
+  method: string;
+  /** the full URL requested: baseUrl + path, or path itself when it is an absolute URL */
+  url: string;
+  weight: number;
+  headers: Record<string, string>;
+  body: string | null;
+  /** the one status that counts as success; null: any 2xx or 3xx */
+  expectStatus: number | null;
+}
+
+/** One k6 scenario of the ladder, precomputed so the script and the runner share one schedule. */
+export interface PlanScenario {
+  /** `<phase>__W<levelIndex>` (warm-up) or `<phase>__L<levelIndex>` (measured) */
+  name: string;
+  phase: string;
+  levelIndex: number;
+  /** VUs (closed model) or arrivals per second (open model) */
+  level: number;
+  measured: boolean;
+  startS: number;
+  durationS: number;
+  gracefulStopS: number;
+  /** open model only: VUs k6 may use for this scenario; null in the closed model */
+  maxVUs: number | null;
+}
+
+export interface LadderPlan {
+  planVersion: 1;
+  /** 'builtin': the ladder sends `requests`; 'user': a user's script drives the load */
+  script: 'builtin' | 'user';
+  baseUrl: string;
+  model: PlanLoadModel;
+  levels: number[];
+  levelDurationS: number;
+  warmupS: number;
+  requestTimeoutMs: number;
+  phases: string[];
+  /** empty when script is 'user' */
+  requests: PlanRequest[];
+  /**
+   * The `req` tag values results are sliced by. Built-in: the request names. User script: the
+   * names it tags its requests with (`tags: { req: 'name' }`); empty means one slice per level.
+   */
+  requestNames: string[];
+  scenarios: PlanScenario[];
+  /** seconds from the first scenario's start until the last one must have ended */
+  totalS: number;
+}

@@ -1,0 +1,190 @@
+/*
+ * loadgate's built-in ladder: drives a service through rising load levels, one k6 scenario per
+ * level, and leaves per level × per request results in the handleSummary JSON.
+ *
+ * Environment (the runner sets these; names also in contract.ts → LADDER_ENV):
+ *   LOADGATE_PLAN     path of the plan JSON written by src/load/plan.ts (required)
+ *   LOADGATE_SUMMARY  path where handleSummary writes k6's full summary JSON (required)
+ *
+ * Per phase and level the plan holds an unmeasured warm-up scenario `<phase>__W<i>` followed by
+ * the measured one `<phase>__L<i>`; the closed model runs `level` VUs (constant-vus), the open
+ * model starts `level` iterations per second (constant-arrival-rate). Every scenario has a fixed
+ * duration, every request the plan's timeout, so the run ends on time even if nothing answers.
+ *
+ * Metrics are sliced by the tags `scenario` (phase and level) and `req` (request name). k6 only
+ * keeps a submetric when a threshold names it, so the options below declare an always-true
+ * threshold for each slice; those submetrics then appear in the summary and the REST API.
+ * Failed requests also count in `loadgate_failures` tagged `outcome`: timeout (error_code 1050),
+ * connection (other network errors), http5xx, http4xx, other (e.g. an unexpected 2xx).
+ *
+ * A user's own script can take the place of the built-in requests: the runner generates a
+ * wrapper that imports this module's options and handleSummary and the user's default function.
+ */
+import http, { type RefinedParams, type RefinedResponse, type ResponseType } from 'k6/http';
+import { Counter } from 'k6/metrics';
+import type { Options, Scenario } from 'k6/options';
+import {
+  FAILURE_METRIC,
+  K6_REQUEST_TIMEOUT_CODE,
+  LADDER_ENV,
+  type LadderPlan,
+  OUTCOMES,
+  type Outcome,
+  type PlanRequest,
+  SUMMARY_TREND_STATS,
+  submetric,
+  USER_SCRIPT_5XX_STATUSES,
+} from './contract.ts';
+
+const plan = readPlan();
+const failures = new Counter(FAILURE_METRIC);
+const ALWAYS = { count: ['count>=0'], trend: ['max>=0'], rate: ['rate>=0'] };
+
+export const options: Options = {
+  scenarios: Object.fromEntries(plan.scenarios.map((s) => [s.name, scenarioOptions(s)])),
+  thresholds: sliceThresholds(),
+  summaryTrendStats: SUMMARY_TREND_STATS,
+  discardResponseBodies: true,
+  userAgent: 'loadgate',
+};
+
+const picker = weightedPicker(plan.requests);
+const requestParams = new Map(plan.requests.map((r) => [r.name, paramsFor(r)]));
+
+export default function (): void {
+  const request = picker();
+  const res = http.request(request.method, request.url, request.body, requestParams.get(request.name));
+  const outcome = outcomeOf(res, request.expectStatus);
+  if (outcome !== null) failures.add(1, { req: request.name, outcome });
+}
+
+/** Writes the full summary to LOADGATE_SUMMARY and a few lines per level to stdout. */
+export function handleSummary(data: SummaryData): Record<string, string> {
+  return { [requiredEnv(LADDER_ENV.summary)]: JSON.stringify(data), stdout: textSummary(data) };
+}
+
+function readPlan(): LadderPlan {
+  const parsed = JSON.parse(open(requiredEnv(LADDER_ENV.plan))) as LadderPlan;
+  if (parsed.planVersion !== 1) throw new Error(`unsupported ladder plan version ${parsed.planVersion}`);
+  return parsed;
+}
+
+function requiredEnv(name: string): string {
+  const value = __ENV[name];
+  if (!value) throw new Error(`${name} is not set: the ladder script is started by loadgate`);
+  return value;
+}
+
+function scenarioOptions(s: LadderPlan['scenarios'][number]): Scenario {
+  const common = {
+    startTime: `${s.startS}s`,
+    duration: `${s.durationS}s`,
+    gracefulStop: `${s.gracefulStopS}s`,
+    tags: { phase: s.phase, level: String(s.level) },
+  };
+  if (plan.model === 'closed') return { executor: 'constant-vus', vus: s.level, ...common };
+  const maxVUs = s.maxVUs ?? s.level;
+  return {
+    executor: 'constant-arrival-rate',
+    rate: s.level,
+    timeUnit: '1s',
+    // All VUs up front: starting one mid-level would cost time inside the measurement.
+    preAllocatedVUs: maxVUs,
+    maxVUs,
+    ...common,
+  };
+}
+
+/** An always-true threshold per slice, so k6 keeps (and reports) each submetric. */
+function sliceThresholds(): Record<string, string[]> {
+  const thresholds: Record<string, string[]> = {};
+  const names: (string | null)[] = plan.requestNames.length > 0 ? plan.requestNames : [null];
+  for (const s of plan.scenarios.filter((x) => x.measured)) {
+    // per level, all requests: what live progress reads from the REST API
+    thresholds[submetric('http_req_duration', s.name, null)] = ALWAYS.trend;
+    thresholds[submetric('http_req_failed', s.name, null)] = ALWAYS.rate;
+    thresholds[submetric('dropped_iterations', s.name, null)] = ALWAYS.count;
+    for (const req of names) {
+      thresholds[submetric('http_reqs', s.name, req)] = ALWAYS.count;
+      thresholds[submetric('http_req_duration', s.name, req)] = ALWAYS.trend;
+      if (plan.script === 'builtin') {
+        for (const outcome of OUTCOMES)
+          thresholds[submetric(FAILURE_METRIC, s.name, req, { outcome })] = ALWAYS.count;
+      } else {
+        // no counter of ours in a user's script: classify from k6's own tags instead
+        thresholds[submetric('http_req_failed', s.name, req)] = ALWAYS.rate;
+        thresholds[submetric('http_reqs', s.name, req, { status: 0 })] = ALWAYS.count;
+        thresholds[submetric('http_reqs', s.name, req, { error_code: K6_REQUEST_TIMEOUT_CODE })] =
+          ALWAYS.count;
+        for (const status of USER_SCRIPT_5XX_STATUSES) {
+          thresholds[submetric('http_reqs', s.name, req, { status })] = ALWAYS.count;
+        }
+      }
+    }
+  }
+  return thresholds;
+}
+
+function weightedPicker(requests: PlanRequest[]): () => PlanRequest {
+  const total = requests.reduce((sum, r) => sum + r.weight, 0);
+  return () => {
+    let ticket = Math.random() * total;
+    for (const r of requests) {
+      ticket -= r.weight;
+      if (ticket < 0) return r;
+    }
+    return requests[requests.length - 1] as PlanRequest;
+  };
+}
+
+function paramsFor(r: PlanRequest): RefinedParams<ResponseType> {
+  const expected = r.expectStatus ?? { min: 200, max: 399 };
+  return {
+    headers: r.headers,
+    timeout: `${plan.requestTimeoutMs}ms`,
+    // `name` replaces the URL as the tag k6 groups by, keeping its series few
+    tags: { req: r.name, name: r.name },
+    // keeps k6's own http_req_failed in step with loadgate's idea of a failure
+    responseCallback: http.expectedStatuses(expected),
+  };
+}
+
+/** What went wrong with a response, or null when it is what the plan expects. */
+function outcomeOf(res: RefinedResponse<ResponseType>, expectStatus: number | null): Outcome | null {
+  if (res.error_code === K6_REQUEST_TIMEOUT_CODE) return 'timeout';
+  if (res.status === 0) {
+    // 1xxx: network-level (DNS 11xx, TCP 12xx, TLS 13xx, HTTP/2 16xx); 1020 is a bad URL
+    return res.error_code >= 1000 && res.error_code < 1700 && res.error_code !== 1020
+      ? 'connection'
+      : 'other';
+  }
+  const ok = expectStatus === null ? res.status >= 200 && res.status < 400 : res.status === expectStatus;
+  if (ok) return null;
+  if (res.status >= 500 && res.status < 600) return 'http5xx';
+  if (res.status >= 400 && res.status < 500) return 'http4xx';
+  return 'other';
+}
+
+interface SummaryMetric {
+  type: string;
+  values: Record<string, number>;
+}
+interface SummaryData {
+  metrics: Record<string, SummaryMetric>;
+}
+
+function textSummary(data: SummaryData): string {
+  const lines = ['loadgate ladder'];
+  for (const s of plan.scenarios.filter((x) => x.measured)) {
+    const count = data.metrics[submetric('http_req_duration', s.name, null)]?.values.count ?? 0;
+    const p95 = data.metrics[submetric('http_req_duration', s.name, null)]?.values['p(95)'];
+    const failed = data.metrics[submetric('http_req_failed', s.name, null)]?.values.rate ?? 0;
+    const dropped = data.metrics[submetric('dropped_iterations', s.name, null)]?.values.count ?? 0;
+    const p95Text = count > 0 && p95 !== undefined ? `${p95.toFixed(1)} ms` : '-';
+    lines.push(
+      `  ${s.name} level ${s.level}: ${count} requests, p95 ${p95Text}, ` +
+        `failed ${(failed * 100).toFixed(1)}%, dropped ${dropped}`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,360 @@
+import { execFile, spawn } from 'node:child_process';
+import { constants, existsSync } from 'node:fs';
+import { access, mkdir, open, readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { delimiter, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { submetric } from '../../k6-scripts/contract.ts';
+import { InfraError } from '../errors.ts';
+import { LADDER_ENV, type LadderPlan, renderUserScriptWrapper, scenarioAt } from './plan.ts';
+import { type LevelLoadResult, parseLadderSummary } from './summary.ts';
+
+/** The k6 versions loadgate speaks to: the handleSummary data and REST API it reads are v2's. */
+export const SUPPORTED_K6 = { atLeast: '2.0.0', below: '3.0.0' } as const;
+/** Environment variable naming the k6 binary; otherwise `k6` is looked up on PATH. */
+export const K6_PATH_ENV = 'LOADGATE_K6';
+/** k6 exit status when a threshold was crossed. */
+export const K6_EXIT_THRESHOLDS = 99;
+/** k6 exit status after an interrupt signal (it still writes its summary). */
+export const K6_EXIT_ABORTED = 105;
+
+const HOW_TO_GET_K6 =
+  `install k6 ${SUPPORTED_K6.atLeast}..<${SUPPORTED_K6.below} (npm run bootstrap builds the pinned one into ` +
+  `/opt/loadgate/tools/bin) and put it on PATH or set ${K6_PATH_ENV}`;
+
+export interface K6Binary {
+  path: string;
+  /** e.g. "2.2.0" */
+  version: string;
+}
+
+export interface LadderProgress {
+  phase: string;
+  levelIndex: number;
+  level: number;
+  /** true during a level's unmeasured warm-up */
+  warmup: boolean;
+  elapsedS: number;
+  totalS: number;
+  /** the current level's p95 so far, all requests; null in warm-up or before any response */
+  p95Ms: number | null;
+  /** the current level's share of failed requests so far; null in warm-up or before any */
+  errorRate: number | null;
+}
+
+export interface RunLadderOptions {
+  k6: K6Binary;
+  plan: LadderPlan;
+  /** the plan, the summary, k6's log (and a user-script wrapper) are written here */
+  outDir: string;
+  /** a user's own k6 script to run instead of the built-in requests (plan.script must be 'user') */
+  userScriptPath?: string;
+  /** default: k6-scripts/ladder.ts of this package */
+  ladderScriptPath?: string;
+  /** aborting stops k6 gracefully (SIGINT, then SIGKILL after stopGraceMs); results are partial */
+  signal?: AbortSignal;
+  onProgress?: (progress: LadderProgress) => void;
+  /** default 2000 */
+  pollIntervalMs?: number;
+  /** time k6 gets after SIGINT to write its summary before SIGKILL; default 15000 */
+  stopGraceMs?: number;
+  /** seconds allowed beyond the plan's duration (VU start-up, summary) before k6 is stopped; default 60 */
+  timeLimitMarginS?: number;
+}
+
+export interface LadderRun {
+  levels: LevelLoadResult[];
+  /** the run was stopped through `signal`: levels are partial */
+  cancelled: boolean;
+  /** k6 exited 99; loadgate's own thresholds never fail, so a user script's must have */
+  thresholdsCrossed: boolean;
+  k6Version: string;
+  /** absolute paths */
+  files: { plan: string; summary: string; log: string; script: string };
+}
+
+/** The version in `k6 version` output ("k6 v2.2.0 (commit/…)"), or null. */
+export function parseK6Version(output: string): string | null {
+  return /\bk6 v?(\d+\.\d+\.\d+)/.exec(output)?.[1] ?? null;
+}
+
+/** Whether loadgate supports this k6 version (SUPPORTED_K6). */
+export function isSupportedK6Version(version: string): boolean {
+  const v = semver(version);
+  return (
+    v !== null && compare(v, semver(SUPPORTED_K6.atLeast)) >= 0 && compare(v, semver(SUPPORTED_K6.below)) < 0
+  );
+}
+
+/**
+ * Finds k6 (LOADGATE_K6, then PATH) and checks its version. Throws InfraError, saying how to get
+ * a supported k6, when there is none or it is the wrong version.
+ */
+export async function locateK6(env: NodeJS.ProcessEnv = process.env): Promise<K6Binary> {
+  const path = env[K6_PATH_ENV] || (await findOnPath('k6', env.PATH ?? ''));
+  if (!path) throw new InfraError(`k6 not found: ${HOW_TO_GET_K6}`);
+  let output: string;
+  try {
+    output = (await promisify(execFile)(path, ['version'], { timeout: 15_000 })).stdout;
+  } catch (error) {
+    throw new InfraError(
+      `k6 at ${path} did not run (${(error as Error).message.split('\n')[0]}): ${HOW_TO_GET_K6}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  const version = parseK6Version(output);
+  if (version === null || !isSupportedK6Version(version)) {
+    throw new InfraError(
+      `k6 at ${path} is ${version ?? 'of unknown version'}, not supported: ${HOW_TO_GET_K6}`,
+    );
+  }
+  return { path, version };
+}
+
+/** The built-in ladder script: beside the sources in a checkout, beside dist/ when bundled. */
+export function defaultLadderScriptPath(): string {
+  const candidates = ['../../k6-scripts/ladder.ts', '../k6-scripts/ladder.ts'].map((p) =>
+    fileURLToPath(new URL(p, import.meta.url)),
+  );
+  const found = candidates.find((p) => existsSync(p));
+  if (!found) throw new InfraError(`the ladder script is missing (looked at ${candidates.join(', ')})`);
+  return found;
+}
+
+/**
+ * Runs the ladder plan with k6 and returns per-level results. Bounded: k6 is stopped once the
+ * plan's duration plus a margin has passed (then InfraError). Exit 0 and 99 (thresholds) are
+ * results, as is a stop through `signal` (cancelled, partial); any other exit is an InfraError
+ * carrying the end of k6's log.
+ */
+export async function runLadder(options: RunLadderOptions): Promise<LadderRun> {
+  const { k6, plan } = options;
+  const outDir = resolve(options.outDir);
+  await mkdir(outDir, { recursive: true });
+  const files = {
+    plan: join(outDir, 'k6-plan.json'),
+    summary: join(outDir, 'k6-summary.json'),
+    log: join(outDir, 'k6.log'),
+    script: options.ladderScriptPath ? resolve(options.ladderScriptPath) : defaultLadderScriptPath(),
+  };
+  await writeFile(files.plan, `${JSON.stringify(plan, null, 2)}\n`);
+  if (options.userScriptPath !== undefined) {
+    if (plan.script !== 'user') throw new InfraError('a user script needs a plan built with userScript');
+    const wrapper = join(outDir, 'k6-user-wrapper.js');
+    await writeFile(
+      wrapper,
+      renderUserScriptWrapper(fileUrl(files.script), fileUrl(resolve(options.userScriptPath))),
+    );
+    files.script = wrapper;
+  }
+
+  const port = await freePort();
+  const log = await open(files.log, 'w');
+  const child = spawn(
+    k6.path,
+    ['run', '--no-color', '--quiet', '--no-usage-report', '--address', `127.0.0.1:${port}`, files.script],
+    {
+      env: { ...k6FreeEnv(process.env), [LADDER_ENV.plan]: files.plan, [LADDER_ENV.summary]: files.summary },
+      stdio: ['ignore', log.fd, log.fd],
+      // Its own process group: a Ctrl-C on the terminal reaches loadgate only, which then sends
+      // k6 exactly one SIGINT (a second one would stop k6 before it writes its summary).
+      detached: true,
+    },
+  );
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>(
+    (done) => {
+      child.once('error', (error) => done({ code: null, signal: null, error }));
+      child.once('exit', (code, signal) => done({ code, signal }));
+    },
+  );
+
+  let cancelled = false;
+  let timedOut = false;
+  let killTimer: NodeJS.Timeout | undefined;
+  const stop = () => {
+    if (child.exitCode !== null || child.signalCode !== null || killTimer) return;
+    child.kill('SIGINT');
+    killTimer = setTimeout(() => child.kill('SIGKILL'), options.stopGraceMs ?? 15_000);
+  };
+  const onAbort = () => {
+    cancelled = true;
+    stop();
+  };
+  if (options.signal?.aborted) onAbort();
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  const limitS = plan.totalS + (options.timeLimitMarginS ?? 60);
+  const limitTimer = setTimeout(() => {
+    timedOut = true;
+    stop();
+  }, limitS * 1000);
+  const poller = options.onProgress
+    ? startProgressPolling(port, plan, options.onProgress, options.pollIntervalMs ?? 2000)
+    : undefined;
+
+  let result: Awaited<typeof exited>;
+  try {
+    result = await exited;
+  } finally {
+    poller?.stop();
+    clearTimeout(limitTimer);
+    clearTimeout(killTimer);
+    options.signal?.removeEventListener('abort', onAbort);
+    await log.close();
+  }
+
+  if (result.error) throw new InfraError(`k6 could not be started (${k6.path}): ${result.error.message}`);
+  if (timedOut) {
+    throw new InfraError(
+      `k6 ran past its time limit of ${limitS} s and was stopped${await logTail(files.log)}`,
+    );
+  }
+  const thresholdsCrossed = result.code === K6_EXIT_THRESHOLDS;
+  const expectedExit =
+    result.code === 0 || thresholdsCrossed || (cancelled && result.code === K6_EXIT_ABORTED);
+  if (!expectedExit) {
+    const how = result.code !== null ? `exited with ${result.code}` : `was killed by ${result.signal}`;
+    throw new InfraError(`k6 ${how}${await logTail(files.log)}`);
+  }
+  let text: string;
+  try {
+    text = await readFile(files.summary, 'utf8');
+  } catch (error) {
+    throw new InfraError(`k6 wrote no summary to ${files.summary}${await logTail(files.log)}`, {
+      cause: error,
+    });
+  }
+  return {
+    levels: parseLadderSummary(text, plan),
+    cancelled,
+    thresholdsCrossed,
+    k6Version: k6.version,
+    files,
+  };
+}
+
+/**
+ * Polls k6's REST API. k6 v2 keeps a submetric live when a threshold names it, so the current
+ * level's p95 and failed share are read from `http_req_duration{scenario:…}` and
+ * `http_req_failed{scenario:…}`. Elapsed time comes from the `iterations` counter: the API
+ * computes its rate over the test's own running time, so count / rate is that time.
+ */
+function startProgressPolling(
+  port: number,
+  plan: LadderPlan,
+  onProgress: (progress: LadderProgress) => void,
+  intervalMs: number,
+): { stop(): void } {
+  const base = `http://127.0.0.1:${port}/v1/metrics/`;
+  const sample = async (id: string): Promise<Record<string, number> | null> => {
+    try {
+      const res = await fetch(base + encodeURIComponent(id), { signal: AbortSignal.timeout(intervalMs) });
+      if (!res.ok) return null;
+      const body = (await res.json()) as { data?: { attributes?: { sample?: Record<string, number> } } };
+      return body.data?.attributes?.sample ?? null;
+    } catch {
+      return null; // not listening yet, or already gone
+    }
+  };
+  let busy = false;
+  let stopped = false;
+  const tick = async () => {
+    if (busy) return;
+    busy = true;
+    try {
+      const iterations = await sample('iterations');
+      const count = iterations?.count ?? 0;
+      const rate = iterations?.rate ?? 0;
+      if (stopped || count <= 0 || rate <= 0) return;
+      const elapsedS = count / rate;
+      const scenario = scenarioAt(plan, elapsedS);
+      if (!scenario) return;
+      let p95Ms: number | null = null;
+      let errorRate: number | null = null;
+      if (scenario.measured) {
+        const duration = await sample(submetric('http_req_duration', scenario.name, null));
+        const failed = await sample(submetric('http_req_failed', scenario.name, null));
+        const seen = duration !== null && (duration.max ?? 0) > 0;
+        p95Ms = seen ? (duration['p(95)'] ?? null) : null;
+        errorRate = failed && seen ? (failed.rate ?? null) : null;
+      }
+      if (stopped) return;
+      onProgress({
+        phase: scenario.phase,
+        levelIndex: scenario.levelIndex,
+        level: scenario.level,
+        warmup: !scenario.measured,
+        elapsedS: Math.min(elapsedS, plan.totalS),
+        totalS: plan.totalS,
+        p95Ms,
+        errorRate,
+      });
+    } finally {
+      busy = false;
+    }
+  };
+  const timer = setInterval(() => void tick(), intervalMs);
+  return {
+    stop() {
+      stopped = true;
+      clearInterval(timer);
+    },
+  };
+}
+
+/** The environment without K6_* variables: they would override the ladder's own options. */
+function k6FreeEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([key]) => !key.startsWith('K6_')));
+}
+
+async function logTail(path: string, lines = 20): Promise<string> {
+  try {
+    const text = (await readFile(path, 'utf8')).trimEnd();
+    if (text === '') return ' (its log is empty)';
+    return `; the end of its log (${path}):\n${text.split('\n').slice(-lines).join('\n')}`;
+  } catch {
+    return '';
+  }
+}
+
+async function findOnPath(name: string, pathVar: string): Promise<string | null> {
+  for (const dir of pathVar.split(delimiter).filter(Boolean)) {
+    const candidate = join(dir, name);
+    try {
+      await access(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return null;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => done(port));
+    });
+  });
+}
+
+function fileUrl(path: string): string {
+  return pathToFileURL(path).href;
+}
+
+function semver(v: string): [number, number, number] | null {
+  const m = /^v?(\d+)\.(\d+)\.(\d+)/.exec(v);
+  return m ? [Number(m[1]), Number(m[2]), Number(m[3])] : null;
+}
+
+function compare(a: [number, number, number] | null, b: [number, number, number] | null): number {
+  if (!a || !b) return Number.NaN;
+  for (let i = 0; i < 3; i++) if (a[i] !== b[i]) return (a[i] as number) - (b[i] as number);
+  return 0;
+}

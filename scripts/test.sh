@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: format and lint, type checks, the bundle check, then
+# unit, integration and end-to-end tests against the real engine, k6 and Toxiproxy.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+node -e 'const m = +process.versions.node.split(".")[0]; if (m < 24) { console.error(`loadgate needs Node 24, this is ${process.version}: run through npm (the devDependency "node" puts Node 24 on PATH)`); process.exit(3); }'
+started=$SECONDS
+echo "== lint and format (biome)"; biome check .
+echo "== type check"; tsc --noEmit && tsc -p k6-scripts --noEmit
+echo "== tests"; vitest run "$@"
+echo "== suite took $((SECONDS - started)) s"

@@ -1,0 +1,38 @@
+import type { LoadProgress, ProgressSink } from '../progress.ts';
+import { formatProgress } from '../report/terminal.ts';
+import type { CliIo } from './runCli.ts';
+
+/**
+ * Steps as lines; on a terminal, the load's live line rewritten in place. In CI logs (no
+ * terminal) the live line is left out and one line per level is printed when it changes.
+ */
+export function consoleProgress(io: CliIo, live: boolean): ProgressSink {
+  let liveLineShown = false;
+  let lastLevelKey = '';
+  const clearLive = () => {
+    if (liveLineShown) io.out('\r\x1b[2K');
+    liveLineShown = false;
+  };
+  return {
+    step(message) {
+      clearLive();
+      io.out(`${message}\n`);
+    },
+    warn(message) {
+      clearLive();
+      io.err(`warning: ${message}\n`);
+    },
+    load(update: LoadProgress) {
+      if (live) {
+        io.out(`\r\x1b[2K${formatProgress(update)}`);
+        liveLineShown = true;
+        return;
+      }
+      const key = `${update.phase}/${update.levelIndex}`;
+      if (key !== lastLevelKey) {
+        lastLevelKey = key;
+        io.out(`${formatProgress(update)}\n`);
+      }
+    },
+  };
+}

@@ -1,0 +1,97 @@
+import { Command, CommanderError } from 'commander';
+import { ConfigError, ExitCode, exitCodeOf } from '../errors.ts';
+import { formatTerminalTable } from '../report/terminal.ts';
+import { exitCodeForVerdict, runLoadgate } from '../run.ts';
+import { consoleProgress } from './progress.ts';
+
+export const DEFAULT_CONFIG_PATH = '.github/loadgate.yml';
+export const DEFAULT_OUT_DIR = 'loadgate-out';
+
+/**
+ * The command line: `loadgate run --config FILE --out DIR [--set k=v]...`.
+ * Returns the exit status: 0 pass, 1 gate breach or regression, 2 config or usage error,
+ * 3 infrastructure error.
+ */
+export async function runCli(argv: string[], io: CliIo = processIo()): Promise<number> {
+  let exitCode: number = ExitCode.pass;
+  const program = new Command('loadgate')
+    .description('Load regressions caught before they ship: a k6 ladder against your service in containers.')
+    .exitOverride()
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .showHelpAfterError('(run loadgate --help for usage)');
+
+  program
+    .command('run')
+    .description('start the service and its dependencies, drive the ladder, report and gate')
+    .option('-c, --config <file>', 'the config file', DEFAULT_CONFIG_PATH)
+    .option('-o, --out <dir>', 'where result.json, report.md, k6 output and logs go', DEFAULT_OUT_DIR)
+    .option('-s, --set <key=value>', 'override a setting, e.g. service.env.POOL_SIZE=5 (repeatable)', collect, [])
+    .option('-q, --quiet', 'no live progress, only steps and the final table')
+    .action(async (options: { config: string; out: string; set: string[]; quiet?: boolean }) => {
+      const abort = new AbortController();
+      const onSignal = (signal: NodeJS.Signals) => {
+        io.err(`\nloadgate: ${signal} received, stopping k6 and the containers...\n`);
+        abort.abort(signal);
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      try {
+        const live = !options.quiet && io.isTty && !process.env.CI;
+        const outcome = await runLoadgate({
+          configPath: options.config,
+          outDir: options.out,
+          overrides: options.set,
+          progress: consoleProgress(io, live),
+          signal: abort.signal,
+        });
+        io.out(`\n${formatTerminalTable(outcome.result)}\n`);
+        io.out(`\n${outcome.result.summary}\n`);
+        io.out(`result: ${outcome.resultPath}\nreport: ${outcome.reportPath}\n`);
+        exitCode = exitCodeForVerdict(outcome.result.verdict);
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    if (argv.length === 0) {
+      program.outputHelp();
+      return ExitCode.config;
+    }
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.exitCode === 0 ? ExitCode.pass : ExitCode.config;
+    }
+    io.err(`${describeError(error)}\n`);
+    return exitCodeOf(error);
+  }
+  return exitCode;
+}
+
+function describeError(error: unknown): string {
+  if (error instanceof ConfigError && error.problems.length > 0) {
+    return `loadgate: ${error.message}`;
+  }
+  if (error instanceof Error) return `loadgate: ${error.message}`;
+  return `loadgate: ${String(error)}`;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+export interface CliIo {
+  out: (text: string) => void;
+  err: (text: string) => void;
+  isTty: boolean;
+}
+
+function processIo(): CliIo {
+  return {
+    out: (text) => process.stdout.write(text),
+    err: (text) => process.stderr.write(text),
+    isTty: Boolean(process.stdout.isTTY),
+  };
+}

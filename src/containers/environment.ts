@@ -1,0 +1,188 @@
+import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import {
+  GenericContainer,
+  getContainerRuntimeClient,
+  Network,
+  type StartedNetwork,
+  type StartedTestContainer,
+  Wait,
+  type WaitStrategy,
+} from 'testcontainers';
+import { InfraError } from '../errors.ts';
+import { networkName, runLabels } from './labels.ts';
+import { tailFile } from './logs.ts';
+import type { ContainerSpec, ImageSource, WaitSpec } from './spec.ts';
+
+/** How many lines of a failing container's log an error message carries. */
+export const FAILURE_LOG_LINES = 100;
+
+export interface StartedContainer {
+  name: string;
+  /** container port → port on 127.0.0.1 */
+  hostPorts: Map<number, number>;
+  /** where its stdout and stderr are being written */
+  logFile: string;
+  /** the engine's id, for samplers that exec inside it */
+  id: string;
+}
+
+export type ContainerEvent =
+  | { kind: 'building'; name: string }
+  | { kind: 'starting'; name: string; image: string }
+  | { kind: 'ready'; name: string; seconds: number }
+  | { kind: 'stopping'; count: number };
+
+/**
+ * Checks that a Docker-API engine answers, before anything is started.
+ * A missing engine is an infrastructure error with a one-line message saying how to get one.
+ */
+export async function checkEngine(): Promise<void> {
+  try {
+    await getContainerRuntimeClient();
+  } catch (error) {
+    const where = process.env.DOCKER_HOST ? `at DOCKER_HOST=${process.env.DOCKER_HOST}` : 'on the default socket';
+    throw new InfraError(
+      `no container engine answers ${where}: start Docker or Podman's API service (on a loadgate dev machine: bash scripts/bootstrap.sh)`,
+      { cause: error },
+    );
+  }
+}
+
+/**
+ * The containers of one run on one network, every container reachable by its name.
+ * Disposing it stops and removes them in reverse order of starting, then the network,
+ * whatever happened before.
+ */
+export class RunContainers implements AsyncDisposable {
+  private readonly started: StartedTestContainer[] = [];
+
+  private constructor(
+    readonly runId: string,
+    private readonly logsDir: string,
+    private readonly network: StartedNetwork,
+    private readonly onEvent: (event: ContainerEvent) => void,
+  ) {}
+
+  static async create(options: {
+    runId: string;
+    logsDir: string;
+    onEvent?: (event: ContainerEvent) => void;
+  }): Promise<RunContainers> {
+    await mkdir(options.logsDir, { recursive: true });
+    const name = networkName(options.runId);
+    const network = await new Network({ nextUuid: () => name }).start();
+    return new RunContainers(options.runId, options.logsDir, network, options.onEvent ?? (() => {}));
+  }
+
+  /** Builds or names the image, starts the container and waits until it is ready. */
+  async start(spec: ContainerSpec): Promise<StartedContainer> {
+    const container = await this.prepare(spec);
+    const logFile = join(this.logsDir, `${spec.name}.log`);
+    const log = createWriteStream(logFile, { flags: 'a' });
+    const startedAtMs = performance.now();
+    let started: StartedTestContainer;
+    try {
+      started = await container
+        .withNetwork(this.network)
+        .withNetworkAliases(spec.name)
+        .withLabels(runLabels(this.runId))
+        .withEnvironment(spec.env)
+        .withExposedPorts(...spec.ports)
+        .withWaitStrategy(waitStrategyFor(spec.wait))
+        .withStartupTimeout(spec.startupTimeoutMs)
+        .withLogConsumer((stream: Readable) => stream.pipe(log))
+        .start();
+    } catch (error) {
+      // The engine has removed it already; what it printed is in its log file.
+      const tail = await tailFile(logFile, FAILURE_LOG_LINES);
+      throw new InfraError(
+        `${spec.name} did not become ready (${describeWait(spec.wait)}, within ${spec.startupTimeoutMs / 1000} s): ${firstLine(error)}` +
+          (tail ? `\nlast ${FAILURE_LOG_LINES} lines of its log (${logFile}):\n${tail}` : '\nit printed nothing'),
+        { cause: error },
+      );
+    }
+    this.started.push(started);
+    this.onEvent({ kind: 'ready', name: spec.name, seconds: (performance.now() - startedAtMs) / 1000 });
+    const hostPorts = new Map(spec.ports.map((port) => [port, started.getMappedPort(port)]));
+    return { name: spec.name, hostPorts, logFile, id: started.getId() };
+  }
+
+  private async prepare(spec: ContainerSpec): Promise<GenericContainer> {
+    if (spec.image) {
+      this.onEvent({ kind: 'starting', name: spec.name, image: spec.image });
+      const container = new GenericContainer(spec.image);
+      return spec.command ? container.withCommand(spec.command) : container;
+    }
+    if (!spec.build) throw new InfraError(`${spec.name}: neither an image nor a build was given`);
+    this.onEvent({ kind: 'building', name: spec.name });
+    const tag = localImageTag(spec.name, spec);
+    let container: GenericContainer;
+    try {
+      container = await GenericContainer.fromDockerfile(spec.build.context, spec.build.dockerfile)
+        .withBuildArgs(spec.build.args)
+        .withCache(true)
+        .build(tag, { deleteOnExit: false });
+    } catch (error) {
+      throw new InfraError(
+        `${spec.name}: building ${spec.build.dockerfile} in ${spec.build.context} failed: ${firstLine(error)}`,
+        { cause: error },
+      );
+    }
+    this.onEvent({ kind: 'starting', name: spec.name, image: tag });
+    return spec.command ? container.withCommand(spec.command) : container;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.onEvent({ kind: 'stopping', count: this.started.length });
+    const failures: unknown[] = [];
+    for (const container of this.started.splice(0).reverse()) {
+      await container.stop({ timeout: 2_000, remove: true, removeVolumes: true }).catch((e) => failures.push(e));
+    }
+    await this.network.stop().catch((e) => failures.push(e));
+    if (failures.length > 0) {
+      throw new InfraError(`cleanup left something behind: ${failures.map(firstLine).join('; ')}`);
+    }
+  }
+}
+
+/**
+ * A stable local tag per Dockerfile build, so that every run of the same build reuses the
+ * engine's layer cache and a test suite builds each image once.
+ */
+export function localImageTag(name: string, source: ImageSource): string {
+  const hash = createHash('sha256').update(JSON.stringify(source.build ?? source.image)).digest('hex');
+  return `localhost/loadgate-${name.toLowerCase().replace(/[^a-z0-9_.-]/g, '-')}:${hash.slice(0, 12)}`;
+}
+
+function waitStrategyFor(wait: WaitSpec): WaitStrategy {
+  switch (wait.kind) {
+    case 'http':
+      return Wait.forHttp(wait.path, wait.port, { abortOnContainerExit: true }).forStatusCodeMatching(
+        (status) => status >= 200 && status < 400,
+      );
+    case 'log':
+      return Wait.forLogMessage(wait.message, wait.times);
+    case 'port':
+      return Wait.forListeningPorts();
+  }
+}
+
+function describeWait(wait: WaitSpec): string {
+  switch (wait.kind) {
+    case 'http':
+      return `waiting for HTTP 2xx/3xx on ${wait.path}`;
+    case 'log':
+      return `waiting for the log line "${wait.message}"${wait.times > 1 ? ` ${wait.times} times` : ''}`;
+    case 'port':
+      return 'waiting for its ports to listen';
+  }
+}
+
+function firstLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split('\n')[0] ?? message;
+}

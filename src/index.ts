@@ -1,0 +1,3 @@
+import { runAction } from './action/runAction.ts';
+
+await runAction();

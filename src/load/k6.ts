@@ -14,6 +14,8 @@ import { type LevelLoadResult, parseLadderSummary } from './summary.ts';
 export const SUPPORTED_K6 = { atLeast: '2.0.0', below: '3.0.0' } as const;
 /** Environment variable naming the k6 binary; otherwise `k6` is looked up on PATH. */
 export const K6_PATH_ENV = 'LOADGATE_K6';
+/** Seconds k6 may take beyond the plan's duration: starting VUs, setup, writing the summary. */
+export const TIME_LIMIT_MARGIN_S = 60;
 /** k6 exit status when a threshold was crossed. */
 export const K6_EXIT_THRESHOLDS = 99;
 /** k6 exit status after an interrupt signal (it still writes its summary). */
@@ -59,8 +61,8 @@ export interface RunLadderOptions {
   pollIntervalMs?: number;
   /** time k6 gets after SIGINT to write its summary before SIGKILL; default 15000 */
   stopGraceMs?: number;
-  /** seconds allowed beyond the plan's duration (VU start-up, summary) before k6 is stopped; default 60 */
-  timeLimitMarginS?: number;
+  /** wall-clock seconds after which k6 is stopped; default plan.totalS + TIME_LIMIT_MARGIN_S */
+  timeLimitS?: number;
 }
 
 export interface LadderRun {
@@ -185,7 +187,7 @@ export async function runLadder(options: RunLadderOptions): Promise<LadderRun> {
   };
   if (options.signal?.aborted) onAbort();
   options.signal?.addEventListener('abort', onAbort, { once: true });
-  const limitS = plan.totalS + (options.timeLimitMarginS ?? 60);
+  const limitS = options.timeLimitS ?? plan.totalS + TIME_LIMIT_MARGIN_S;
   const limitTimer = setTimeout(() => {
     timedOut = true;
     stop();

@@ -1,0 +1,110 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InfraError } from '../../src/errors.ts';
+import { type K6Binary, type LadderProgress, locateK6, runLadder } from '../../src/load/k6.ts';
+import { buildLadderPlan, type LadderPlanInput } from '../../src/load/plan.ts';
+
+// The real k6 (LOADGATE_K6 or PATH) against a server on 127.0.0.1: /fast answers in 5 ms,
+// /hang never answers.
+let server: Server;
+let baseUrl: string;
+let k6: K6Binary;
+let outRoot: string;
+
+beforeAll(async () => {
+  k6 = await locateK6();
+  server = createServer((req, res) => {
+    if (req.url === '/hang') return;
+    setTimeout(() => res.end('ok'), 5);
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const address = server.address();
+  baseUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  outRoot = await mkdtemp(join(tmpdir(), 'loadgate-k6-int-'));
+});
+
+afterAll(async () => {
+  server?.closeAllConnections();
+  await new Promise((done) => server?.close(done));
+  if (outRoot) await rm(outRoot, { recursive: true, force: true });
+});
+
+const ladder = (): LadderPlanInput => ({
+  baseUrl,
+  model: 'closed',
+  levels: [2, 4],
+  levelDurationS: 2,
+  warmupS: 1,
+  requestTimeoutMs: 300,
+  requests: [
+    { name: 'fast', path: '/fast', weight: 3 },
+    { name: 'hang', path: '/hang', weight: 1 },
+  ],
+});
+
+describe('runLadder with the real k6', () => {
+  it('measures each level, classifies timeouts, and reports progress while it runs', async () => {
+    const plan = buildLadderPlan(ladder());
+    const progress: LadderProgress[] = [];
+    const started = Date.now();
+    const run = await runLadder({
+      k6,
+      plan,
+      outDir: join(outRoot, 'full'),
+      onProgress: (p) => progress.push(p),
+      pollIntervalMs: 500,
+    });
+    expect((Date.now() - started) / 1000).toBeLessThan(plan.totalS + 15);
+
+    expect(run).toMatchObject({ cancelled: false, thresholdsCrossed: false, k6Version: k6.version });
+    expect(run.levels.map((l) => [l.phase, l.level, l.durationS, l.droppedIterations])).toEqual([
+      ['clean', 2, 2, 0],
+      ['clean', 4, 2, 0],
+    ]);
+    for (const level of run.levels) {
+      const [fast, hang] = level.requests;
+      expect(fast).toMatchObject({ name: 'fast', errorRate: 0, timeoutRate: 0 });
+      expect(fast?.count).toBeGreaterThan(0);
+      expect(fast?.throughputRps).toBeCloseTo((fast?.count ?? 0) / 2, 9);
+      expect(fast?.p99Ms).toBeGreaterThanOrEqual(5);
+      expect(hang).toMatchObject({ name: 'hang', errorRate: 1, timeoutRate: 1, connectionErrorRate: 0 });
+      expect(hang?.count).toBeGreaterThan(0);
+    }
+    // more VUs, more requests against a service that is far from saturated
+    expect(run.levels[1]?.requests[0]?.count).toBeGreaterThan(run.levels[0]?.requests[0]?.count ?? 0);
+
+    const measured = progress.filter((p) => !p.warmup && p.p95Ms !== null);
+    expect(measured.length).toBeGreaterThan(0);
+    expect(new Set(progress.map((p) => p.levelIndex))).toEqual(new Set([0, 1]));
+    for (const p of progress) {
+      expect(p.totalS).toBe(plan.totalS);
+      expect(p.elapsedS).toBeGreaterThanOrEqual(0);
+      expect(p.elapsedS).toBeLessThanOrEqual(plan.totalS);
+    }
+    // a quarter of the requests hang for 300 ms: the live p95 sees them
+    expect(Math.max(...measured.map((p) => p.p95Ms ?? 0))).toBeGreaterThanOrEqual(300);
+    expect(measured.some((p) => (p.errorRate ?? 0) > 0)).toBe(true);
+
+    expect(await readFile(run.files.log, 'utf8')).toContain('loadgate ladder');
+  });
+
+  it('stops gracefully when aborted and keeps what was measured', async () => {
+    const plan = buildLadderPlan(ladder());
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 2_000);
+    const run = await runLadder({ k6, plan, outDir: join(outRoot, 'cancel'), signal: controller.signal });
+    expect(run.cancelled).toBe(true);
+    expect(run.levels).toHaveLength(2);
+    expect(run.levels[1]?.requests[0]?.count).toBe(0);
+  });
+
+  it('stops k6 at the hard time limit', async () => {
+    const plan = buildLadderPlan(ladder());
+    const run = runLadder({ k6, plan, outDir: join(outRoot, 'limit'), timeLimitS: 2 });
+    await expect(run).rejects.toBeInstanceOf(InfraError);
+    await expect(run).rejects.toThrow(/ran past its time limit of 2 s/);
+  });
+});

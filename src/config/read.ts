@@ -1,0 +1,159 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import YAML, { type Document, isMap, isSeq, LineCounter, type Node } from 'yaml';
+import { ConfigError } from '../errors.ts';
+import { applyOverrides, parseOverride } from './overrides.ts';
+import { type ConfigIssue, type ConfigPath, formatIssue } from './paths.ts';
+import type { LoadgateConfig } from './schema.ts';
+import { configWarnings, validateConfigIssues } from './validate.ts';
+
+/** Where the config is looked for when no path is given. */
+export const DEFAULT_CONFIG_PATH = '.github/loadgate.yml';
+
+export interface LoadedConfig {
+  config: LoadgateConfig;
+  /** absolute path of the file read */
+  configPath: string;
+  /** absolute; build contexts and load.script are relative to it */
+  configDir: string;
+  /** configHash(config): equal for two runs whose normalized configs are equal */
+  hash: string;
+  /** `path: message` lines worth showing; not errors */
+  warnings: string[];
+}
+
+/**
+ * Reads, parses, overrides and validates a config file: the one I/O function of the config.
+ * Throws ConfigError listing every problem, one per line, when the file is missing, is not YAML,
+ * an override is malformed, or the config is invalid.
+ */
+export async function readConfig(
+  path: string = DEFAULT_CONFIG_PATH,
+  overrides: readonly string[] = [],
+): Promise<LoadedConfig> {
+  const configPath = resolve(path);
+  let text: string;
+  try {
+    text = await readFile(configPath, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why =
+      code === 'ENOENT'
+        ? `no config file at ${path} (${configPath})`
+        : code === 'EISDIR'
+          ? `${path} is a folder, not a config file`
+          : `cannot read the config file ${path}: ${(error as Error).message}`;
+    const problem = `${why}; create it (see the README for an example), or give another file with --config <file> (action input: config)`;
+    throw new ConfigError(problem, [problem], { cause: error });
+  }
+  const { config, hash, warnings } = configFromText(text, path, overrides);
+  return { config, configPath, configDir: dirname(configPath), hash, warnings };
+}
+
+/**
+ * The pure part of readConfig: YAML text (named `file` in messages) to a validated config.
+ * Problems inside the file carry its line number: `load.levels[2]: ... (line 14)`.
+ */
+export function configFromText(
+  text: string,
+  file: string,
+  overrides: readonly string[] = [],
+): { config: LoadgateConfig; hash: string; warnings: string[] } {
+  const lineCounter = new LineCounter();
+  const doc = YAML.parseDocument(text, { lineCounter, prettyErrors: false });
+  const lineOf = (offset: number) => lineCounter.linePos(offset);
+  if (doc.errors.length) {
+    const problems = doc.errors.map((error) => {
+      const { line, col } = lineOf(error.pos[0]);
+      return `${file}:${line}:${col}: ${error.message}`;
+    });
+    throw configError(`${file} is not valid YAML`, problems);
+  }
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: 1000 });
+  } catch (error) {
+    throw configError(`${file} is not valid YAML`, [`${file}: ${(error as Error).message}`]);
+  }
+  const overridden = applyOverrides(raw, overrides);
+  if (overridden.errors.length) throw configError('an override is malformed', overridden.errors);
+
+  const overriddenPaths = overrides.flatMap((o) => {
+    const parsed = parseOverride(o);
+    return 'override' in parsed ? [parsed.override.path] : [];
+  });
+  const located = (issue: ConfigIssue) => {
+    const fromOverride = overriddenPaths.some((p) => startsWith(issue.path, p));
+    const line = fromOverride ? undefined : lineOfPath(doc, issue.path, lineOf);
+    return line === undefined ? formatIssue(issue) : `${formatIssue(issue)} (line ${line})`;
+  };
+  const { config, issues } = validateConfigIssues(overridden.value);
+  if (!config)
+    throw configError(`${file} has ${issues.length === 1 ? 'a problem' : `${issues.length} problems`}`, [
+      ...new Set(issues.map(located)),
+    ]);
+  return {
+    config,
+    hash: configHash(config),
+    warnings: [...doc.warnings.map((w) => `${file}: ${w.message}`), ...configWarnings(config).map(located)],
+  };
+}
+
+function configError(headline: string, problems: string[]): ConfigError {
+  return new ConfigError(`${headline}:\n${problems.map((p) => `  ${p}`).join('\n')}`, problems);
+}
+
+function startsWith(path: ConfigPath, prefix: ConfigPath): boolean {
+  return prefix.length <= path.length && prefix.every((segment, i) => segment === path[i]);
+}
+
+/** The line of the deepest key or item along the path that the file has. */
+function lineOfPath(
+  doc: Document,
+  path: ConfigPath,
+  lineOf: (offset: number) => { line: number },
+): number | undefined {
+  let node: unknown = doc.contents;
+  let line = isNodeWithRange(node) ? lineOf(node.range[0]).line : undefined;
+  for (const segment of path) {
+    if (isMap(node)) {
+      const pair = node.items.find((item) => {
+        const key = item.key as { value?: unknown } | null;
+        return key !== null && typeof key === 'object' && String(key.value) === String(segment);
+      });
+      if (!pair) break;
+      if (isNodeWithRange(pair.key)) line = lineOf(pair.key.range[0]).line;
+      node = pair.value;
+    } else if (isSeq(node) && typeof segment === 'number') {
+      const item = node.items[segment];
+      if (!isNodeWithRange(item)) break;
+      line = lineOf(item.range[0]).line;
+      node = item;
+    } else break;
+  }
+  return line;
+}
+
+function isNodeWithRange(value: unknown): value is Node & { range: [number, number, number] } {
+  return typeof value === 'object' && value !== null && Array.isArray((value as { range?: unknown }).range);
+}
+
+/**
+ * A short, stable fingerprint of a normalized config (sha256 of its JSON with sorted keys, 16 hex
+ * characters): equal configs hash equal whatever the order they were written in.
+ */
+export function configHash(config: LoadgateConfig): string {
+  return createHash('sha256').update(stableJson(config)).digest('hex').slice(0, 16);
+}
+
+/** JSON with every mapping's keys sorted; lists keep their order. */
+export function stableJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+        )
+      : v,
+  );
+}

@@ -1,0 +1,621 @@
+import { z } from 'zod';
+import { describeValue, isRecord } from './paths.ts';
+import { parseEnvTemplate, SERVICE_NAME } from './refs.ts';
+import {
+  DURATION_PATTERN,
+  durationProblem,
+  PERCENT_PATTERN,
+  parseDurationMs,
+  parseRate,
+  rateProblem,
+} from './units.ts';
+
+/**
+ * The config file (default `.github/loadgate.yml`). One schema does two jobs: its input side is
+ * what users write (strict: an unknown key is an error; durations and rates as text), and its
+ * output side, `LoadgateConfig`, is what the rest of loadgate reads (units in the names, defaults
+ * filled in). `validateConfig` adds the checks that span sections; `schemas/config.schema.json`
+ * is generated from the input side.
+ */
+export const CONFIG_VERSION = 1;
+
+// ---- small pieces ----------------------------------------------------------------------------
+
+type Message = (issue: z.core.$ZodRawIssue) => string;
+
+/** A schema's own wording, except for a missing value, which the shared map words uniformly. */
+function say(message: Message): (issue: z.core.$ZodRawIssue) => string | undefined {
+  return (issue) => (issue.input === undefined ? undefined : message(issue));
+}
+
+/** The message for a required section that is missing, with an example to copy. */
+function missing(example: string) {
+  return (issue: z.core.$ZodRawIssue) =>
+    issue.code === 'invalid_type' && issue.input === undefined
+      ? `required but missing; e.g. ${example}`
+      : undefined;
+}
+
+/** Checks that read the value even when a sibling failed: each guards on what it reads. */
+const evenWithOtherErrors = { when: (payload: z.core.ParsePayload) => isRecord(payload.value) };
+
+function duration(description: string, { minMs, maxMs }: { minMs: number; maxMs?: number }) {
+  const problem = say((issue) => durationProblem(issue.input));
+  return z
+    .string({ error: problem })
+    .regex(new RegExp(DURATION_PATTERN), { error: problem })
+    .transform((text, ctx) => {
+      const ms = parseDurationMs(text) as number;
+      if (ms < minMs)
+        ctx.issues.push({
+          code: 'custom',
+          input: text,
+          message: `${text} is too short; at least ${formatMs(minMs)}`,
+        });
+      if (maxMs !== undefined && ms > maxMs) {
+        ctx.issues.push({
+          code: 'custom',
+          input: text,
+          message: `${text} is too long; at most ${formatMs(maxMs)}`,
+        });
+      }
+      return ms;
+    })
+    .describe(`${description}: a number with a unit, e.g. "900ms", "20s", "1.5s", "2m"`);
+}
+
+function formatMs(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}
+
+const rate = (() => {
+  const problem = say((issue) => rateProblem(issue.input));
+  return z
+    .union(
+      [
+        z.number({ error: problem }).min(0, { error: problem }).max(1, { error: problem }),
+        z.string({ error: problem }).regex(new RegExp(PERCENT_PATTERN), { error: problem }),
+      ],
+      { error: problem },
+    )
+    .transform((value, ctx) => {
+      const parsed = parseRate(value);
+      if (parsed === undefined) {
+        ctx.issues.push({ code: 'custom', input: value, message: rateProblem(value) });
+        return z.NEVER;
+      }
+      return parsed;
+    })
+    .describe('a share of requests: a percentage such as "0.1%", or a fraction between 0 and 1');
+})();
+
+/** Text, or a number or boolean taken as text: YAML reads `10` and `true` as those, env wants strings. */
+function scalarText(what: string) {
+  return z
+    .union([z.string(), z.number(), z.boolean()], {
+      error: say(
+        (issue) => `expected ${what} (text, a number or true/false), got ${describeValue(issue.input)}`,
+      ),
+    })
+    .transform((value) => String(value));
+}
+
+function positiveInt(description: string) {
+  const problem = say((issue) => `expected a whole number of 1 or more, got ${describeValue(issue.input)}`);
+  return z.int({ error: problem }).min(1, { error: problem }).describe(description);
+}
+
+const portNumber = (() => {
+  const problem = say(
+    (issue) => `${describeValue(issue.input)} is not a port; expected a whole number from 1 to 65535`,
+  );
+  return z
+    .int({ error: problem })
+    .min(1, { error: problem })
+    .max(65535, { error: problem })
+    .describe('a container port, 1..65535');
+})();
+
+function pattern(regex: RegExp, rule: string, description: string) {
+  const problem = say((issue) => `${describeValue(issue.input)} is not allowed; ${rule}`);
+  return z.string({ error: problem }).regex(regex, { error: problem }).describe(description);
+}
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
+const envName = pattern(
+  ENV_NAME,
+  'use letters, digits, "_", "." and "-", not starting with a digit',
+  'a variable name',
+);
+
+export const EnvValueSchema = scalarText('a value')
+  .transform((text, ctx) => {
+    for (const problem of parseEnvTemplate(text).problems)
+      ctx.issues.push({ code: 'custom', input: text, message: problem });
+    return text;
+  })
+  .describe(`text; \${name.host} and \${name.port} become the address of a dependency (or of the service)`);
+
+const envSchema = z
+  .record(envName, EnvValueSchema)
+  .describe(`environment variables; values may use \${name.host} and \${name.port} of a dependency`);
+
+const imageName = pattern(
+  /^\S+$/,
+  'write an image reference such as postgres:16 or ghcr.io/org/app:tag',
+  'an image to run, e.g. postgres:16',
+);
+
+const buildObject = z.strictObject({
+  context: z.string().min(1).default('.').describe("the build context, relative to the config file's folder"),
+  dockerfile: z.string().min(1).default('Dockerfile').describe('the Dockerfile, relative to the context'),
+  args: z
+    .record(envName, scalarText('a build argument'))
+    .default({})
+    .describe('build arguments (--build-arg)'),
+  target: z.string().min(1).optional().describe('the stage to build in a multi-stage Dockerfile'),
+});
+
+const buildSchema = z
+  .union([
+    z
+      .string()
+      .min(1)
+      .transform((context) => ({ context, dockerfile: 'Dockerfile', args: {} as Record<string, string> })),
+    buildObject,
+  ])
+  .describe(
+    "a Dockerfile to build: its context folder (relative to the config file's folder), or { context, dockerfile, args, target }",
+  );
+
+const commandSchema = z
+  .array(z.string())
+  .min(1)
+  .describe('the command to run instead of the image\'s default, as a list: ["python3", "-m", "app"]');
+
+const waitSchema = z
+  .strictObject({
+    http: pattern(
+      /^\/\S*$/,
+      'write a path starting with "/", e.g. /health',
+      'a path that answers 200 once the container is ready',
+    ).optional(),
+    log: z.string().min(1).optional().describe('text that appears in the log once the container is ready'),
+    times: positiveInt('how many times the log text must appear (default 1)').optional(),
+    port: z
+      .literal(true, {
+        error: say(
+          (issue) =>
+            `expected true (wait until the port accepts connections), got ${describeValue(issue.input)}`,
+        ),
+      })
+      .describe('wait until the port accepts connections')
+      .optional(),
+  })
+  .superRefine((wait, ctx) => {
+    const kinds = (['http', 'log', 'port'] as const).filter((kind) => wait[kind] !== undefined);
+    if (kinds.length !== 1) {
+      ctx.issues.push({
+        code: 'custom',
+        input: wait,
+        message:
+          kinds.length === 0
+            ? 'names no way to wait; write { http: /health }, { log: "ready", times: 1 } or { port: true }'
+            : `names ${kinds.join(' and ')}; choose one of http, log or port`,
+      });
+    }
+    if (wait.times !== undefined && wait.log === undefined) {
+      ctx.issues.push({
+        code: 'custom',
+        input: wait.times,
+        path: ['times'],
+        message: 'applies only with log: (how often the log text must appear)',
+      });
+    }
+  })
+  .transform((wait) => {
+    if (wait.http !== undefined) return { kind: 'http' as const, path: wait.http };
+    if (wait.log !== undefined) return { kind: 'log' as const, message: wait.log, times: wait.times ?? 1 };
+    return { kind: 'port' as const };
+  })
+  .meta({
+    description:
+      'how to tell the container is ready: { http: /health }, { log: "text", times: 1 } or { port: true } (the default)',
+    oneOf: [{ required: ['http'] }, { required: ['log'] }, { required: ['port'] }],
+  });
+
+const containerFields = {
+  image: imageName.optional(),
+  build: buildSchema.optional(),
+  command: commandSchema.optional(),
+  env: envSchema.default({}),
+  wait: waitSchema.prefault({ port: true }),
+  startupTimeout: duration('how long the container may take to be ready', { minMs: 1000 }).prefault('60s'),
+};
+
+/** Exactly one of image and build, for the JSON Schema; oneSource says it in messages. */
+const ONE_SOURCE = [{ required: ['image'] }, { required: ['build'] }];
+
+/** Exactly one of image and build: read even when other fields are wrong. */
+function oneSource(container: Record<string, unknown>, ctx: z.core.$RefinementCtx) {
+  const hasImage = container.image !== undefined;
+  const hasBuild = container.build !== undefined;
+  if (hasImage === hasBuild) {
+    ctx.issues.push({
+      code: 'custom',
+      input: container,
+      message: hasImage
+        ? 'has both image and build; keep one: image runs an existing image, build builds a Dockerfile'
+        : 'needs an image (image: postgres:16) or a Dockerfile to build (build: { context: . })',
+    });
+  }
+}
+
+/** Units into names; image, build and command present only when given. */
+function normalizeContainer<
+  T extends {
+    image?: string | undefined;
+    build?: unknown;
+    command?: string[] | undefined;
+    startupTimeout: number;
+  },
+>({ image, build, command, startupTimeout, ...rest }: T) {
+  return {
+    ...(image !== undefined ? { image } : {}),
+    ...(build !== undefined ? { build: build as Exclude<T['build'], undefined> } : {}),
+    ...(command !== undefined ? { command } : {}),
+    ...rest,
+    startupTimeoutMs: startupTimeout,
+  };
+}
+
+// ---- service and dependencies ----------------------------------------------------------------
+
+export const ServiceSchema = z
+  .strictObject(
+    {
+      ...containerFields,
+      port: portNumber.describe('the container port that serves HTTP'),
+    },
+    { error: missing('service: { image: myorg/app:tag, port: 8000 }') },
+  )
+  .superRefine((service, ctx) => oneSource(service, ctx), evenWithOtherErrors)
+  .transform(({ port, ...container }) => ({ ...normalizeContainer(container), port }))
+  .meta({
+    description: 'the service under test: an image or a Dockerfile, and the port it serves HTTP on',
+    oneOf: ONE_SOURCE,
+  });
+
+const DEPENDENCY_NAME = /^[a-z][a-z0-9-]{0,62}$/;
+export const DependencyNameSchema = z
+  .string()
+  .regex(DEPENDENCY_NAME, {
+    error: say(
+      (issue) =>
+        `${describeValue(issue.input)} is not a valid dependency name; use lowercase letters, digits and "-", starting with a letter (other containers reach it by this name)`,
+    ),
+  })
+  .refine((name) => name !== SERVICE_NAME, {
+    error: `"${SERVICE_NAME}" is the name of the service under test; choose another name`,
+  });
+
+export const PortsSchema = z
+  .array(portNumber)
+  .default([])
+  .superRefine((ports, ctx) => {
+    ports.forEach((port, i) => {
+      const first = ports.indexOf(port);
+      if (first !== i)
+        ctx.issues.push({
+          code: 'custom',
+          input: port,
+          path: [i],
+          message: `${port} is listed twice (also at [${first}])`,
+        });
+    });
+  })
+  .describe(`container ports other containers connect to; the first is \${name.port}`);
+
+export const DependencySchema = z
+  .strictObject({
+    ...containerFields,
+    ports: PortsSchema,
+  })
+  .superRefine((dependency, ctx) => oneSource(dependency, ctx), evenWithOtherErrors)
+  .transform(({ ports, ...container }) => ({ ...normalizeContainer(container), ports }))
+  .meta({ description: 'a container the service needs; its name is its network alias', oneOf: ONE_SOURCE });
+
+export const DependenciesSchema = z
+  .record(DependencyNameSchema, DependencySchema)
+  .default({})
+  .describe('containers started before the service, by name; each is reachable at its name');
+
+// ---- load --------------------------------------------------------------------------------------
+
+export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const;
+const NAME = /^[A-Za-z0-9_-]+$/;
+const requestName = pattern(
+  NAME,
+  'use letters, digits, "_" and "-"',
+  'a name for this request in results and gates',
+);
+
+const statusCode = (() => {
+  const problem = say(
+    (issue) => `${describeValue(issue.input)} is not an HTTP status; expected a whole number from 100 to 599`,
+  );
+  return z.int({ error: problem }).min(100, { error: problem }).max(599, { error: problem });
+})();
+
+export const RequestSchema = z
+  .strictObject({
+    name: requestName,
+    method: z.enum(HTTP_METHODS).default('GET').describe('the HTTP method (default GET)'),
+    path: pattern(
+      /^\/\S*$/,
+      'write a path starting with "/", e.g. /items?limit=10',
+      'the path and query, starting with "/"',
+    ),
+    weight: z
+      .number({ error: say((issue) => `expected a number above 0, got ${describeValue(issue.input)}`) })
+      .positive({ error: say((issue) => `expected a number above 0, got ${describeValue(issue.input)}`) })
+      .default(1)
+      .describe('how often this request is sent relative to the others (default 1)'),
+    headers: z
+      .record(z.string().min(1), scalarText('a header value'))
+      .default({})
+      .describe('request headers'),
+    body: z
+      .union([z.string(), z.record(z.string(), z.unknown()), z.array(z.unknown())])
+      .describe(
+        'the request body: text, or a mapping or list sent as JSON (with content-type: application/json)',
+      )
+      .optional(),
+    expectStatus: z
+      .union([statusCode, z.array(statusCode).min(1)])
+      .describe('the status codes that count as success, one or a list (default: any 2xx or 3xx)')
+      .optional(),
+  })
+  .transform(({ body, expectStatus, headers, ...request }) => {
+    const json = body !== undefined && typeof body !== 'string';
+    const hasContentType = Object.keys(headers).some((name) => name.toLowerCase() === 'content-type');
+    return {
+      ...request,
+      headers: json && !hasContentType ? { ...headers, 'Content-Type': 'application/json' } : headers,
+      ...(body !== undefined ? { body: json ? JSON.stringify(body) : body } : {}),
+      ...(expectStatus !== undefined
+        ? { expectStatus: Array.isArray(expectStatus) ? expectStatus : [expectStatus] }
+        : {}),
+    };
+  });
+
+export const LOAD_MODELS = ['closed', 'open'] as const;
+
+/** The open model's VU cap when none is given: twice the top arrival rate, within these bounds. */
+export const DERIVED_MAX_VUS = { perRequestPerSecond: 2, min: 10, max: 1000 } as const;
+
+/** The VU cap of the open model when the config gives none. */
+export function derivedMaxVUs(levels: readonly number[]): number {
+  const top = Math.max(0, ...levels);
+  return Math.min(
+    DERIVED_MAX_VUS.max,
+    Math.max(DERIVED_MAX_VUS.min, Math.ceil(top * DERIVED_MAX_VUS.perRequestPerSecond)),
+  );
+}
+
+export const LoadSchema = z
+  .strictObject(
+    {
+      model: z
+        .enum(LOAD_MODELS)
+        .default('closed')
+        .describe(
+          'closed: a constant number of virtual users per level; open: a constant arrival rate (requests/s) per level',
+        ),
+      levels: z
+        .array(positiveInt('a level: virtual users (closed model) or requests per second (open model)'))
+        .min(1)
+        .superRefine((levels, ctx) => {
+          levels.forEach((level, i) => {
+            const previous = levels[i - 1];
+            if (previous !== undefined && level <= previous) {
+              ctx.issues.push({
+                code: 'custom',
+                input: level,
+                path: [i],
+                message: `${level} does not rise above the level before it (${previous}); levels must rise strictly, e.g. [1, 5, 10, 20]`,
+              });
+            }
+          });
+        })
+        .describe('the ladder of load levels, strictly rising: virtual users (closed) or requests/s (open)'),
+      levelDuration: duration('how long each level is measured', { minMs: 1000 }).prefault('20s'),
+      warmup: duration('unmeasured load before each level', { minMs: 0 }).prefault('5s'),
+      requestTimeout: duration('how long a request may take before it counts as a timeout', {
+        minMs: 1,
+      }).prefault('5s'),
+      maxVUs: positiveInt(
+        'open model only: the most virtual users k6 may use (default: twice the top level, 10..1000)',
+      ).optional(),
+      script: z
+        .string()
+        .min(1)
+        .optional()
+        .describe(
+          'a k6 script of your own to run instead of the built-in requests, relative to the config file',
+        ),
+      requests: z
+        .array(RequestSchema)
+        .min(1)
+        .superRefine((requests, ctx) => {
+          requests.forEach((request, i) => {
+            const first = requests.findIndex((other) => other.name === request.name);
+            if (first !== i) {
+              ctx.issues.push({
+                code: 'custom',
+                input: request.name,
+                path: [i, 'name'],
+                message: `"${request.name}" is already the name of load.requests[${first}]; request names must be unique`,
+              });
+            }
+          });
+        })
+        .optional()
+        .describe('the requests each virtual user sends, picked by weight; required unless script is given'),
+    },
+    { error: missing('load: { levels: [1, 5, 10], requests: [{ name: home, path: / }] }') },
+  )
+  .superRefine((load, ctx) => {
+    if (load.model === 'closed' && load.maxVUs !== undefined) {
+      ctx.issues.push({
+        code: 'custom',
+        input: load.maxVUs,
+        path: ['maxVUs'],
+        message: 'applies only to model: open; in the closed model each level is the number of virtual users',
+      });
+    }
+    if (load.script === undefined && load.requests === undefined) {
+      ctx.issues.push({
+        code: 'custom',
+        input: undefined,
+        path: ['requests'],
+        message:
+          'required unless load.script is given; list at least one request, e.g. [{ name: home, path: / }]',
+      });
+    }
+    if (load.script !== undefined && load.requests !== undefined) {
+      ctx.issues.push({
+        code: 'custom',
+        input: load.script,
+        path: ['script'],
+        message: 'replaces the built-in requests, so give either script or requests, not both',
+      });
+    }
+  }, evenWithOtherErrors)
+  .transform(({ model, levels, levelDuration, warmup, requestTimeout, maxVUs, script, requests }) => ({
+    model,
+    levels,
+    levelDurationS: levelDuration / 1000,
+    warmupS: warmup / 1000,
+    requestTimeoutMs: requestTimeout,
+    ...(model === 'open' ? { maxVUs: maxVUs ?? derivedMaxVUs(levels) } : {}),
+    ...(script !== undefined ? { script } : {}),
+    requests: requests ?? [],
+  }))
+  .meta({
+    description: 'how the service is driven: the load model, the ladder of levels and the requests',
+    oneOf: [{ required: ['requests'] }, { required: ['script'] }],
+  });
+
+// ---- gate --------------------------------------------------------------------------------------
+
+export const LATENCY_METRICS = ['p50', 'p90', 'p95', 'p99', 'max'] as const;
+export const RATE_METRICS = [
+  'errorRate',
+  'timeoutRate',
+  'connectionErrorRate',
+  'http5xxRate',
+  'http4xxRate',
+] as const;
+export const THROUGHPUT_METRIC = 'throughputRps';
+
+const thresholdScope = {
+  level: positiveInt('only at this level (one of load.levels); default every level').optional(),
+  request: requestName
+    .describe('only for this request (a load.requests name); default every request')
+    .optional(),
+  phase: pattern(
+    NAME,
+    'use letters, digits, "_" and "-"',
+    'only in this phase, e.g. clean; default every phase',
+  ).optional(),
+};
+
+function withScope<
+  T extends { level?: number | undefined; request?: string | undefined; phase?: string | undefined },
+>(threshold: T) {
+  const { level, request, phase, ...rest } = threshold;
+  return {
+    ...rest,
+    ...(level !== undefined ? { level } : {}),
+    ...(request !== undefined ? { request } : {}),
+    ...(phase !== undefined ? { phase } : {}),
+  };
+}
+
+export const ThresholdSchema = z
+  .discriminatedUnion('metric', [
+    z
+      .strictObject({
+        metric: z.enum(LATENCY_METRICS).describe('a latency percentile or the maximum'),
+        max: duration('the highest allowed latency', { minMs: 0 }),
+        ...thresholdScope,
+      })
+      .transform(({ max, ...threshold }) => withScope({ ...threshold, maxMs: max })),
+    z
+      .strictObject({
+        metric: z.enum(RATE_METRICS).describe('a share of requests that failed in some way'),
+        max: rate.describe(
+          'the highest allowed share: a percentage such as "0.1%", or a fraction between 0 and 1',
+        ),
+        ...thresholdScope,
+      })
+      .transform(({ max, ...threshold }) => withScope({ ...threshold, maxRate: max })),
+    z
+      .strictObject({
+        metric: z.literal(THROUGHPUT_METRIC).describe('completed requests per second'),
+        min: z
+          .number({
+            error: say(
+              (issue) =>
+                `expected requests per second (a number of 0 or more), got ${describeValue(issue.input)}`,
+            ),
+          })
+          .nonnegative()
+          .describe('the lowest allowed throughput, requests per second'),
+        ...thresholdScope,
+      })
+      .transform(({ min, ...threshold }) => withScope({ ...threshold, minRps: min })),
+  ])
+  .describe(
+    'a limit on one metric: latency metrics take max: a duration, rates max: a percentage, throughputRps min: requests/s',
+  );
+
+export const GateSchema = z
+  .strictObject({
+    thresholds: z.array(ThresholdSchema).default([]).describe('absolute limits; any breach fails the gate'),
+  })
+  .prefault({})
+  .describe('the release gate');
+
+// ---- the whole file ----------------------------------------------------------------------------
+
+export const ConfigSchema = z
+  .strictObject({
+    version: z
+      .literal(CONFIG_VERSION, {
+        error: (issue) =>
+          issue.input === undefined
+            ? `required but missing; write version: ${CONFIG_VERSION} at the top of the file`
+            : `${describeValue(issue.input)} is not a config version this loadgate reads; write version: ${CONFIG_VERSION}`,
+      })
+      .describe(`the config format; write ${CONFIG_VERSION}`),
+    service: ServiceSchema,
+    dependencies: DependenciesSchema,
+    load: LoadSchema,
+    gate: GateSchema,
+  })
+  .describe(
+    'loadgate: starts the service and its dependencies, drives it with k6 level by level, and gates the release',
+  );
+
+/** The config as written (input) and as loadgate reads it (normalized: units in names, defaults filled). */
+export type LoadgateConfigInput = z.input<typeof ConfigSchema>;
+export type LoadgateConfig = z.infer<typeof ConfigSchema>;
+export type ServiceConfig = LoadgateConfig['service'];
+export type DependencyConfig = LoadgateConfig['dependencies'][string];
+export type LoadConfig = LoadgateConfig['load'];
+export type RequestConfig = LoadConfig['requests'][number];
+export type GateThreshold = LoadgateConfig['gate']['thresholds'][number];
+export type WaitStrategy = z.output<typeof waitSchema>;
+export type BuildConfig = NonNullable<ServiceConfig['build']>;

@@ -1,0 +1,164 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${name.host} is the config's own reference syntax
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { applyOverrides } from './overrides.ts';
+import { configHash } from './read.ts';
+import { networkAddresses, resolveEnv, startOrder } from './refs.ts';
+import { validRaw } from './testConfigs.ts';
+import { validateConfig } from './validate.ts';
+
+/** `path: message` on one line, the path as formatPath writes it. */
+const KEY = String.raw`(?:[A-Za-z_][A-Za-z0-9_-]*|\["(?:[^"\\]|\\.)*"\])`;
+const ERROR_LINE = new RegExp(
+  String.raw`^(?:\(top level\)|${KEY}(?:\.[A-Za-z_][A-Za-z0-9_-]*|\[\d+\]|\["(?:[^"\\]|\\.)*"\])*): \S[^\n]*$`,
+);
+
+/** What must hold for any input: no throw; either a config or errors, each a path and a message. */
+function checkInvariants(raw: unknown): void {
+  const result = validateConfig(raw);
+  if (result.config) {
+    expect(result.errors).toEqual([]);
+    // A config that passed can be used: its references resolve, its dependencies have a start order.
+    const { service, dependencies } = result.config;
+    const addresses = networkAddresses(service, dependencies);
+    resolveEnv(service.env, addresses);
+    for (const dependency of Object.values(dependencies)) resolveEnv(dependency.env, addresses);
+    expect(startOrder(dependencies)).toHaveLength(Object.keys(dependencies).length);
+    expect(configHash(result.config)).toMatch(/^[0-9a-f]{16}$/);
+  } else {
+    expect(result.errors.length).toBeGreaterThan(0);
+    for (const error of result.errors) expect(error).toMatch(ERROR_LINE);
+  }
+}
+
+/** Every path into a value: the places a mutation can hit. */
+function pathsIn(value: unknown, prefix: (string | number)[] = []): (string | number)[][] {
+  const out: (string | number)[][] = [prefix];
+  if (Array.isArray(value)) {
+    value.forEach((item, i) => {
+      out.push(...pathsIn(item, [...prefix, i]));
+    });
+  } else if (value !== null && typeof value === 'object') {
+    for (const [key, item] of Object.entries(value)) out.push(...pathsIn(item, [...prefix, key]));
+  }
+  return out;
+}
+
+const VALID_PATHS = pathsIn(validRaw()).filter((path) => path.length > 0);
+
+const scalar = fc.oneof(
+  fc.constantFrom(
+    '20s',
+    '900ms',
+    '0.1%',
+    '5%',
+    '${db.host}',
+    '${nope.port}',
+    '${db',
+    '/health',
+    'open',
+    'GET',
+    'p99',
+    '',
+  ),
+  fc.string(),
+  fc.integer({ min: -10, max: 70000 }),
+  fc.double(),
+  fc.boolean(),
+  fc.constant(null),
+);
+const value = fc.oneof(
+  scalar,
+  fc.jsonValue({ maxDepth: 3 }),
+  fc.array(scalar, { maxLength: 4 }),
+  fc.dictionary(fc.string(), scalar),
+);
+
+const mutation = fc.oneof(
+  fc.record({ kind: fc.constant('replace' as const), at: fc.nat(), value }),
+  fc.record({ kind: fc.constant('delete' as const), at: fc.nat() }),
+  fc.record({ kind: fc.constant('add' as const), at: fc.nat(), key: fc.string(), value }),
+);
+
+type Mutation = { kind: 'replace' | 'delete' | 'add'; at: number; key?: string; value?: unknown };
+
+function mutate(mutations: Mutation[]): unknown {
+  let raw: unknown = validRaw();
+  for (const m of mutations as {
+    kind: 'replace' | 'delete' | 'add';
+    at: number;
+    key?: string;
+    value?: unknown;
+  }[]) {
+    const path = VALID_PATHS[m.at % VALID_PATHS.length] as (string | number)[];
+    const parent = path
+      .slice(0, -1)
+      .reduce<unknown>((node, segment) => (node as Record<string, unknown> | null)?.[segment as string], raw);
+    if (parent === null || typeof parent !== 'object') continue;
+    const last = path[path.length - 1] as string | number;
+    const container = parent as Record<string | number, unknown>;
+    if (m.kind === 'replace') container[last] = m.value;
+    else if (m.kind === 'delete') {
+      if (Array.isArray(parent) && typeof last === 'number') parent.splice(last, 1);
+      else delete container[last];
+    } else if (
+      container[last] !== null &&
+      typeof container[last] === 'object' &&
+      !Array.isArray(container[last])
+    ) {
+      (container[last] as Record<string, unknown>)[m.key as string] = m.value;
+    }
+    raw = structuredClone(raw);
+  }
+  return raw;
+}
+
+describe('validateConfig on generated documents', () => {
+  it('never throws on arbitrary JSON-like values, and words every rejection as path: message', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.jsonValue({ maxDepth: 5 }), fc.object({ maxDepth: 4 }), fc.anything({ maxDepth: 3 })),
+        (raw) => {
+          checkInvariants(raw);
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('never throws on valid configs with parts replaced, deleted or added, and words every rejection as path: message', () => {
+    fc.assert(
+      fc.property(fc.array(mutation, { minLength: 1, maxLength: 4 }), (mutations) => {
+        checkInvariants(mutate(mutations));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('never throws on arbitrary overrides, and names the override in each problem', () => {
+    const override = fc.oneof(
+      fc.string(),
+      fc
+        .tuple(
+          fc.constantFrom(
+            ...VALID_PATHS.map((p) =>
+              p
+                .map((s) => (typeof s === 'number' ? `[${s}]` : `.${s}`))
+                .join('')
+                .slice(1),
+            ),
+          ),
+          fc.string(),
+        )
+        .map(([path, v]) => `${path}=${v}`),
+    );
+    fc.assert(
+      fc.property(fc.array(override, { maxLength: 4 }), (overrides) => {
+        const { value, errors } = applyOverrides(validRaw(), overrides);
+        for (const error of errors) expect(error).toMatch(/^override ".*": \S/s);
+        checkInvariants(value);
+      }),
+      { numRuns: 1500 },
+    );
+  });
+});

@@ -25,7 +25,15 @@ await build({
   // Native add-ons of ssh2 (pulled in by the Docker client) are optional: it falls back to JS.
   external: ['cpu-features', '*.node'],
   banner: {
-    js: "import { createRequire as __loadgateCreateRequire } from 'node:module'; const require = __loadgateCreateRequire(import.meta.url);",
+    // Bundled CommonJS dependencies expect require, __filename and __dirname.
+    js: [
+      "import { createRequire as __lgCreateRequire } from 'node:module';",
+      "import { fileURLToPath as __lgFileURLToPath } from 'node:url';",
+      "import { dirname as __lgDirname } from 'node:path';",
+      'const require = __lgCreateRequire(import.meta.url);',
+      'const __filename = __lgFileURLToPath(import.meta.url);',
+      'const __dirname = __lgDirname(__filename);',
+    ].join(' '),
   },
   legalComments: 'none',
   logLevel: 'warning',

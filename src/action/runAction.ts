@@ -1,9 +1,9 @@
 import * as core from '@actions/core';
+import { parseOverrideLines } from '../config/overrides.ts';
 import { exitCodeOf } from '../errors.ts';
 import type { ProgressSink } from '../progress.ts';
 import { formatProgress } from '../report/terminal.ts';
 import { exitCodeForVerdict, runLoadgate } from '../run.ts';
-import { parseOverrideLines } from '../config/overrides.ts';
 import { Inputs, Outputs } from './inputs.ts';
 
 /**

@@ -25,7 +25,12 @@ export async function runCli(argv: string[], io: CliIo = processIo()): Promise<n
     .description('start the service and its dependencies, drive the ladder, report and gate')
     .option('-c, --config <file>', 'the config file', DEFAULT_CONFIG_PATH)
     .option('-o, --out <dir>', 'where result.json, report.md, k6 output and logs go', DEFAULT_OUT_DIR)
-    .option('-s, --set <key=value>', 'override a setting, e.g. service.env.POOL_SIZE=5 (repeatable)', collect, [])
+    .option(
+      '-s, --set <key=value>',
+      'override a setting, e.g. service.env.POOL_SIZE=5 (repeatable)',
+      collect,
+      [],
+    )
     .option('-q, --quiet', 'no live progress, only steps and the final table')
     .action(async (options: { config: string; out: string; set: string[]; quiet?: boolean }) => {
       const abort = new AbortController();

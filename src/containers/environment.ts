@@ -14,6 +14,7 @@ import {
 } from 'testcontainers';
 import { InfraError } from '../errors.ts';
 import { networkName, runLabels } from './labels.ts';
+import { removeRunLeftovers } from './leftovers.ts';
 import { tailFile } from './logs.ts';
 import type { ContainerSpec, ImageSource, WaitSpec } from './spec.ts';
 
@@ -44,7 +45,9 @@ export async function checkEngine(): Promise<void> {
   try {
     await getContainerRuntimeClient();
   } catch (error) {
-    const where = process.env.DOCKER_HOST ? `at DOCKER_HOST=${process.env.DOCKER_HOST}` : 'on the default socket';
+    const where = process.env.DOCKER_HOST
+      ? `at DOCKER_HOST=${process.env.DOCKER_HOST}`
+      : 'on the default socket';
     throw new InfraError(
       `no container engine answers ${where}: start Docker or Podman's API service (on a loadgate dev machine: bash scripts/bootstrap.sh)`,
       { cause: error },
@@ -54,8 +57,8 @@ export async function checkEngine(): Promise<void> {
 
 /**
  * The containers of one run on one network, every container reachable by its name.
- * Disposing it stops and removes them in reverse order of starting, then the network,
- * whatever happened before.
+ * Disposing it stops and removes them in reverse order of starting, then anything else
+ * carrying the run's label, then the network, whatever happened before.
  */
 export class RunContainers implements AsyncDisposable {
   private readonly started: StartedTestContainer[] = [];
@@ -80,18 +83,21 @@ export class RunContainers implements AsyncDisposable {
 
   /** Builds or names the image, starts the container and waits until it is ready. */
   async start(spec: ContainerSpec): Promise<StartedContainer> {
-    const container = await this.prepare(spec);
+    const { container, imageName } = await this.prepare(spec);
     const logFile = join(this.logsDir, `${spec.name}.log`);
     const log = createWriteStream(logFile, { flags: 'a' });
     const startedAtMs = performance.now();
     let started: StartedTestContainer;
     try {
+      // Podman lists an image's EXPOSEd ports as bindings even when unpublished, and
+      // Testcontainers then waits for them to be bound: publish them too.
+      const ports = [...new Set([...spec.ports, ...(await exposedPorts(imageName))])];
       started = await container
         .withNetwork(this.network)
         .withNetworkAliases(spec.name)
         .withLabels(runLabels(this.runId))
         .withEnvironment(spec.env)
-        .withExposedPorts(...spec.ports)
+        .withExposedPorts(...ports)
         .withWaitStrategy(waitStrategyFor(spec.wait))
         .withStartupTimeout(spec.startupTimeoutMs)
         .withLogConsumer((stream: Readable) => stream.pipe(log))
@@ -101,7 +107,9 @@ export class RunContainers implements AsyncDisposable {
       const tail = await tailFile(logFile, FAILURE_LOG_LINES);
       throw new InfraError(
         `${spec.name} did not become ready (${describeWait(spec.wait)}, within ${spec.startupTimeoutMs / 1000} s): ${firstLine(error)}` +
-          (tail ? `\nlast ${FAILURE_LOG_LINES} lines of its log (${logFile}):\n${tail}` : '\nit printed nothing'),
+          (tail
+            ? `\nlast ${FAILURE_LOG_LINES} lines of its log (${logFile}):\n${tail}`
+            : '\nit printed nothing'),
         { cause: error },
       );
     }
@@ -111,11 +119,14 @@ export class RunContainers implements AsyncDisposable {
     return { name: spec.name, hostPorts, logFile, id: started.getId() };
   }
 
-  private async prepare(spec: ContainerSpec): Promise<GenericContainer> {
+  private async prepare(spec: ContainerSpec): Promise<{ container: GenericContainer; imageName: string }> {
     if (spec.image) {
       this.onEvent({ kind: 'starting', name: spec.name, image: spec.image });
       const container = new GenericContainer(spec.image);
-      return spec.command ? container.withCommand(spec.command) : container;
+      return {
+        container: spec.command ? container.withCommand(spec.command) : container,
+        imageName: spec.image,
+      };
     }
     if (!spec.build) throw new InfraError(`${spec.name}: neither an image nor a build was given`);
     this.onEvent({ kind: 'building', name: spec.name });
@@ -133,16 +144,20 @@ export class RunContainers implements AsyncDisposable {
       );
     }
     this.onEvent({ kind: 'starting', name: spec.name, image: tag });
-    return spec.command ? container.withCommand(spec.command) : container;
+    return { container: spec.command ? container.withCommand(spec.command) : container, imageName: tag };
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
     this.onEvent({ kind: 'stopping', count: this.started.length });
     const failures: unknown[] = [];
     for (const container of this.started.splice(0).reverse()) {
-      await container.stop({ timeout: 2_000, remove: true, removeVolumes: true }).catch((e) => failures.push(e));
+      await container
+        .stop({ timeout: 2_000, remove: true, removeVolumes: true })
+        .catch((e) => failures.push(e));
     }
-    await this.network.stop().catch((e) => failures.push(e));
+    // A container can be created and then fail before Testcontainers hands it over (a port
+    // never bound, an interrupted start): the run's label finds those.
+    await removeRunLeftovers(this.runId).catch((e) => failures.push(e));
     if (failures.length > 0) {
       throw new InfraError(`cleanup left something behind: ${failures.map(firstLine).join('; ')}`);
     }
@@ -154,8 +169,23 @@ export class RunContainers implements AsyncDisposable {
  * engine's layer cache and a test suite builds each image once.
  */
 export function localImageTag(name: string, source: ImageSource): string {
-  const hash = createHash('sha256').update(JSON.stringify(source.build ?? source.image)).digest('hex');
+  const hash = createHash('sha256')
+    .update(JSON.stringify(source.build ?? source.image))
+    .digest('hex');
   return `localhost/loadgate-${name.toLowerCase().replace(/[^a-z0-9_.-]/g, '-')}:${hash.slice(0, 12)}`;
+}
+
+/** The ports an image declares with EXPOSE (e.g. "8000/tcp" → 8000). */
+async function exposedPorts(image: string): Promise<number[]> {
+  const client = await getContainerRuntimeClient();
+  try {
+    const info = await client.container.dockerode.getImage(image).inspect();
+    return Object.keys(info.Config?.ExposedPorts ?? {})
+      .filter((key) => key.endsWith('/tcp'))
+      .map((key) => Number.parseInt(key, 10));
+  } catch {
+    return []; // not pulled yet: Testcontainers pulls it on start
+  }
 }
 
 function waitStrategyFor(wait: WaitSpec): WaitStrategy {

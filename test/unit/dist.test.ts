@@ -21,8 +21,12 @@ describe('dist/', () => {
   it('matches a fresh build of src/ (run `npm run build` and commit dist/ if this fails)', () => {
     execFileSync(process.execPath, [join(root, 'scripts', 'build.mjs'), '--out', fresh], { cwd: root });
     const committed = join(root, 'dist');
-    const expected = listFiles(fresh).map((f) => relative(fresh, f)).sort();
-    const actual = listFiles(committed).map((f) => relative(committed, f)).sort();
+    const expected = listFiles(fresh)
+      .map((f) => relative(fresh, f))
+      .sort();
+    const actual = listFiles(committed)
+      .map((f) => relative(committed, f))
+      .sort();
     expect(actual).toEqual(expected);
     for (const file of expected) {
       const same = readFileSync(join(fresh, file)).equals(readFileSync(join(committed, file)));

@@ -1,0 +1,242 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, relative, resolve } from 'node:path';
+import { readConfig } from './config/read.ts';
+import { networkAddresses, resolveEnv, startOrder } from './config/refs.ts';
+import type { DependencyConfig, LoadgateConfig, ServiceConfig } from './config/schema.ts';
+import { checkEngine, RunContainers } from './containers/environment.ts';
+import type { ContainerSpec, WaitSpec } from './containers/spec.ts';
+import { ExitCode, InfraError } from './errors.ts';
+import { evaluateGate } from './gate/evaluate.ts';
+import { decideVerdict } from './gate/verdict.ts';
+import { locateK6, runLadder } from './load/k6.ts';
+import { buildLadderPlan, type LadderPlanInput } from './load/plan.ts';
+import type { ProgressSink } from './progress.ts';
+import { renderReport } from './report/markdown.ts';
+import { RESULT_SCHEMA_VERSION, type Result, ResultSchema, type Verdict } from './result/schema.ts';
+import { TOOL_VERSION } from './version.ts';
+
+export interface RunOptions {
+  configPath: string;
+  outDir: string;
+  /** `key=value` settings applied over the config file */
+  overrides: readonly string[];
+  progress: ProgressSink;
+  /** aborting stops k6 (it still writes its summary) and everything started; the result is partial */
+  signal?: AbortSignal;
+}
+
+export interface RunOutcome {
+  result: Result;
+  reportMarkdown: string;
+  resultPath: string;
+  reportPath: string;
+}
+
+/** Files of the output folder, relative to it. */
+export const OUT_FILES = {
+  result: 'result.json',
+  report: 'report.md',
+  k6Summary: 'k6-summary.json',
+  k6Log: 'k6.log',
+  logsDir: 'logs',
+} as const;
+
+/**
+ * loadgate's main job, step by step as a user would tell it: read the config, check the tools,
+ * start the dependencies and the service, drive the ladder with k6, gate, report. Everything
+ * started is removed at the end, whatever happens.
+ */
+export async function runLoadgate(options: RunOptions): Promise<RunOutcome> {
+  const { progress } = options;
+  const startedAt = new Date();
+
+  // 1. The config, before anything is started: a bad one is a ConfigError (exit 2).
+  const loaded = await readConfig(options.configPath, options.overrides);
+  for (const warning of loaded.warnings) progress.warn(warning);
+  const { config } = loaded;
+
+  // 2. The tools: an engine and a supported k6 (InfraError, exit 3, with how to get them).
+  await checkEngine();
+  const k6 = await locateK6();
+
+  const outDir = resolve(options.outDir);
+  const logsDir = join(outDir, OUT_FILES.logsDir);
+  await mkdir(logsDir, { recursive: true });
+  const runId = newRunId(startedAt);
+  progress.step(`loadgate ${TOOL_VERSION}: run ${runId}, k6 ${k6.version}, output in ${options.outDir}`);
+
+  let ladder: Awaited<ReturnType<typeof runLadder>>;
+  {
+    // 3. The containers, on one network; disposed in reverse order whatever happens.
+    await using containers = await RunContainers.create({
+      runId,
+      logsDir,
+      onEvent: (event) => {
+        if (event.kind === 'building') progress.step(`building ${event.name} (cached layers are reused)`);
+        if (event.kind === 'ready') progress.step(`${event.name} ready in ${event.seconds.toFixed(1)} s`);
+        if (event.kind === 'stopping') progress.step(`removing ${event.count} containers and the network`);
+      },
+    });
+    const addresses = networkAddresses(config.service, config.dependencies);
+    for (const name of startOrder(config.dependencies)) {
+      const dependency = config.dependencies[name] as DependencyConfig;
+      throwIfAborted(options.signal);
+      await containers.start(containerSpec(name, dependency, dependency.ports, addresses, loaded.configDir));
+    }
+    throwIfAborted(options.signal);
+    const service = await containers.start(
+      containerSpec('service', config.service, [config.service.port], addresses, loaded.configDir),
+    );
+    const servicePort = service.hostPorts.get(config.service.port);
+    if (servicePort === undefined)
+      throw new InfraError(`the service's port ${config.service.port} is not mapped`);
+
+    // 4. The ladder, driven by the real k6 against the service on loopback.
+    const plan = buildLadderPlan(ladderInput(config, `http://127.0.0.1:${servicePort}`));
+    progress.step(
+      `driving ${plan.scenarios.filter((s) => s.measured).length} levels with k6 (about ${Math.round(plan.totalS)} s)`,
+    );
+    throwIfAborted(options.signal);
+    ladder = await runLadder({
+      k6,
+      plan,
+      outDir,
+      ...(config.load.script ? { userScriptPath: resolve(loaded.configDir, config.load.script) } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+      onProgress: (update) => {
+        if (update.warmup) return;
+        progress.load({
+          phase: update.phase,
+          levelIndex: update.levelIndex,
+          levelCount: config.load.levels.length,
+          level: update.level,
+          model: config.load.model,
+          elapsedS: update.elapsedS,
+          totalS: update.totalS,
+          p95Ms: update.p95Ms,
+          errorRate: update.errorRate,
+        });
+      },
+    });
+  }
+
+  // 5. Gate and verdict, then the files.
+  const levels = ladder.levels.map((level) => ({
+    ...level,
+    probe: { p95Ms: null },
+    pool: { waitP95Ms: null, waitMeanMs: null, timeouts: null, peakDbConnections: null },
+  }));
+  const gate = evaluateGate(levels, config.gate.thresholds, config.load.model);
+  for (const line of gate.unmatched) progress.warn(line);
+  const partial = ladder.cancelled;
+  const decided = decideVerdict({ gate });
+  const result: Result = ResultSchema.parse({
+    schemaVersion: RESULT_SCHEMA_VERSION,
+    tool: { name: 'loadgate', version: TOOL_VERSION },
+    runId,
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    partial,
+    verdict: partial ? 'error' : decided.verdict,
+    summary: partial ? `cancelled: partial results of ${levels.length} levels` : decided.summary,
+    k6Version: ladder.k6Version,
+    loadModel: config.load.model,
+    configHash: loaded.hash,
+    probeIdleP95Ms: null,
+    phases: [...new Set(levels.map((l) => l.phase))].map((name) => ({ name, recoverySeconds: null })),
+    levels,
+    gate: { checked: gate.checked, breaches: gate.breaches },
+    files: {
+      report: OUT_FILES.report,
+      k6Summary: relative(outDir, ladder.files.summary),
+      k6Log: relative(outDir, ladder.files.log),
+      logsDir: OUT_FILES.logsDir,
+    },
+  } satisfies Result);
+  const reportMarkdown = renderReport(result);
+  const resultPath = join(outDir, OUT_FILES.result);
+  const reportPath = join(outDir, OUT_FILES.report);
+  await writeFile(resultPath, `${JSON.stringify(result, null, 2)}\n`);
+  await writeFile(reportPath, reportMarkdown);
+  return { result, reportMarkdown, resultPath, reportPath };
+}
+
+/** 0 pass, 1 a gate breach or regression; an inconclusive comparison warns and passes. */
+export function exitCodeForVerdict(verdict: Verdict): number {
+  switch (verdict) {
+    case 'pass':
+    case 'inconclusive':
+    case 'not-comparable':
+      return ExitCode.pass;
+    case 'fail':
+    case 'regressed':
+      return ExitCode.failedGate;
+    case 'error':
+      return ExitCode.infra;
+  }
+}
+
+function containerSpec(
+  name: string,
+  container: ServiceConfig | DependencyConfig,
+  ports: number[],
+  addresses: ReturnType<typeof networkAddresses>,
+  configDir: string,
+): ContainerSpec {
+  const firstPort = ports[0];
+  const wait: WaitSpec =
+    container.wait.kind === 'http'
+      ? { kind: 'http', path: container.wait.path, port: firstPort ?? 80 }
+      : container.wait;
+  return {
+    name,
+    ...(container.image ? { image: container.image } : {}),
+    ...(container.build
+      ? {
+          build: {
+            context: resolve(configDir, container.build.context),
+            dockerfile: container.build.dockerfile,
+            args: container.build.args,
+          },
+        }
+      : {}),
+    ports,
+    env: resolveEnv(container.env, addresses),
+    ...(container.command ? { command: container.command } : {}),
+    wait,
+    startupTimeoutMs: container.startupTimeoutMs,
+  };
+}
+
+function ladderInput(config: LoadgateConfig, baseUrl: string): LadderPlanInput {
+  const { load } = config;
+  return {
+    baseUrl,
+    model: load.model,
+    levels: load.levels,
+    levelDurationS: load.levelDurationS,
+    warmupS: load.warmupS,
+    requestTimeoutMs: load.requestTimeoutMs,
+    ...(load.maxVUs !== undefined ? { maxVUs: load.maxVUs } : {}),
+    requests: load.requests.map((request) => ({
+      name: request.name,
+      method: request.method,
+      path: request.path,
+      weight: request.weight,
+      headers: request.headers,
+      body: request.body ?? null,
+      expectStatus: request.expectStatus?.[0] ?? null,
+    })),
+    ...(load.script ? { userScript: {} } : {}),
+  };
+}
+
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new InfraError(`cancelled (${String(signal.reason)}) before the load started`);
+}
+
+function newRunId(now: Date): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
+  return `${stamp}-${randomBytes(3).toString('hex')}`;
+}

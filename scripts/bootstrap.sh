@@ -44,7 +44,9 @@ fi
 
 # --- Debian packages ------------------------------------------------------------------------
 need_pkgs=()
-for p in podman runc debootstrap curl; do dpkg -s "$p" >/dev/null 2>&1 || need_pkgs+=("$p"); done
+# `dpkg -s` also succeeds for a removed package whose config files remain: ask for "installed".
+installed() { [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]; }
+for p in podman runc debootstrap curl; do installed "$p" || need_pkgs+=("$p"); done
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   say "installing ${need_pkgs[*]} from Debian"
   apt-get update -qq

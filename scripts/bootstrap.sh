@@ -100,30 +100,34 @@ if ! { [ -f "$hc_pidfile" ] && kill -0 "$(cat "$hc_pidfile")" 2>/dev/null; }; th
 fi
 
 # --- k6 and the Toxiproxy server, built through the Go module proxy ------------------------
-go_build() { # module version package-dir output
-  local module=$1 version=$2 pkg=$3 out=$4 dir
+go_build() { # module version package-dir output log
+  local module=$1 version=$2 pkg=$3 out=$4 log=$5 dir
+  : >"$log"
   command -v go >/dev/null || fail "Go >= 1.25 is needed to build $module (https://go.dev/dl/)"
   # Build inside the module's own tree: 'go install m@v' asks the proxy for the module's list
   # of versions, which it does not serve for k6/v2.
-  dir=$(GOPROXY=https://proxy.golang.org GOFLAGS=-mod=mod go mod download -json "$module@$version" |
+  dir=$(GOPROXY=https://proxy.golang.org GOFLAGS=-mod=mod go mod download -json "$module@$version" 2>>"$log" |
     sed -n 's/.*"Dir": *"\([^"]*\)".*/\1/p')
-  [ -n "$dir" ] || fail "could not download $module@$version from the Go module proxy"
+  [ -n "$dir" ] || { tail -n 20 "$log" >&2; fail "could not download $module@$version from the Go module proxy"; }
   mkdir -p "$(dirname "$out")"
   (cd "$dir/$pkg" && CGO_ENABLED=0 GOPROXY=https://proxy.golang.org GOFLAGS=-buildvcs=false \
-    go build -trimpath -ldflags "-s -w" -o "$out.tmp" .) || fail "building $module@$version failed"
+    go build -trimpath -ldflags "-s -w" -o "$out.tmp" . >>"$log" 2>&1) ||
+    { tail -n 20 "$log" >&2; fail "building $module@$version failed (log: $log)"; }
   mv "$out.tmp" "$out"
 }
-if ! k6_ok; then
-  say "building k6 $K6_VERSION (a few minutes the first time)"
-  go_build go.k6.io/k6/v2 "$K6_VERSION" . "$LOADGATE_TOOLS/k6-$K6_VERSION/k6"
-fi
+mkdir -p "$LOADGATE_TOOLS/bin"
 if ! toxiproxy_ok; then
   say "building the Toxiproxy server $TOXIPROXY_VERSION"
   go_build github.com/Shopify/toxiproxy/v2 "$TOXIPROXY_VERSION" cmd/server \
-    "$LOADGATE_TOOLS/toxiproxy-$TOXIPROXY_VERSION/toxiproxy-server"
+    "$LOADGATE_TOOLS/toxiproxy-$TOXIPROXY_VERSION/toxiproxy-server" /tmp/loadgate-toxiproxy-build.log
 fi
-ln -sfn "$LOADGATE_TOOLS/k6-$K6_VERSION/k6" "$LOADGATE_TOOLS/bin/k6" 2>/dev/null ||
-  { mkdir -p "$LOADGATE_TOOLS/bin" && ln -sfn "$LOADGATE_TOOLS/k6-$K6_VERSION/k6" "$LOADGATE_TOOLS/bin/k6"; }
+# k6 takes minutes to compile: build it while the images and npm packages are fetched.
+k6_build_pid=
+if ! k6_ok; then
+  say "building k6 $K6_VERSION in the background (a few minutes the first time)"
+  go_build go.k6.io/k6/v2 "$K6_VERSION" . "$LOADGATE_TOOLS/k6-$K6_VERSION/k6" /tmp/loadgate-k6-build.log &
+  k6_build_pid=$!
+fi
 
 # --- Images, built locally under the official names ---------------------------------------
 recipe_hash() { (cd "$1" && find . -type f -print0 | sort -z | xargs -0 sha256sum) | sha256sum | cut -c1-16; }
@@ -169,5 +173,11 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$lock_hash" ]; then
   npm ci --no-audit --no-fund --loglevel=error
   echo "$lock_hash" >"$stamp"
 fi
+
+if [ -n "$k6_build_pid" ]; then
+  say "waiting for the k6 build"
+  wait "$k6_build_pid" || exit 3
+fi
+ln -sfn "$LOADGATE_TOOLS/k6-$K6_VERSION/k6" "$LOADGATE_TOOLS/bin/k6"
 
 say "ready: engine at $DOCKER_HOST, k6 $K6_VERSION, Toxiproxy $TOXIPROXY_VERSION, images built"

@@ -1,0 +1,289 @@
+import { describe, expect, it } from 'vitest';
+import { BaselineSchema } from '../baseline/schema.ts';
+import { decideVerdict } from '../gate/verdict.ts';
+import { compareBaselines, comparisonOutcome } from './compare.ts';
+import { DEFAULT_POLICY } from './policy.ts';
+import { ComparisonSchema, type MetricComparison, type Policy } from './schema.ts';
+import { lognormalSamples, type SyntheticCell, syntheticBaseline } from './testing.ts';
+
+const quiet: Policy = {
+  ...DEFAULT_POLICY,
+  runNoise: { p50Ms: 0, p95Ms: 0, p99Ms: 0 },
+  runNoiseSource: 'calibrated',
+};
+const source = { baselineSource: 'baseline.json' };
+
+/** A ladder of two levels × two requests; `scale` multiplies the latencies of one cell. */
+function run(seed: number, n: number, change: { request?: string; level?: number; scale?: number } = {}) {
+  const cells: SyntheticCell[] = [];
+  for (const level of [2, 8]) {
+    for (const [i, request] of ['list', 'item'].entries()) {
+      const hit = change.request === request && change.level === level;
+      const median = (level === 8 ? 30 : 20) * (hit ? (change.scale ?? 1) : 1);
+      cells.push({ level, request, samples: lognormalSamples(n, seed * 100 + level * 10 + i, median) });
+    }
+  }
+  return cells;
+}
+
+function find(metrics: readonly MetricComparison[], where: Partial<MetricComparison>): MetricComparison {
+  const found = metrics.find((m) =>
+    Object.entries(where).every(([k, v]) => (m as Record<string, unknown>)[k] === v),
+  );
+  if (!found) throw new Error(`no metric ${JSON.stringify(where)}`);
+  return found;
+}
+
+describe('compareBaselines', () => {
+  it('finds nothing between two runs of the same distribution', () => {
+    const comparison = compareBaselines(syntheticBaseline(run(1, 4000)), syntheticBaseline(run(2, 4000)), {
+      ...source,
+      policy: quiet,
+    });
+    expect(ComparisonSchema.parse(comparison)).toEqual(comparison);
+    expect(comparison.counts.regressed).toBe(0);
+    expect(comparison.counts.improved).toBe(0);
+    // 4 cells × (3 percentiles; no errors, so no rate tests)
+    expect(comparison.checks).toBe(12);
+    expect(comparison.metrics).toHaveLength(20);
+    expect(comparison.verdict === 'pass' || comparison.verdict === 'inconclusive').toBe(true);
+    expect(find(comparison.metrics, { metric: 'errorRate', request: 'list', level: 2 })).toMatchObject({
+      verdict: 'unchanged',
+      pWorse: null,
+    });
+  });
+
+  it('says regressed when one request is 30% slower, and names it', () => {
+    const comparison = compareBaselines(
+      syntheticBaseline(run(1, 4000)),
+      syntheticBaseline(run(2, 4000, { request: 'item', level: 8, scale: 1.3 })),
+      { ...source, policy: quiet },
+    );
+    expect(comparison.verdict).toBe('regressed');
+    const p95 = find(comparison.metrics, { request: 'item', level: 8, metric: 'p95Ms' });
+    expect(p95.verdict).toBe('regressed');
+    expect(p95.change).toBeGreaterThan(0.2);
+    expect(p95.change).toBeLessThan(0.4);
+    expect(p95.changeLow).toBeGreaterThan(0);
+    expect(p95.pWorseAdjusted).toBeLessThan(0.05);
+    expect(p95.pWorseAdjusted).toBeGreaterThanOrEqual(p95.pWorse ?? 1);
+    expect(p95.reason).toMatch(
+      /^p95 of item at 8 VUs \(clean\): \+\d+(\.\d)?% .*slower beyond the 10% floor/,
+    );
+    expect(comparison.summary).toMatch(/regressed: p\d\d of item at 8 VUs/);
+    // the other cells did not move
+    for (const m of comparison.metrics.filter((x) => x.request !== 'item' || x.level !== 8)) {
+      expect(m.verdict).not.toBe('regressed');
+    }
+    const outcome = comparisonOutcome(comparison);
+    expect(outcome.regressions).toBeGreaterThan(0);
+    expect(decideVerdict({ gate: { checked: 3, breaches: [] }, comparison: outcome }).verdict).toBe(
+      'regressed',
+    );
+  });
+
+  it('keeps a real but small change under the floor unchanged', () => {
+    const comparison = compareBaselines(
+      syntheticBaseline(run(1, 40000)),
+      syntheticBaseline(run(2, 40000, { request: 'list', level: 2, scale: 1.04 })),
+      { ...source, policy: quiet },
+    );
+    const p50 = find(comparison.metrics, { request: 'list', level: 2, metric: 'p50Ms' });
+    expect(p50.pWorseAdjusted).toBeLessThan(0.05);
+    expect(p50.verdict).toBe('unchanged');
+    expect(p50.reason).toContain('a real change under the floor');
+  });
+
+  it('calls a faster request improved', () => {
+    const comparison = compareBaselines(
+      syntheticBaseline(run(1, 4000)),
+      syntheticBaseline(run(2, 4000, { request: 'list', level: 2, scale: 0.6 })),
+      { ...source, policy: quiet },
+    );
+    expect(find(comparison.metrics, { request: 'list', level: 2, metric: 'p50Ms' }).verdict).toBe('improved');
+    expect(comparison.counts.improved).toBeGreaterThan(0);
+    expect(comparison.verdict).not.toBe('regressed');
+  });
+
+  it('does not judge a percentile from fewer than 20 samples beyond it', () => {
+    // 1000 requests leave 10 beyond p99: inconclusive, even with a 2× change, and not tested
+    const comparison = compareBaselines(
+      syntheticBaseline([{ level: 4, request: 'a', samples: lognormalSamples(1000, 1) }]),
+      syntheticBaseline([{ level: 4, request: 'a', samples: lognormalSamples(1000, 2, 40) }]),
+      { ...source, policy: quiet },
+    );
+    const p99 = find(comparison.metrics, { metric: 'p99Ms' });
+    expect(p99).toMatchObject({ verdict: 'inconclusive', pWorse: null, pWorseAdjusted: null });
+    expect(p99.reason).toContain(
+      'too few samples beyond p99 to judge it: 10 in the baseline, 10 here (at least 20',
+    );
+    expect(p99.change).toBeGreaterThan(0.5);
+    expect(find(comparison.metrics, { metric: 'p95Ms' }).verdict).toBe('regressed');
+    expect(comparison.checks).toBe(2);
+  });
+
+  it('widens the interval by the assumed run-to-run noise and says so', () => {
+    const base = syntheticBaseline(run(1, 20000));
+    const slower = syntheticBaseline(run(2, 20000, { request: 'list', level: 2, scale: 1.12 }));
+    const without = compareBaselines(base, slower, { ...source, policy: quiet });
+    const noisy = compareBaselines(base, slower, {
+      ...source,
+      policy: { ...DEFAULT_POLICY, runNoise: { p50Ms: 0.1, p95Ms: 0.1, p99Ms: 0.1 } },
+    });
+    const where = { request: 'list', level: 2, metric: 'p50Ms' } as const;
+    expect(find(without.metrics, where).verdict).toBe('regressed');
+    expect(find(noisy.metrics, where).verdict).toBe('inconclusive');
+    const width = (m: MetricComparison) => (m.changeHigh ?? 0) - (m.changeLow ?? 0);
+    expect(width(find(noisy.metrics, where))).toBeGreaterThan(3 * width(find(without.metrics, where)));
+    expect(noisy.notes.join(' ')).toContain('run-to-run noise assumed, not measured: p50 10%');
+  });
+
+  it('tests error and timeout counts exactly, with a ratio and an absolute floor', () => {
+    const cell = (seed: number, errors: number, timeouts = 0): SyntheticCell[] => [
+      { level: 4, request: 'a', samples: lognormalSamples(5000, seed), errors, timeouts },
+    ];
+    const compare = (b: SyntheticCell[], c: SyntheticCell[]) =>
+      compareBaselines(syntheticBaseline(b), syntheticBaseline(c), { ...source, policy: quiet }).metrics;
+
+    const worse = find(compare(cell(1, 0), cell(2, 100, 100)), { metric: 'timeoutRate' });
+    expect(worse.verdict).toBe('regressed');
+    expect(worse.reason).toContain('0% → 2% (0 of 5000 → 100 of 5000)');
+    expect(find(compare(cell(1, 1), cell(2, 2)), { metric: 'errorRate' }).verdict).toBe('unchanged');
+    // significant (60 vs 100 of 5000) but not twice the rate: under the floor
+    const small = find(compare(cell(1, 60), cell(2, 100)), { metric: 'errorRate' });
+    expect(small.pWorse).toBeLessThan(0.01);
+    expect(small.verdict).toBe('unchanged');
+    expect(find(compare(cell(1, 100), cell(2, 0)), { metric: 'errorRate' }).verdict).toBe('improved');
+    // too few requests to tell 0 from 3 of 100
+    const few = compareBaselines(
+      syntheticBaseline([{ level: 4, request: 'a', samples: lognormalSamples(100, 1) }]),
+      syntheticBaseline([{ level: 4, request: 'a', samples: lognormalSamples(100, 2), errors: 3 }]),
+      { ...source, policy: quiet },
+    );
+    expect(find(few.metrics, { metric: 'errorRate' }).verdict).toBe('inconclusive');
+  });
+
+  it('cannot test without per-request samples', () => {
+    const comparison = compareBaselines(
+      syntheticBaseline(run(1, 4000), { summaryOnly: true }),
+      syntheticBaseline(run(2, 4000, { request: 'item', level: 8, scale: 2 })),
+      { ...source, policy: quiet },
+    );
+    const p95 = find(comparison.metrics, { request: 'item', level: 8, metric: 'p95Ms' });
+    expect(p95.verdict).toBe('inconclusive');
+    expect(p95.reason).toContain('no per-request samples');
+    expect(p95.change).toBeGreaterThan(0.5);
+    expect(comparison.verdict).toBe('inconclusive');
+  });
+
+  it('refuses another load, load model, k6 or runner, and gives no per-metric verdict', () => {
+    const base = syntheticBaseline(run(1, 1000));
+    const cases: [Parameters<typeof syntheticBaseline>[1], RegExp][] = [
+      [
+        { comparability: { loadHash: 'other' } },
+        /the load differs \(levels, durations, requests or phases; load hash load0000/,
+      ],
+      [{ comparability: { loadModel: 'open' } }, /the load model differs: closed in the baseline, open here/],
+      [{ comparability: { k6Version: '2.3.0' } }, /k6 differs: 2\.2\.0 in the baseline, 2\.3\.0 here/],
+      [
+        {
+          comparability: { runner: { cpuCount: 4, cpuModel: 'Intel Xeon', platform: 'linux', arch: 'x64' } },
+        },
+        /the runner has 4 CPUs, the baseline's had 2; the runner's CPU is Intel Xeon, the baseline's was AMD EPYC/,
+      ],
+    ];
+    for (const [options, reason] of cases) {
+      const comparison = compareBaselines(base, syntheticBaseline(run(2, 1000), options), source);
+      expect(comparison).toMatchObject({ verdict: 'not-comparable', metrics: [], checks: 0, knees: [] });
+      expect(comparison.summary).toMatch(reason);
+      const decided = decideVerdict({
+        gate: { checked: 2, breaches: [] },
+        comparison: comparisonOutcome(comparison),
+      });
+      expect(decided.verdict).toBe('not-comparable');
+      expect(decided.summary).toMatch(reason);
+    }
+    // the gate still wins
+    const breach = {
+      metric: 'p95',
+      phase: 'clean',
+      level: 2,
+      request: 'list',
+      limit: 1,
+      actual: 2,
+      reason: 'p95 too high',
+    };
+    const notComparable = compareBaselines(base, syntheticBaseline(run(2, 1000), cases[0]?.[0]), source);
+    expect(
+      decideVerdict({
+        gate: { checked: 1, breaches: [breach] },
+        comparison: comparisonOutcome(notComparable),
+      }).verdict,
+    ).toBe('fail');
+  });
+
+  it('notes a config that differs outside the load and still compares', () => {
+    const comparison = compareBaselines(
+      syntheticBaseline(run(1, 2000)),
+      syntheticBaseline(run(2, 2000), { comparability: { configHash: 'changed' } }),
+      source,
+    );
+    expect(comparison.verdict).not.toBe('not-comparable');
+    expect(comparison.notes[0]).toMatch(
+      /config differs outside the load .*config00 → changed.*compared as the same load/,
+    );
+    expect(comparison.notes[1]).toMatch(/run-to-run noise assumed, not measured/);
+  });
+
+  it('refuses a baseline that lacks some of the run\u2019s slices', () => {
+    const comparison = compareBaselines(
+      syntheticBaseline(run(1, 1000).filter((c) => c.request === 'list')),
+      syntheticBaseline(run(2, 1000)),
+      source,
+    );
+    expect(comparison.verdict).toBe('not-comparable');
+    expect(comparison.notComparable[0]).toMatch(/lacks 2 of this run's .* e\.g\. item at 2 VUs \(clean\)/);
+  });
+
+  it('reports the knee moving', () => {
+    const ladder = (kneeAt: number, seed: number): SyntheticCell[] =>
+      [1, 2, 4, 8].map((level, i) => ({
+        level,
+        request: 'a',
+        samples: lognormalSamples(2000, seed + i, level > kneeAt ? 100 : 20),
+      }));
+    const comparison = compareBaselines(syntheticBaseline(ladder(8, 1)), syntheticBaseline(ladder(2, 10)), {
+      ...source,
+      policy: quiet,
+    });
+    expect(comparison.knees).toEqual([
+      expect.objectContaining({ phase: 'clean', baseline: 8, candidate: 2, moved: 'earlier' }),
+    ]);
+    expect(comparison.knees[0]?.headline).toBe('the knee moved from beyond 8 VUs to 2 VUs');
+    expect(comparison.summary).toContain('the knee moved from beyond 8 VUs to 2 VUs');
+    expect(comparison.verdict).toBe('regressed');
+  });
+
+  it('keeps the false alarms of A/A comparisons near α, all checks counted', () => {
+    // 40 pairs of runs of one distribution: 4 cells × 3 percentiles each, Holm at α = 5%
+    let alarms = 0;
+    for (let i = 0; i < 40; i++) {
+      const c = compareBaselines(
+        syntheticBaseline(run(1000 + i, 3000)),
+        syntheticBaseline(run(2000 + i, 3000)),
+        {
+          ...source,
+          policy: quiet,
+        },
+      );
+      if (c.counts.regressed > 0) alarms++;
+    }
+    // expected about 2 of 40; 6 or more would happen by chance less than 1% of the time
+    expect(alarms).toBeLessThanOrEqual(5);
+  });
+
+  it('parses as a baseline after the round trip through JSON', () => {
+    const base = syntheticBaseline(run(1, 500));
+    expect(BaselineSchema.parse(JSON.parse(JSON.stringify(base)))).toEqual(base);
+  });
+});

@@ -1,0 +1,77 @@
+import { ConfigError } from '../errors.ts';
+import type { ComparedMetric, Policy } from './schema.ts';
+
+/**
+ * The defaults a comparison is judged by. Floors: a change smaller than this is never a
+ * regression, however certain. Run-to-run noise (stored-baseline mode): between two runs of
+ * the same code on the same kind of runner, percentiles move by more than their sampling error;
+ * these are assumptions until `loadgate calibrate` or a baseline history measures them, and the
+ * report says which.
+ */
+export const DEFAULT_POLICY: Policy = {
+  alpha: 0.05,
+  floors: {
+    p50Ms: 0.1,
+    p95Ms: 0.1,
+    p99Ms: 0.15,
+    errorRate: { ratio: 2, absolute: 0.005 },
+    timeoutRate: { ratio: 2, absolute: 0.005 },
+  },
+  minTailSamples: 20,
+  runNoise: { p50Ms: 0.02, p95Ms: 0.03, p99Ms: 0.05 },
+  runNoiseSource: 'default',
+  knee: { p95Factor: 2, maxErrorRate: 0.01 },
+};
+
+const PERCENT = /^(\d+(?:\.\d+)?)%$/;
+
+/**
+ * Applies `--floor metric=value` settings: a percentile's relative floor ("p95=8%"), a rate's
+ * absolute floor ("errorRate=0.2%") or ratio ("timeoutRate.ratio=3"). Throws ConfigError listing
+ * every malformed one.
+ */
+export function applyFloorSettings(policy: Policy, settings: readonly string[]): Policy {
+  const floors = structuredClone(policy.floors);
+  const problems: string[] = [];
+  for (const setting of settings) {
+    const m = /^([A-Za-z0-9]+)(\.ratio)?=(.+)$/.exec(setting.trim());
+    const metric = m?.[1] ? metricName(m[1]) : null;
+    if (!m || metric === null) {
+      problems.push(`--floor ${setting}: expected p50|p95|p99|errorRate|timeoutRate=<percent>, e.g. p95=10%`);
+      continue;
+    }
+    const raw = m[3] as string;
+    if (m[2]) {
+      const ratio = Number(raw);
+      if (metric === 'errorRate' || metric === 'timeoutRate') {
+        if (Number.isFinite(ratio) && ratio >= 1) floors[metric].ratio = ratio;
+        else problems.push(`--floor ${setting}: a ratio is a number of 1 or more`);
+      } else problems.push(`--floor ${setting}: only errorRate and timeoutRate have a ratio`);
+      continue;
+    }
+    const percent = PERCENT.exec(raw);
+    const value = percent ? Number(percent[1]) / 100 : Number.NaN;
+    if (!(value > 0 && value <= 1)) {
+      problems.push(`--floor ${setting}: expected a percentage above 0 and at most 100%, e.g. 10%`);
+      continue;
+    }
+    if (metric === 'errorRate' || metric === 'timeoutRate') floors[metric].absolute = value;
+    else floors[metric] = value;
+  }
+  if (problems.length > 0) throw new ConfigError(`invalid --floor: ${problems.join('; ')}`, problems);
+  return { ...policy, floors };
+}
+
+function metricName(text: string): ComparedMetric | null {
+  const names: Record<string, ComparedMetric> = {
+    p50: 'p50Ms',
+    p50Ms: 'p50Ms',
+    p95: 'p95Ms',
+    p95Ms: 'p95Ms',
+    p99: 'p99Ms',
+    p99Ms: 'p99Ms',
+    errorRate: 'errorRate',
+    timeoutRate: 'timeoutRate',
+  };
+  return names[text] ?? null;
+}

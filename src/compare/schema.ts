@@ -1,0 +1,133 @@
+import { z } from 'zod';
+
+/**
+ * result.json's `comparison`: a run against a baseline, per metric, level and phase, with the
+ * policy it was judged by. Imports nothing but zod, so result/schema.ts can embed it.
+ */
+
+export const COMPARED_METRICS = ['p50Ms', 'p95Ms', 'p99Ms', 'errorRate', 'timeoutRate'] as const;
+export const ComparedMetricSchema = z.enum(COMPARED_METRICS);
+export type ComparedMetric = z.infer<typeof ComparedMetricSchema>;
+
+export const MetricVerdictSchema = z.enum(['regressed', 'improved', 'unchanged', 'inconclusive']);
+export type MetricVerdict = z.infer<typeof MetricVerdictSchema>;
+
+/** The comparison's own verdict; result.json's verdict combines it with the gate's. */
+export const ComparisonVerdictSchema = z.enum(['pass', 'regressed', 'inconclusive', 'not-comparable']);
+export type ComparisonVerdict = z.infer<typeof ComparisonVerdictSchema>;
+
+const share = z.number().min(0).max(1);
+const p = share.nullable().describe('a one-sided p-value; null where no test was made');
+
+export const RateFloorSchema = z.object({
+  /** the candidate's rate must be at least this many times the baseline's */
+  ratio: z.number().min(1),
+  /** and at least this much higher, as a share of requests (0.001 = 0.1 percentage points) */
+  absolute: share,
+});
+export type RateFloor = z.infer<typeof RateFloorSchema>;
+
+export const PolicySchema = z.object({
+  /** family-wise false-alarm rate across all the checks of the run (Holm) */
+  alpha: z.number().gt(0).lt(0.5),
+  /** practical floors: smaller changes are never a regression; percentiles as a relative change */
+  floors: z.object({
+    p50Ms: z.number().positive(),
+    p95Ms: z.number().positive(),
+    p99Ms: z.number().positive(),
+    errorRate: RateFloorSchema,
+    timeoutRate: RateFloorSchema,
+  }),
+  /** a percentile with fewer samples beyond it (count × (1 − q)) in either run is not compared */
+  minTailSamples: z.number().nonnegative(),
+  /**
+   * run-to-run noise of each percentile beyond its sampling error: the standard deviation of
+   * ln(candidate / baseline) between two runs of the same code (0 in paired mode, where pairs
+   * cancel it)
+   */
+  runNoise: z.object({
+    p50Ms: z.number().nonnegative(),
+    p95Ms: z.number().nonnegative(),
+    p99Ms: z.number().nonnegative(),
+  }),
+  /** where runNoise came from: an assumed default, `loadgate calibrate`, or a baseline history */
+  runNoiseSource: z.enum(['default', 'calibrated', 'history', 'paired']),
+  knee: z.object({
+    /** a level is below the knee while each request's p95 stays within this factor of the lowest level's */
+    p95Factor: z.number().gt(1),
+    /** and its share of failed requests stays under this */
+    maxErrorRate: share,
+  }),
+});
+export type Policy = z.infer<typeof PolicySchema>;
+
+export const MetricComparisonSchema = z.object({
+  phase: z.string(),
+  levelIndex: z.number().int().nonnegative(),
+  level: z.number().positive(),
+  request: z.string(),
+  metric: ComparedMetricSchema,
+  /** the baseline's and this run's value (ms or a share); null where not measured */
+  baseline: z.number().nullable(),
+  candidate: z.number().nullable(),
+  /** percentiles: candidate / baseline − 1; rates: candidate − baseline; null when not computed */
+  change: z.number().nullable(),
+  /** the interval of `change` at 1 − 2α (the two one-sided bounds); null when not tested */
+  changeLow: z.number().nullable(),
+  changeHigh: z.number().nullable(),
+  /** one-sided p-values, raw and Holm-adjusted across the run's checks */
+  pWorse: p,
+  pWorseAdjusted: p,
+  pBetter: p,
+  pBetterAdjusted: p,
+  verdict: MetricVerdictSchema,
+  /** one line a person reads */
+  reason: z.string(),
+});
+export type MetricComparison = z.infer<typeof MetricComparisonSchema>;
+
+export const KneeSchema = z.object({
+  phase: z.string(),
+  /** the highest level up to which every level stays within the knee's limits; null if even the lowest fails */
+  baseline: z.number().nullable(),
+  candidate: z.number().nullable(),
+  /** the ladder never bent: the knee is at or beyond the highest level measured */
+  baselineBeyondTop: z.boolean(),
+  candidateBeyondTop: z.boolean(),
+  moved: z.enum(['earlier', 'later', 'same', 'unknown']),
+  /** "the knee moved from 8 to 4 VUs" */
+  headline: z.string(),
+});
+export type KneeComparison = z.infer<typeof KneeSchema>;
+
+export const ComparisonSchema = z.object({
+  /** stored-baseline: against a saved run (runner noise assumed); paired: base and candidate alternated */
+  mode: z.enum(['stored-baseline', 'paired']),
+  baseline: z.object({
+    runId: z.string(),
+    startedAt: z.string(),
+    toolVersion: z.string(),
+    commit: z.string().nullable(),
+    /** where it was read from: a file, a branch record, a cache key */
+    source: z.string(),
+  }),
+  verdict: ComparisonVerdictSchema,
+  /** one line saying why */
+  summary: z.string(),
+  /** why the runs cannot be compared; empty when they can */
+  notComparable: z.array(z.string()),
+  /** differences that do not prevent a comparison, and the noise assumed */
+  notes: z.array(z.string()),
+  policy: PolicySchema,
+  /** tests made, the family Holm's correction spans */
+  checks: z.number().int().nonnegative(),
+  counts: z.object({
+    regressed: z.number().int().nonnegative(),
+    improved: z.number().int().nonnegative(),
+    unchanged: z.number().int().nonnegative(),
+    inconclusive: z.number().int().nonnegative(),
+  }),
+  metrics: z.array(MetricComparisonSchema),
+  knees: z.array(KneeSchema),
+});
+export type Comparison = z.infer<typeof ComparisonSchema>;

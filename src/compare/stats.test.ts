@@ -1,0 +1,132 @@
+import { describe, expect, it } from 'vitest';
+import {
+  binomialLowerTail,
+  binomialUpperTail,
+  bootstrapPercentile,
+  holmAdjust,
+  logGamma,
+  normalCdf,
+  normalQuantile,
+  quantileRank,
+  seededRandom,
+  sortedQuantile,
+  wilsonInterval,
+} from './stats.ts';
+
+/** n draws of a log-normal latency (median 20 ms), ascending. */
+function lognormalSample(n: number, seed: number, scale = 1): Float64Array {
+  const random = seededRandom(seed);
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const z = Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+    out[i] = scale * 20 * Math.exp(0.4 * z);
+  }
+  return out.sort();
+}
+
+describe('normal distribution', () => {
+  it('matches known values and inverts', () => {
+    expect(normalCdf(0)).toBeCloseTo(0.5, 7);
+    expect(normalCdf(1.959964)).toBeCloseTo(0.975, 6);
+    expect(normalCdf(-1.644854)).toBeCloseTo(0.05, 6);
+    for (const p of [1e-6, 0.001, 0.025, 0.05, 0.3, 0.5, 0.9, 0.975, 0.999999]) {
+      expect(normalCdf(normalQuantile(p))).toBeCloseTo(p, 6);
+    }
+    expect(normalQuantile(0.95)).toBeCloseTo(1.644854, 5);
+  });
+});
+
+describe('binomial tails', () => {
+  it('sums exactly for small n', () => {
+    // P(X ≥ 8 | n=10, p=0.5) = (45 + 10 + 1) / 1024
+    expect(binomialUpperTail(8, 10, 0.5)).toBeCloseTo(56 / 1024, 12);
+    expect(binomialLowerTail(2, 10, 0.5)).toBeCloseTo(56 / 1024, 12);
+    expect(binomialUpperTail(0, 10, 0.3)).toBe(1);
+    expect(binomialUpperTail(11, 10, 0.3)).toBe(0);
+    expect(binomialUpperTail(3, 3, 0.5)).toBeCloseTo(0.125, 12);
+  });
+
+  it('agrees between the exact sum and the normal approximation near the switch', () => {
+    const exact = binomialUpperTail(2600, 5000, 0.5);
+    const approx = binomialUpperTail(2652, 5100, 0.5);
+    expect(exact).toBeGreaterThan(0.0015);
+    expect(exact).toBeLessThan(0.0025);
+    expect(approx).toBeGreaterThan(0.0015);
+    expect(approx).toBeLessThan(0.0035);
+  });
+
+  it('lnΓ matches factorials', () => {
+    expect(logGamma(1)).toBeCloseTo(0, 10);
+    expect(logGamma(11)).toBeCloseTo(Math.log(3628800), 9);
+    expect(logGamma(0.5)).toBeCloseTo(Math.log(Math.sqrt(Math.PI)), 9);
+  });
+});
+
+describe('holmAdjust', () => {
+  it('steps down and keeps the input order', () => {
+    // sorted 0.01, 0.02, 0.04 with m = 3: 0.03, 0.04, 0.04 (monotone)
+    expect(holmAdjust([0.04, 0.01, 0.02])).toEqual([0.04, 0.03, 0.04]);
+    expect(holmAdjust([0.5, 0.6])).toEqual([1, 1]);
+    expect(holmAdjust([])).toEqual([]);
+  });
+});
+
+describe('percentiles', () => {
+  it('takes the nearest rank', () => {
+    const sorted = Float64Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(sortedQuantile(sorted, 0.5)).toBe(5);
+    expect(sortedQuantile(sorted, 0.95)).toBe(10);
+    expect(sortedQuantile(sorted, 0.1)).toBe(1);
+    expect(sortedQuantile(new Float64Array(0), 0.5)).toBeNull();
+    expect(quantileRank(0.99, 100)).toBe(99);
+    expect(quantileRank(0.99, 1000)).toBe(990);
+  });
+
+  it('bootstraps a spread that shrinks like 1/√n and covers the true percentile', () => {
+    const truth = 20 * Math.exp(0.4 * normalQuantile(0.95));
+    const small = bootstrapPercentile(lognormalSample(1000, 1), 0.95, 2000, 7);
+    const large = bootstrapPercentile(lognormalSample(16000, 2), 0.95, 2000, 7);
+    if (!small || !large) throw new Error('no estimate');
+    // 16× the samples: a quarter of the spread, give or take the bootstrap's own noise
+    expect(small.logSe / large.logSe).toBeGreaterThan(3);
+    expect(small.logSe / large.logSe).toBeLessThan(5.5);
+    // the asymptotic standard error of a log quantile, √(q(1−q)/n) / (f(x_q)·x_q), is σ·√(q(1−q)/n)/φ(z_q)
+    // for a log-normal; a bootstrap's estimate of it varies by some 25% between samples of 1000
+    const z95 = normalQuantile(0.95);
+    const analytic =
+      (0.4 * Math.sqrt((0.95 * 0.05) / 1000)) / (Math.exp(-(z95 ** 2) / 2) / Math.sqrt(2 * Math.PI));
+    expect(small.logSe).toBeGreaterThan(analytic * 0.5);
+    expect(small.logSe).toBeLessThan(analytic * 1.5);
+    for (const b of [small, large]) {
+      expect(b.ciLow).toBeLessThanOrEqual(b.estimate);
+      expect(b.ciHigh).toBeGreaterThanOrEqual(b.estimate);
+    }
+    expect(large.ciLow).toBeLessThan(truth);
+    expect(large.ciHigh).toBeGreaterThan(truth);
+  });
+
+  it('is deterministic for a seed and needs samples', () => {
+    const sample = lognormalSample(500, 3);
+    expect(bootstrapPercentile(sample, 0.99, 500, 11)).toEqual(bootstrapPercentile(sample, 0.99, 500, 11));
+    expect(bootstrapPercentile(new Float64Array(0), 0.5, 100, 1)).toBeNull();
+  });
+
+  it('gives zero spread to identical samples', () => {
+    const same = new Float64Array(200).fill(4);
+    const b = bootstrapPercentile(same, 0.5, 200, 1);
+    expect(b).toMatchObject({ estimate: 4, ciLow: 4, ciHigh: 4 });
+    expect(b?.logSe).toBeCloseTo(0, 12);
+  });
+});
+
+describe('wilsonInterval', () => {
+  it('brackets the observed share and stays inside 0..1', () => {
+    const [low, high] = wilsonInterval(5, 100);
+    expect(low).toBeGreaterThan(0.01);
+    expect(low).toBeLessThan(0.05);
+    expect(high).toBeGreaterThan(0.05);
+    expect(high).toBeLessThan(0.12);
+    expect(wilsonInterval(0, 100)[0]).toBe(0);
+    expect(wilsonInterval(100, 100)[1]).toBeCloseTo(1, 12);
+  });
+});

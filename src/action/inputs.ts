@@ -3,7 +3,19 @@ export const Inputs = {
   config: 'config',
   out: 'out',
   set: 'set',
+  mode: 'mode',
+  token: 'token',
+  comment: 'comment',
+  failOnRegression: 'fail-on-regression',
+  jobKey: 'job-key',
+  commentAuthor: 'comment-author',
+  artifactName: 'artifact-name',
+  runId: 'run-id',
 } as const;
+
+/** What the action is for in a workflow; see README "Workflows". */
+export const MODES = ['pr', 'nightly', 'release', 'comment-from-artifact'] as const;
+export type Mode = (typeof MODES)[number];
 
 export const Outputs = {
   verdict: 'verdict',
@@ -11,4 +23,9 @@ export const Outputs = {
   resultPath: 'result-path',
   reportPath: 'report-path',
   breaches: 'breaches',
+  regressions: 'regressions',
+  improvements: 'improvements',
+  inconclusive: 'inconclusive',
+  comment: 'comment',
+  commentUrl: 'comment-url',
 } as const;

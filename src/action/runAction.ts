@@ -1,46 +1,122 @@
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import * as core from '@actions/core';
-import { parseOverrideLines } from '../config/overrides.ts';
+import { tailFile } from '../containers/logs.ts';
 import { exitCodeOf } from '../errors.ts';
+import { createGitHubClient } from '../github/client.ts';
+import { logUntrusted, mayIssueCommand } from '../github/commands.ts';
+import { readGitHubContext } from '../github/context.ts';
+import { type ActionSink, type BaselineRecorder, publishRun } from '../github/publish.ts';
 import type { ProgressSink } from '../progress.ts';
 import { formatProgress } from '../report/terminal.ts';
-import { exitCodeForVerdict, runLoadgate } from '../run.ts';
-import { Inputs, Outputs } from './inputs.ts';
+import { exitCodeForVerdict, OUT_FILES, runLoadgate } from '../run.ts';
+import { Outputs } from './inputs.ts';
+import { readSettings } from './settings.ts';
 
 /**
  * The action's one run: read inputs, run loadgate, write the job summary and outputs, and
  * turn the verdict or an error into the step's status. Exits explicitly, because the
  * engine's socket would keep Node alive.
  */
-export async function runAction(): Promise<void> {
+export async function runAction(deps: { baseline?: BaselineRecorder } = {}): Promise<void> {
   let exitCode = 0;
+  const sink = coreSink();
+  let outDir = '';
   try {
+    const settings = readSettings((name) => core.getInput(name));
+    // Before anything can print it: the runner masks registered secrets in the log.
+    if (settings.token) core.setSecret(settings.token);
+    outDir = settings.outDir;
+    const context = await readGitHubContext();
     const outcome = await runLoadgate({
-      configPath: core.getInput(Inputs.config) || '.github/loadgate.yml',
-      outDir: core.getInput(Inputs.out) || 'loadgate-out',
-      overrides: parseOverrideLines(core.getInput(Inputs.set)),
-      progress: actionProgress(),
+      configPath: settings.configPath,
+      outDir: settings.outDir,
+      overrides: settings.overrides,
+      progress: actionProgress(sink),
     });
     const { result } = outcome;
-    core.setOutput(Outputs.verdict, result.verdict);
-    core.setOutput(Outputs.summary, result.summary);
-    core.setOutput(Outputs.resultPath, outcome.resultPath);
-    core.setOutput(Outputs.reportPath, outcome.reportPath);
-    core.setOutput(Outputs.breaches, String(result.gate.breaches.length));
-    await core.summary.addRaw(outcome.reportMarkdown, true).write();
-    exitCode = exitCodeForVerdict(result.verdict);
+    const pr = context.pullRequest;
+    const wantsComment = settings.mode === 'pr' && settings.comment;
+    if (wantsComment && !pr) core.info('loadgate: no pull request in this event, so no comment');
+    if (wantsComment && pr && !settings.token) core.warning('loadgate: no token input, so no comment');
+    const published = await publishRun(sink, {
+      mode: settings.mode,
+      failOnRegression: settings.failOnRegression,
+      result,
+      reportMarkdown: outcome.reportMarkdown,
+      resultPath: outcome.resultPath,
+      reportPath: outcome.reportPath,
+      context,
+      comment:
+        wantsComment && pr && settings.token && context.repository
+          ? {
+              client: createGitHubClient({
+                token: settings.token,
+                repository: context.repository,
+                apiUrl: context.apiUrl,
+              }),
+              issueNumber: pr.number,
+              jobKey: settings.jobKey,
+              ...(settings.commentAuthor ? { author: settings.commentAuthor } : {}),
+              artifactName: settings.artifactName,
+              reproduce: { configPath: settings.configPath, overrides: settings.overrides },
+            }
+          : null,
+      ...(deps.baseline ? { baseline: deps.baseline } : {}),
+    });
+    exitCode = published.failed ? exitCodeForVerdict(result.verdict) || 1 : 0;
     if (exitCode !== 0) core.setFailed(result.summary);
-    else core.info(result.summary);
+    else sink.untrusted(result.summary);
   } catch (error) {
     exitCode = exitCodeOf(error);
-    core.setFailed(error instanceof Error ? error.message : String(error));
+    core.setOutput(Outputs.verdict, 'error');
+    const message = error instanceof Error ? error.message : String(error);
+    // The message may carry the end of a service's or k6's log: printed inert, in full, and the
+    // annotation (escaped by core) gets the first line.
+    sink.untrusted(message);
+    if (outDir) await echoLogTails(sink, outDir);
+    core.setFailed(message.split('\n', 1)[0] ?? message);
   }
   process.exit(exitCode);
 }
 
-function actionProgress(): ProgressSink {
+/** @actions/core as the publishing sink; untrusted text goes between stop-commands markers. */
+function coreSink(): ActionSink {
+  return {
+    info: (message) => core.info(message),
+    untrusted: (text) => logUntrusted((line) => core.info(line), text),
+    notice: (message, title) => core.notice(message, title ? { title } : {}),
+    warning: (message, title) => core.warning(message, title ? { title } : {}),
+    error: (message, title) => core.error(message, title ? { title } : {}),
+    setOutput: (name, value) => core.setOutput(name, value),
+    writeSummary: async (markdown) => {
+      await core.summary.addRaw(markdown, true).write();
+    },
+  };
+}
+
+/** The last lines of every container log and of k6's, each in a group, printed inert. */
+async function echoLogTails(sink: ActionSink, outDir: string): Promise<void> {
+  const logsDir = join(outDir, OUT_FILES.logsDir);
+  const files = [
+    ...(await readdir(logsDir).catch(() => [] as string[]))
+      .filter((f) => f.endsWith('.log'))
+      .map((f) => join(logsDir, f)),
+    join(outDir, OUT_FILES.k6Log),
+  ];
+  for (const file of files) {
+    const tail = await tailFile(file, 40).catch(() => '');
+    if (tail === '') continue;
+    core.startGroup(`last lines of ${file.replace(/[^\w./-]/g, '_')}`);
+    sink.untrusted(tail);
+    core.endGroup();
+  }
+}
+
+function actionProgress(sink: ActionSink): ProgressSink {
   let lastLevelKey = '';
   return {
-    step: (message) => core.info(message),
+    step: (message) => (mayIssueCommand(message) ? sink.untrusted(message) : core.info(message)),
     warn: (message) => core.warning(message),
     load(update) {
       const key = `${update.phase}/${update.levelIndex}`;

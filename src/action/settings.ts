@@ -1,0 +1,85 @@
+import { createHash } from 'node:crypto';
+import { parseOverrideLines } from '../config/overrides.ts';
+import { ConfigError } from '../errors.ts';
+import { Inputs, MODES, type Mode } from './inputs.ts';
+
+/** Every input of the action, read and checked once, in one typed object. */
+export interface ActionSettings {
+  mode: Mode;
+  configPath: string;
+  outDir: string;
+  overrides: string[];
+  /** empty when none was given; never logged (registered as a secret) */
+  token: string;
+  /** post the sticky comment on the pull request (pr mode) */
+  comment: boolean;
+  failOnRegression: boolean;
+  /** one comment per job key */
+  jobKey: string;
+  /** login whose comments are loadgate's; empty: the token's own */
+  commentAuthor: string;
+  /** the name the workflow uploads the output folder under; the comment points at it */
+  artifactName: string;
+  /** comment-from-artifact: the run whose artifact to post; null: the workflow_run event's */
+  runId: number | null;
+}
+
+export const DEFAULTS = {
+  config: '.github/loadgate.yml',
+  out: 'loadgate-out',
+  mode: 'pr',
+  artifactName: 'loadgate-report',
+} as const;
+
+/**
+ * The settings from the inputs (`get` is core.getInput in the action). Throws ConfigError
+ * listing every bad input.
+ */
+export function readSettings(get: (name: string) => string): ActionSettings {
+  const problems: string[] = [];
+  const text = (name: string) => get(name).trim();
+  const bool = (name: string, fallback: boolean) => {
+    const value = text(name).toLowerCase();
+    if (value === '') return fallback;
+    if (['true', 'yes', 'on', '1'].includes(value)) return true;
+    if (['false', 'no', 'off', '0'].includes(value)) return false;
+    problems.push(`${name}: "${value}" is not true or false`);
+    return fallback;
+  };
+  const modeText = text(Inputs.mode) || DEFAULTS.mode;
+  const mode = (MODES as readonly string[]).includes(modeText) ? (modeText as Mode) : DEFAULTS.mode;
+  if (mode !== modeText) problems.push(`${Inputs.mode}: "${modeText}" is not one of ${MODES.join(', ')}`);
+  const configPath = text(Inputs.config) || DEFAULTS.config;
+  const overrides = parseOverrideLines(get(Inputs.set));
+  const runIdText = text(Inputs.runId);
+  let runId: number | null = null;
+  if (runIdText !== '') {
+    if (/^\d{1,20}$/.test(runIdText)) runId = Number(runIdText);
+    else problems.push(`${Inputs.runId}: "${runIdText}" is not a run id`);
+  }
+  const settings: ActionSettings = {
+    mode,
+    configPath,
+    outDir: text(Inputs.out) || DEFAULTS.out,
+    overrides,
+    token: text(Inputs.token),
+    comment: bool(Inputs.comment, true),
+    failOnRegression: bool(Inputs.failOnRegression, false),
+    jobKey: text(Inputs.jobKey) || defaultJobKey(configPath, overrides),
+    commentAuthor: text(Inputs.commentAuthor),
+    artifactName: text(Inputs.artifactName) || DEFAULTS.artifactName,
+    runId,
+  };
+  if (problems.length > 0) throw new ConfigError(`bad action inputs: ${problems.join('; ')}`, problems);
+  return settings;
+}
+
+/**
+ * One comment per config, and per matrix entry: the overrides, when any, add a short hash so
+ * `set: service.env.POOL_SIZE=5` and `=10` keep separate comments.
+ */
+export function defaultJobKey(configPath: string, overrides: readonly string[]): string {
+  if (overrides.length === 0) return configPath;
+  const hash = createHash('sha256').update(overrides.join('\n')).digest('hex').slice(0, 8);
+  return `${configPath}+${hash}`;
+}

@@ -1,0 +1,194 @@
+import { type Mode, Outputs } from '../action/inputs.ts';
+import type { Result, Verdict } from '../result/schema.ts';
+import type { GitHubClient } from './client.ts';
+import {
+  type Finding,
+  findingsFromBreaches,
+  type PostOutcome,
+  postStickyComment,
+  renderComment,
+} from './comment.ts';
+import { type GitHubRunContext, runUrl } from './context.ts';
+
+/**
+ * Where the action's words go: the job log, annotations, outputs and the job summary. The
+ * action passes @actions/core; tests collect. One implementation serves every mode.
+ */
+export interface ActionSink {
+  info(message: string): void;
+  /** text loadgate did not write (logs, names): printed so it cannot issue a workflow command */
+  untrusted(text: string): void;
+  notice(message: string, title?: string): void;
+  warning(message: string, title?: string): void;
+  error(message: string, title?: string): void;
+  setOutput(name: string, value: string): void;
+  writeSummary(markdown: string): Promise<void>;
+}
+
+/**
+ * nightly mode's hook for recording the run as the default branch's baseline, with history and
+ * trend. TODO(issue 7: baselines): the baseline store implements this; until then nightly mode
+ * says plainly that no baseline was updated.
+ */
+export interface BaselineRecorder {
+  /** records a complete (non-partial) run; returns one line saying what was recorded where */
+  record(result: Result, context: GitHubRunContext): Promise<string>;
+}
+
+/** Whether the verdict fails the job in this mode. */
+export function failsJob(mode: Mode, verdict: Verdict, failOnRegression: boolean): boolean {
+  if (verdict === 'error') return true;
+  switch (mode) {
+    case 'release':
+      // An absolute gate: any breach fails, as does a regression when a comparison ran.
+      return verdict === 'fail' || verdict === 'regressed';
+    case 'pr':
+      return failOnRegression && (verdict === 'fail' || verdict === 'regressed');
+    case 'nightly':
+    case 'comment-from-artifact':
+      return false;
+  }
+}
+
+export interface FindingCounts {
+  breaches: number;
+  regressions: number;
+  improvements: number;
+  inconclusive: number;
+}
+
+export function countFindings(findings: readonly Finding[]): FindingCounts {
+  const count = (status: Finding['status']) => findings.filter((f) => f.status === status).length;
+  return {
+    breaches: count('breach'),
+    regressions: count('regressed'),
+    improvements: count('improved'),
+    inconclusive: count('inconclusive'),
+  };
+}
+
+/** GitHub shows at most 10 error and 10 warning annotations per step; the rest are summarised. */
+export const MAX_ANNOTATIONS = 10;
+
+/**
+ * One annotation per breach or regression (an error when it fails the job, else a warning),
+ * titled, at most MAX_ANNOTATIONS and then one saying how many more. Messages are escaped by
+ * the annotation command itself, so a name cannot add a line or a command.
+ */
+export function annotate(
+  sink: ActionSink,
+  result: Result,
+  findings: readonly Finding[],
+  asError: boolean,
+): void {
+  const reasons = new Map(
+    result.gate.breaches.map((b) => [`${b.metric}|${b.phase}|${b.level}|${b.request}`, b.reason]),
+  );
+  const bad = findings.filter((f) => f.status === 'breach' || f.status === 'regressed');
+  const emit = asError ? sink.error.bind(sink) : sink.warning.bind(sink);
+  for (const f of bad.slice(0, MAX_ANNOTATIONS)) {
+    const reason =
+      reasons.get(`${f.metric}|${f.phase}|${f.level}|${f.request}`) ??
+      `${f.metric} of ${f.request} at level ${f.level} (${f.phase}): ${f.base ?? '—'} → ${f.candidate ?? '—'}`;
+    emit(reason.slice(0, 1000), f.status === 'breach' ? 'loadgate: gate breach' : 'loadgate: regression');
+  }
+  if (bad.length > MAX_ANNOTATIONS) {
+    emit(`and ${bad.length - MAX_ANNOTATIONS} more: see the job summary`, 'loadgate');
+  }
+}
+
+export interface PublishInput {
+  mode: Mode;
+  failOnRegression: boolean;
+  result: Result;
+  reportMarkdown: string;
+  resultPath: string;
+  reportPath: string;
+  /** the comparison's findings when one ran; default the gate's breaches */
+  findings?: readonly Finding[];
+  context: GitHubRunContext;
+  /** null: no comment wanted (comment input off, or not a pull request) */
+  comment: {
+    client: GitHubClient;
+    issueNumber: number;
+    jobKey: string;
+    author?: string;
+    artifactName: string;
+    reproduce: { configPath: string; overrides: readonly string[] };
+  } | null;
+  baseline?: BaselineRecorder;
+}
+
+export interface PublishOutcome {
+  /** the job fails (exit 1) on this verdict in this mode */
+  failed: boolean;
+  comment: PostOutcome | null;
+}
+
+/**
+ * Everything after a run, for every mode: outputs, the job summary (the same report), an
+ * annotation per breach or regression, the sticky comment when asked, the nightly hook. A
+ * failure to comment never fails the job: it becomes a notice or warning (see postStickyComment).
+ */
+export async function publishRun(sink: ActionSink, input: PublishInput): Promise<PublishOutcome> {
+  const { result, mode } = input;
+  const findings = input.findings ?? findingsFromBreaches(result.gate.breaches);
+  const counts = countFindings(findings);
+  const failed = failsJob(mode, result.verdict, input.failOnRegression);
+
+  sink.setOutput(Outputs.verdict, result.verdict);
+  sink.setOutput(Outputs.summary, result.summary);
+  sink.setOutput(Outputs.resultPath, input.resultPath);
+  sink.setOutput(Outputs.reportPath, input.reportPath);
+  sink.setOutput(Outputs.breaches, String(counts.breaches));
+  sink.setOutput(Outputs.regressions, String(counts.regressions));
+  sink.setOutput(Outputs.improvements, String(counts.improvements));
+  sink.setOutput(Outputs.inconclusive, String(counts.inconclusive));
+
+  await sink.writeSummary(input.reportMarkdown);
+  annotate(sink, result, findings, failed);
+
+  let comment: PostOutcome | null = null;
+  if (input.comment) {
+    const body = renderComment({
+      jobKey: input.comment.jobKey,
+      result,
+      reportMarkdown: input.reportMarkdown,
+      findings,
+      links: {
+        ...(runUrl(input.context) ? { runUrl: runUrl(input.context) as string } : {}),
+        artifactName: input.comment.artifactName,
+      },
+      reproduce: input.comment.reproduce,
+      ...(input.context.pullRequest
+        ? { head: { ref: input.context.pullRequest.headRef, sha: input.context.pullRequest.headSha } }
+        : {}),
+    });
+    comment = await postStickyComment(input.comment.client, {
+      issueNumber: input.comment.issueNumber,
+      body,
+      ...(input.comment.author ? { author: input.comment.author } : {}),
+      reportPath: input.reportPath,
+    });
+    tell(sink, comment);
+  }
+  sink.setOutput(Outputs.comment, comment?.status ?? 'off');
+  sink.setOutput(Outputs.commentUrl, comment?.url ?? '');
+
+  if (mode === 'nightly') {
+    if (result.partial) sink.warning('nightly: a partial run is never recorded as a baseline', 'loadgate');
+    else if (input.baseline) sink.info(await input.baseline.record(result, input.context));
+    else
+      sink.notice(
+        `nightly: the result is saved in ${input.resultPath}; recording it as the baseline is not available in this version yet`,
+        'loadgate',
+      );
+  }
+  return { failed, comment };
+}
+
+function tell(sink: ActionSink, outcome: PostOutcome): void {
+  if (outcome.level === 'notice') sink.notice(outcome.message, 'loadgate: no PR comment');
+  else if (outcome.level === 'warning') sink.warning(outcome.message, 'loadgate: no PR comment');
+  else sink.info(outcome.message);
+}

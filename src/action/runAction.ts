@@ -1,11 +1,12 @@
-import { readdir } from 'node:fs/promises';
+import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as core from '@actions/core';
 import { tailFile } from '../containers/logs.ts';
-import { exitCodeOf } from '../errors.ts';
+import { ConfigError, exitCodeOf } from '../errors.ts';
 import { createGitHubClient } from '../github/client.ts';
 import { logUntrusted, mayIssueCommand } from '../github/commands.ts';
 import { readGitHubContext } from '../github/context.ts';
+import { commentFromArtifact, writeCommentRequest } from '../github/fromArtifact.ts';
 import { type ActionSink, type BaselineRecorder, publishRun } from '../github/publish.ts';
 import type { ProgressSink } from '../progress.ts';
 import { formatProgress } from '../report/terminal.ts';
@@ -28,6 +29,26 @@ export async function runAction(deps: { baseline?: BaselineRecorder } = {}): Pro
     if (settings.token) core.setSecret(settings.token);
     outDir = settings.outDir;
     const context = await readGitHubContext();
+    if (settings.mode === 'comment-from-artifact') {
+      if (!settings.token || !context.repository) {
+        throw new ConfigError('mode comment-from-artifact needs a token and GITHUB_REPOSITORY');
+      }
+      await mkdir(settings.outDir, { recursive: true });
+      await commentFromArtifact(sink, {
+        client: createGitHubClient({
+          token: settings.token,
+          repository: context.repository,
+          apiUrl: context.apiUrl,
+        }),
+        context,
+        runId: settings.runId,
+        artifactName: settings.artifactName,
+        ...(settings.commentAuthor ? { author: settings.commentAuthor } : {}),
+        workDir: settings.outDir,
+        defaultJobKey: settings.jobKey,
+      });
+      process.exit(0);
+    }
     const outcome = await runLoadgate({
       configPath: settings.configPath,
       outDir: settings.outDir,
@@ -36,6 +57,12 @@ export async function runAction(deps: { baseline?: BaselineRecorder } = {}): Pro
     });
     const { result } = outcome;
     const pr = context.pullRequest;
+    // For the companion workflow, when this run's token cannot comment (a fork).
+    await writeCommentRequest(settings.outDir, {
+      jobKey: settings.jobKey,
+      configPath: settings.configPath,
+      overrides: settings.overrides,
+    });
     const wantsComment = settings.mode === 'pr' && settings.comment;
     if (wantsComment && !pr) core.info('loadgate: no pull request in this event, so no comment');
     if (wantsComment && pr && !settings.token) core.warning('loadgate: no token input, so no comment');

@@ -115,6 +115,10 @@ export interface PublishInput {
     author?: string;
     artifactName: string;
     reproduce: { configPath: string; overrides: readonly string[] };
+    /** default: the pull_request event's head */
+    head?: { ref: string; sha: string };
+    /** default: this run's page */
+    runUrl?: string;
   } | null;
   baseline?: BaselineRecorder;
 }
@@ -156,13 +160,18 @@ export async function publishRun(sink: ActionSink, input: PublishInput): Promise
       reportMarkdown: input.reportMarkdown,
       findings,
       links: {
-        ...(runUrl(input.context) ? { runUrl: runUrl(input.context) as string } : {}),
+        ...(input.comment.runUrl ? { runUrl: input.comment.runUrl } : {}),
+        ...(!input.comment.runUrl && runUrl(input.context)
+          ? { runUrl: runUrl(input.context) as string }
+          : {}),
         artifactName: input.comment.artifactName,
       },
       reproduce: input.comment.reproduce,
-      ...(input.context.pullRequest
-        ? { head: { ref: input.context.pullRequest.headRef, sha: input.context.pullRequest.headSha } }
-        : {}),
+      ...(input.comment.head
+        ? { head: input.comment.head }
+        : input.context.pullRequest
+          ? { head: { ref: input.context.pullRequest.headRef, sha: input.context.pullRequest.headSha } }
+          : {}),
     });
     comment = await postStickyComment(input.comment.client, {
       issueNumber: input.comment.issueNumber,

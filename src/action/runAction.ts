@@ -8,6 +8,8 @@ import { logUntrusted, mayIssueCommand } from '../github/commands.ts';
 import { readGitHubContext } from '../github/context.ts';
 import { commentFromArtifact, writeCommentRequest } from '../github/fromArtifact.ts';
 import { type ActionSink, type BaselineRecorder, publishRun } from '../github/publish.ts';
+import { K6_PATH_ENV } from '../load/k6.ts';
+import { ensureK6 } from '../load/k6Install.ts';
 import type { ProgressSink } from '../progress.ts';
 import { formatProgress } from '../report/terminal.ts';
 import { exitCodeForVerdict, OUT_FILES, runLoadgate } from '../run.ts';
@@ -49,6 +51,9 @@ export async function runAction(deps: { baseline?: BaselineRecorder } = {}): Pro
       });
       process.exit(0);
     }
+    // k6 from PATH when supported, else the pinned release (checksum-verified, tool-cached).
+    const k6 = await ensureK6({ log: (message) => core.info(message) });
+    process.env[K6_PATH_ENV] = k6.path;
     const outcome = await runLoadgate({
       configPath: settings.configPath,
       outDir: settings.outDir,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { POOL_PRESET_NAMES, TIME_UNITS } from '../metrics/presets.ts';
 import { describeValue, isRecord } from './paths.ts';
 import { parseEnvTemplate, SERVICE_NAME } from './refs.ts';
 import {
@@ -271,16 +272,37 @@ function normalizeContainer<
 
 // ---- service and dependencies ----------------------------------------------------------------
 
+/** Where the service's Prometheus metrics are; the pool figures are read from there. */
+export const ServiceMetricsEndpointSchema = z
+  .strictObject({
+    path: pattern(
+      /^\/\S*$/,
+      'write a path starting with "/", e.g. /metrics',
+      'the path of the Prometheus metrics (default /metrics)',
+    ).default('/metrics'),
+    port: portNumber
+      .describe("the container port serving the metrics, when it is not the service's HTTP port")
+      .optional(),
+  })
+  .describe(
+    "the service's Prometheus metrics endpoint, e.g. { path: /metrics } or { path: /actuator/prometheus, port: 8081 }",
+  );
+
 export const ServiceSchema = z
   .strictObject(
     {
       ...containerFields,
       port: portNumber.describe('the container port that serves HTTP'),
+      metrics: ServiceMetricsEndpointSchema.optional(),
     },
     { error: missing('service: { image: myorg/app:tag, port: 8000 }') },
   )
   .superRefine((service, ctx) => oneSource(service, ctx), evenWithOtherErrors)
-  .transform(({ port, ...container }) => ({ ...normalizeContainer(container), port }))
+  .transform(({ port, metrics, ...container }) => ({
+    ...normalizeContainer(container),
+    port,
+    ...(metrics !== undefined ? { metrics } : {}),
+  }))
   .meta({
     description: 'the service under test: an image or a Dockerfile, and the port it serves HTTP on',
     oneOf: ONE_SOURCE,
@@ -518,6 +540,10 @@ export const RATE_METRICS = [
   'http4xxRate',
 ] as const;
 export const THROUGHPUT_METRIC = 'throughputRps';
+/** Per-level metrics of the service's pool (from its own metrics). */
+export const POOL_WAIT_METRICS = ['poolWaitP95', 'poolWaitMean'] as const;
+/** Per-level counts: pool timeouts, and peak DB connections (Postgres sampler or the pool's gauge). */
+export const LEVEL_COUNT_METRICS = ['poolTimeouts', 'peakDbConnections'] as const;
 
 const thresholdScope = {
   level: positiveInt('only at this level (one of load.levels); default every level').optional(),
@@ -576,9 +602,36 @@ export const ThresholdSchema = z
         ...thresholdScope,
       })
       .transform(({ min, ...threshold }) => withScope({ ...threshold, minRps: min })),
+    z
+      .strictObject({
+        metric: z
+          .enum(POOL_WAIT_METRICS)
+          .describe('time waiting for a DB connection in a level: its p95 or its mean (not per request)'),
+        max: duration('the longest allowed pool wait', { minMs: 0 }),
+        level: thresholdScope.level,
+        phase: thresholdScope.phase,
+      })
+      .transform(({ max, ...threshold }) => withScope({ ...threshold, maxMs: max })),
+    z
+      .strictObject({
+        metric: z
+          .enum(LEVEL_COUNT_METRICS)
+          .describe(
+            'pool checkouts that timed out in a level, or the peak of DB connections (not per request)',
+          ),
+        max: z
+          .int({
+            error: say((issue) => `expected a whole number of 0 or more, got ${describeValue(issue.input)}`),
+          })
+          .min(0)
+          .describe('the most allowed in one level'),
+        level: thresholdScope.level,
+        phase: thresholdScope.phase,
+      })
+      .transform(({ max, ...threshold }) => withScope({ ...threshold, maxCount: max })),
   ])
   .describe(
-    'a limit on one metric: latency metrics take max: a duration, rates max: a percentage, throughputRps min: requests/s',
+    'a limit on one metric: latency metrics and pool waits take max: a duration, rates max: a percentage, throughputRps min: requests/s, poolTimeouts and peakDbConnections max: a count',
   );
 
 export const GateSchema = z
@@ -587,6 +640,131 @@ export const GateSchema = z
   })
   .prefault({})
   .describe('the release gate');
+
+// ---- the service's own metrics ----------------------------------------------------------------
+
+const metricName = pattern(
+  /^[a-zA-Z_:][a-zA-Z0-9_:]*$/,
+  'write a Prometheus metric name: letters, digits, "_" and ":", not starting with a digit',
+  'a Prometheus metric name',
+);
+
+const timeUnit = z
+  .enum(TIME_UNITS)
+  .default('seconds')
+  .describe('the unit the metric counts time in (default seconds)');
+
+export const PoolWaitSchema = z
+  .union([
+    z
+      .strictObject({
+        histogram: metricName.describe('a histogram of wait times: gives p95 and mean'),
+        unit: timeUnit,
+      })
+      .transform(({ histogram, unit }) => ({ metric: histogram, unit })),
+    z
+      .strictObject({
+        summary: metricName.describe('a summary of wait times: its count and sum give the mean (no p95)'),
+        unit: timeUnit,
+      })
+      .transform(({ summary, unit }) => ({ metric: summary, unit })),
+    z.strictObject({
+      sum: metricName.describe('a counter of total wait time'),
+      count: metricName.describe('a counter of waits'),
+      unit: timeUnit,
+    }),
+  ])
+  .describe(
+    'time spent waiting for a DB connection: { histogram: name } (p95 and mean), { summary: name } or { sum: name, count: name } (mean only)',
+  );
+
+export const PostgresSamplerSchema = z
+  .union([
+    z.literal(false),
+    z.strictObject({
+      dependency: DependencyNameSchema.describe('the dependency that is the Postgres server'),
+      user: z
+        .string()
+        .min(1)
+        .optional()
+        .describe('the role psql connects as inside it (default POSTGRES_USER, else postgres)'),
+      database: z
+        .string()
+        .min(1)
+        .optional()
+        .describe('the database psql connects to (default POSTGRES_DB, else the user)'),
+      onlyUser: z
+        .string()
+        .min(1)
+        .optional()
+        .describe('count only sessions of this role (default every client session)'),
+      onlyDatabase: z
+        .string()
+        .min(1)
+        .optional()
+        .describe('count only sessions on this database (default every database)'),
+    }),
+  ])
+  .describe(
+    'sampling pg_stat_activity during each level; on by default for a dependency whose image is Postgres; false turns it off',
+  );
+
+export const MetricsSchema = z
+  .strictObject({
+    preset: z
+      .enum(['auto', 'none', ...POOL_PRESET_NAMES])
+      .default('auto')
+      .describe(
+        `where the service's pool metrics are: auto (recognized from the names exposed), none, or one of ${POOL_PRESET_NAMES.join(', ')}`,
+      ),
+    labels: z
+      .record(z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/), scalarText('a label value'))
+      .default({})
+      .describe('read only series with these labels, e.g. { pool: HikariPool-1 }; default all, added up'),
+    poolWait: PoolWaitSchema.optional(),
+    poolTimeouts: metricName.describe('a counter of checkouts that gave up waiting').optional(),
+    poolWaiting: metricName.describe('a gauge of callers waiting for a connection').optional(),
+    poolInUse: metricName.describe('a gauge of connections checked out').optional(),
+    poolOpen: metricName
+      .describe(
+        'a gauge of connections the pool holds open (peak DB connections when no Postgres is sampled)',
+      )
+      .optional(),
+    sampleInterval: duration('how often gauges and the database are sampled during a level', {
+      minMs: 100,
+      maxMs: 60_000,
+    }).prefault('1s'),
+    postgres: PostgresSamplerSchema.optional(),
+  })
+  .prefault({})
+  .transform(
+    ({
+      preset,
+      labels,
+      poolWait,
+      poolTimeouts,
+      poolWaiting,
+      poolInUse,
+      poolOpen,
+      sampleInterval,
+      postgres,
+    }) => ({
+      preset,
+      labels,
+      pool: {
+        ...(poolWait !== undefined ? { wait: poolWait } : {}),
+        ...(poolTimeouts !== undefined ? { timeouts: poolTimeouts } : {}),
+        ...(poolWaiting !== undefined ? { waiting: poolWaiting } : {}),
+        ...(poolInUse !== undefined ? { inUse: poolInUse } : {}),
+        ...(poolOpen !== undefined ? { open: poolOpen } : {}),
+      },
+      sampleIntervalMs: sampleInterval,
+      ...(postgres !== undefined ? { postgres } : {}),
+    }),
+  )
+  .describe(
+    "the service's own metrics per level: its connection pool (from service.metrics) and its Postgres (pg_stat_activity)",
+  );
 
 // ---- the whole file ----------------------------------------------------------------------------
 
@@ -604,6 +782,7 @@ export const ConfigSchema = z
     dependencies: DependenciesSchema,
     load: LoadSchema,
     gate: GateSchema,
+    metrics: MetricsSchema,
   })
   .describe(
     'loadgate: starts the service and its dependencies, drives it with k6 level by level, and gates the release',
@@ -619,3 +798,4 @@ export type RequestConfig = LoadConfig['requests'][number];
 export type GateThreshold = LoadgateConfig['gate']['thresholds'][number];
 export type WaitStrategy = z.output<typeof waitSchema>;
 export type BuildConfig = NonNullable<ServiceConfig['build']>;
+export type MetricsConfig = LoadgateConfig['metrics'];

@@ -86,6 +86,7 @@ describe('validateConfig: a valid config', () => {
         requests: [{ name: 'home', method: 'GET', path: '/', weight: 1, headers: {} }],
       },
       gate: { thresholds: [] },
+      metrics: { preset: 'auto', labels: {}, pool: {}, sampleIntervalMs: 1000 },
     });
   });
 

@@ -132,7 +132,24 @@ function crossSectionIssues(raw: unknown, parsed: LoadgateConfig | undefined): C
       }
     : gateParts(raw);
   if (gate) issues.push(...gateReferenceIssues(gate));
+  if (parsed) issues.push(...metricsReferenceIssues(parsed));
   return issues;
+}
+
+/** metrics.postgres names a declared dependency. */
+function metricsReferenceIssues(config: LoadgateConfig): ConfigIssue[] {
+  const postgres = config.metrics.postgres;
+  if (!postgres || config.dependencies[postgres.dependency] !== undefined) return [];
+  const declared = Object.keys(config.dependencies);
+  const hint = closest(postgres.dependency, declared);
+  return [
+    {
+      path: ['metrics', 'postgres', 'dependency'],
+      message: `"${postgres.dependency}" is not a dependency${hint ? ` (did you mean ${hint}?)` : ''}; ${
+        declared.length > 0 ? `declared: ${declared.join(', ')}` : 'none is declared'
+      }`,
+    },
+  ];
 }
 
 function gateReferenceIssues({ levels, requestNames, thresholds }: GateParts): ConfigIssue[] {

@@ -15,8 +15,21 @@ export const GATE_METRICS = [
   'http5xxRate',
   'http4xxRate',
   'throughputRps',
+  'poolWaitP95',
+  'poolWaitMean',
+  'poolTimeouts',
+  'peakDbConnections',
 ] as const;
 export type GateMetric = (typeof GATE_METRICS)[number];
+/** The metrics of the whole level (the service's pool, its database) rather than of one request. */
+export const LEVEL_GATE_METRICS = [
+  'poolWaitP95',
+  'poolWaitMean',
+  'poolTimeouts',
+  'peakDbConnections',
+] as const;
+type LevelGateMetric = (typeof LEVEL_GATE_METRICS)[number];
+type RequestGateMetric = Exclude<GateMetric, LevelGateMetric>;
 
 /**
  * One absolute gate threshold, normalized: the form the config module produces. Latency metrics
@@ -29,6 +42,8 @@ export interface GateThreshold {
   maxMs?: number;
   maxRate?: number;
   minRps?: number;
+  /** pool timeouts and peak DB connections: the most allowed in one level */
+  maxCount?: number;
   /** a level exactly as configured (VUs in the closed model, req/s in the open one) */
   level?: number;
   /** a request name */
@@ -45,7 +60,13 @@ export interface GateEvaluation {
   unmatched: string[];
 }
 
-type LimitKey = 'maxMs' | 'maxRate' | 'minRps';
+type LimitKey = 'maxMs' | 'maxRate' | 'minRps' | 'maxCount';
+/** A metric of the whole level (the service's pool, its database), not of one request. */
+type LevelMetricSpec = {
+  level: (level: LevelResult) => number | null;
+  limitKey: LimitKey;
+  label: string;
+};
 type MetricSpec = {
   field: keyof Pick<
     RequestResult,
@@ -66,7 +87,7 @@ type MetricSpec = {
   label: string;
 };
 
-const METRICS: Readonly<Record<GateMetric, MetricSpec>> = {
+const METRICS: Readonly<Record<RequestGateMetric, MetricSpec>> = {
   p50: { field: 'p50Ms', limitKey: 'maxMs', label: 'p50' },
   p90: { field: 'p90Ms', limitKey: 'maxMs', label: 'p90' },
   p95: { field: 'p95Ms', limitKey: 'maxMs', label: 'p95' },
@@ -80,13 +101,36 @@ const METRICS: Readonly<Record<GateMetric, MetricSpec>> = {
   throughputRps: { field: 'throughputRps', limitKey: 'minRps', label: 'throughput' },
 };
 
-const LIMIT_KEYS: readonly LimitKey[] = ['maxMs', 'maxRate', 'minRps'];
+/** Level metrics: null (not measured) is no breach, and is not counted as a check. */
+const LEVEL_METRICS: Readonly<Record<LevelGateMetric, LevelMetricSpec>> = {
+  poolWaitP95: { level: (l) => l.pool.waitP95Ms, limitKey: 'maxMs', label: 'pool wait p95' },
+  poolWaitMean: { level: (l) => l.pool.waitMeanMs, limitKey: 'maxMs', label: 'pool wait mean' },
+  poolTimeouts: { level: (l) => l.pool.timeouts, limitKey: 'maxCount', label: 'pool timeouts' },
+  peakDbConnections: {
+    level: (l) => l.pool.peakDbConnections,
+    limitKey: 'maxCount',
+    label: 'peak DB connections',
+  },
+};
+
+const LIMIT_KEYS: readonly LimitKey[] = ['maxMs', 'maxRate', 'minRps', 'maxCount'];
 
 /** Names inside a reason stay readable and on one line, whatever the config held. */
 const MAX_NAME_CHARS = 60;
 
 function isGateMetric(metric: unknown): metric is GateMetric {
-  return typeof metric === 'string' && Object.hasOwn(METRICS, metric);
+  return (
+    typeof metric === 'string' && (Object.hasOwn(METRICS, metric) || Object.hasOwn(LEVEL_METRICS, metric))
+  );
+}
+
+function isLevelMetric(metric: GateMetric): metric is LevelGateMetric {
+  return Object.hasOwn(LEVEL_METRICS, metric);
+}
+
+/** How a metric is limited and how it reads in a sentence. */
+function specOf(metric: GateMetric): { limitKey: LimitKey; label: string } {
+  return isLevelMetric(metric) ? LEVEL_METRICS[metric] : METRICS[metric];
 }
 
 /**
@@ -101,8 +145,11 @@ export function checkThresholds(thresholds: readonly GateThreshold[]): string[] 
       problems.push(`${at}.metric: unknown metric ${JSON.stringify(threshold.metric)}`);
       return;
     }
-    const { limitKey } = METRICS[threshold.metric];
+    const { limitKey } = specOf(threshold.metric);
     const limit = threshold[limitKey];
+    if (isLevelMetric(threshold.metric) && threshold.request !== undefined) {
+      problems.push(`${at}.request: ${threshold.metric} is measured per level, not per request`);
+    }
     if (typeof limit !== 'number' || !Number.isFinite(limit) || limit < 0) {
       problems.push(`${at}.${limitKey}: ${threshold.metric} needs ${limitKey}, a finite number ≥ 0`);
     } else if (limitKey === 'maxRate' && limit > 1) {
@@ -138,15 +185,23 @@ function contrast(
   return format(actual, 0);
 }
 
-function where(metric: GateMetric, request: string, level: number, phase: string, model: LoadModel): string {
+/** Where a breach is: "p95 of items at 20 VUs (clean)"; a level metric names no request. */
+function where(
+  metric: GateMetric,
+  request: string | null,
+  level: number,
+  phase: string,
+  model: LoadModel,
+): string {
   const name = (text: string) => clip(toOneLine(text), MAX_NAME_CHARS);
-  return `${METRICS[metric].label} of ${name(request)} at ${formatLevel(level, model)} (${name(phase)})`;
+  const of = request === null ? '' : ` of ${name(request)}`;
+  return `${specOf(metric).label}${of} at ${formatLevel(level, model)} (${name(phase)})`;
 }
 
 /** The one-line reason for a breach, e.g. "p95 of items at 20 VUs (clean): 912 ms > 800 ms limit". */
 function reasonFor(
   metric: GateMetric,
-  request: string,
+  request: string | null,
   level: number,
   phase: string,
   model: LoadModel,
@@ -154,7 +209,8 @@ function reasonFor(
   limit: number,
 ): string {
   const at = where(metric, request, level, phase, model);
-  const { limitKey } = METRICS[metric];
+  const { limitKey } = specOf(metric);
+  if (limitKey === 'maxCount') return `${at}: ${actual ?? 0} > ${limitNumber(limit)} limit`;
   if (limitKey === 'maxMs') {
     const l = limitNumber(limit);
     if (actual === null) return `${at}: no request completed (limit ${l} ms)`;
@@ -186,7 +242,33 @@ export function evaluateGate(
   const breaches: Breach[] = [];
   const unmatched: string[] = [];
   for (const threshold of thresholds) {
-    const spec = METRICS[threshold.metric];
+    const { metric } = threshold;
+    if (isLevelMetric(metric)) {
+      const spec = LEVEL_METRICS[metric];
+      const limit = threshold[spec.limitKey] as number;
+      let matched = 0;
+      for (const level of levels) {
+        if (threshold.phase !== undefined && level.phase !== threshold.phase) continue;
+        if (threshold.level !== undefined && level.level !== threshold.level) continue;
+        const actual = spec.level(level);
+        if (actual === null) continue; // not measured: nothing to hold against the limit
+        matched++;
+        if (actual <= limit) continue;
+        breaches.push({
+          metric,
+          phase: level.phase,
+          level: level.level,
+          request: '',
+          limit,
+          actual,
+          reason: reasonFor(metric, null, level.level, level.phase, loadModel, actual, limit),
+        });
+      }
+      checked += matched;
+      if (matched === 0) unmatched.push(describeUnmatched(threshold, spec, limit, loadModel));
+      continue;
+    }
+    const spec = METRICS[metric];
     const limit = threshold[spec.limitKey] as number;
     let matched = 0;
     for (const level of levels) {
@@ -226,7 +308,7 @@ export function evaluateGate(
 
 function describeUnmatched(
   threshold: GateThreshold,
-  spec: MetricSpec,
+  spec: { limitKey: LimitKey; label: string },
   limit: number,
   model: LoadModel,
 ): string {
@@ -235,7 +317,9 @@ function describeUnmatched(
       ? `≤ ${limitNumber(limit)} ms`
       : spec.limitKey === 'maxRate'
         ? `≤ ${formatRate(limit, 4)}`
-        : `≥ ${limitNumber(limit)} req/s`;
+        : spec.limitKey === 'maxCount'
+          ? `≤ ${limitNumber(limit)}`
+          : `≥ ${limitNumber(limit)} req/s`;
   const filters = [
     threshold.request === undefined
       ? null

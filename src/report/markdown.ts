@@ -9,6 +9,7 @@ import {
   formatSeconds,
   levelUnit,
 } from './format.ts';
+import { anyPoolFigure, NOTHING_MEASURED, POOL_HEADER, poolNotes, poolRows } from './pool.ts';
 
 export interface ReportOptions {
   /** characters kept of a name (request, phase) in a table cell or caption; default 80 */
@@ -89,6 +90,7 @@ export function renderReport(result: Result, opts: ReportOptions = {}): string {
     }
     sections.push(levelTable(levels, result.loadModel, name));
     sections.push(...p95Chart(levels, result.loadModel, name));
+    sections.push(...poolSection(levels, result.loadModel));
   }
 
   sections.push(...gateSection(result, opts.maxBreaches ?? 50));
@@ -231,6 +233,19 @@ function p95Chart(
   ].join('\n');
   const legend = drawn.map((line, i) => `${i + 1}. ${name(line.request)} (${PALETTE[i]?.name})`).join(', ');
   return [block, [`Lines in order: ${legend}.`, ...notes].join(' ')];
+}
+
+/**
+ * The service's pool and its database per level (src/metrics), "not measured" in every cell
+ * loadgate had nothing for; one sentence when nothing at all was measured.
+ */
+function poolSection(levels: readonly LevelResult[], model: LoadModel): string[] {
+  if (!anyPoolFigure(levels)) return [NOTHING_MEASURED];
+  const header = [`Level (${levelUnit(model)})`, ...POOL_HEADER];
+  const rows = poolRows(levels).map((cells) => cells.map((cell) => escapeMarkdown(cell)));
+  const table = markdownTable([header, ...rows], { align: header.map(() => 'r') });
+  const notes = poolNotes(levels).map((note) => escapeMarkdown(note, MAX_SUMMARY_CHARS));
+  return [table, ...(notes.length > 0 ? [notes.join(' ')] : [])];
 }
 
 function gateSection(result: Result, maxBreaches: number): string[] {

@@ -10,6 +10,7 @@ import {
   levelUnit,
   toOneLine,
 } from './format.ts';
+import { anyPoolFigure, POOL_HEADER_TERMINAL, poolNotes, poolRows } from './pool.ts';
 
 /** Name columns stay this narrow so a row fits a CI log line. */
 const MAX_NAME_CHARS = 32;
@@ -92,6 +93,29 @@ export function formatTerminalTable(result: Pick<Result, 'levels' | 'loadModel'>
     .split('\n')
     .map((l) => `  ${l}`)
     .join('\n');
+}
+
+/**
+ * The pool and database figures per level for a terminal or CI log, "not measured" where
+ * loadgate had nothing; one line when nothing at all was measured. Every line is indented.
+ */
+export function formatPoolTable(result: Pick<Result, 'levels' | 'loadModel'>): string {
+  const { levels, loadModel } = result;
+  if (levels.length === 0) return '';
+  if (!anyPoolFigure(levels)) return '  pool and database: not measured';
+  const header = ['Phase', levelUnit(loadModel), ...POOL_HEADER_TERMINAL];
+  const cells = poolRows(levels);
+  const rows = levels.map((level, i) => [sanitizeTerminal(level.phase), ...(cells[i] ?? [])]);
+  const align: Align[] = ['left', ...header.slice(1).map((): Align => 'right')];
+  return [columns(header, rows, align), ...poolNotes(levels).map(sanitizeNote)]
+    .join('\n')
+    .split('\n')
+    .map((l) => `  ${l}`)
+    .join('\n');
+}
+
+function sanitizeNote(note: string): string {
+  return sanitizeTerminal(note, 200);
 }
 
 /** Live state of the load (the shape of LoadProgress in src/progress.ts). */

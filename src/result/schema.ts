@@ -28,12 +28,30 @@ export const RequestResultSchema = z.object({
 export type RequestResult = z.infer<typeof RequestResultSchema>;
 
 export const ProbeResultSchema = z.object({ p95Ms: ms });
+const count = z.number().int().nonnegative().nullable().describe('a count; null where nothing was measured');
+/**
+ * The service's connection pool during the level, from its own metrics (see src/metrics): a
+ * wait histogram gives waitP95Ms, a summary or a sum and count only waitMeanMs. peakDbConnections
+ * comes from the Postgres sampler, else from the pool's open-connections gauge.
+ */
 export const PoolResultSchema = z.object({
   waitP95Ms: ms,
   waitMeanMs: ms,
-  timeouts: z.number().int().nonnegative().nullable(),
-  peakDbConnections: z.number().int().nonnegative().nullable(),
+  timeouts: count,
+  peakDbConnections: count,
+  /** the most callers waiting for a connection at once (a gauge sampled during the level) */
+  peakWaiting: count.optional(),
+  /** the pool's metrics read ("loadgate-demo", "hikaricp", … or "custom"); absent: none */
+  source: z.string().optional(),
 });
+/** pg_stat_activity sampled during the level, and the connections the server refused. */
+export const DbResultSchema = z.object({
+  peakConnections: count,
+  peakLockWaits: count,
+  peakIdleInTransaction: count,
+  refusedConnections: count,
+});
+export type DbResult = z.infer<typeof DbResultSchema>;
 
 export const LoadModelSchema = z.enum(['closed', 'open']);
 export type LoadModel = z.infer<typeof LoadModelSchema>;
@@ -48,6 +66,8 @@ export const LevelResultSchema = z.object({
   requests: z.array(RequestResultSchema),
   probe: ProbeResultSchema,
   pool: PoolResultSchema,
+  /** the database's side (Postgres sampler); null or absent: not sampled */
+  db: DbResultSchema.nullable().optional(),
 });
 export type LevelResult = z.infer<typeof LevelResultSchema>;
 

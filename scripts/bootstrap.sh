@@ -21,6 +21,20 @@ step_started=$SECONDS
 say() { printf '[bootstrap %3ss] %s\n' "$((SECONDS - step_started))" "$*"; }
 fail() { printf 'loadgate bootstrap: %s\n' "$*" >&2; exit 3; }
 
+# Starts a long-lived background process detached from this shell, without the file
+# descriptors it inherited (a caller's lock file, say, would otherwise stay held for ever).
+daemon() { # log command...
+  local log=$1
+  shift
+  (
+    for fd in /proc/$BASHPID/fd/*; do
+      fd=${fd##*/}
+      [ "$fd" -gt 2 ] 2>/dev/null && eval "exec $fd>&-"
+    done
+    exec setsid "$@" >"$log" 2>&1 </dev/null
+  ) &
+}
+
 engine_up() { curl -sf --max-time 3 --unix-socket "${DOCKER_HOST#unix://}" http://d/_ping >/dev/null 2>&1; }
 k6_ok() { [ -x "$LOADGATE_TOOLS/k6-$K6_VERSION/k6" ]; }
 toxiproxy_ok() { [ -x "$LOADGATE_TOOLS/toxiproxy-$TOXIPROXY_VERSION/toxiproxy-server" ]; }
@@ -86,7 +100,7 @@ fi
 if ! engine_up; then
   say "starting the Podman API service on $socket"
   mkdir -p "$(dirname "$socket")"
-  setsid podman system service --time=0 "unix://$socket" >/var/log/loadgate-podman.log 2>&1 </dev/null &
+  daemon /var/log/loadgate-podman.log podman system service --time=0 "unix://$socket"
   for _ in $(seq 1 50); do engine_up && break; sleep 0.2; done
   engine_up || fail "the Podman API service did not answer on $socket (see /var/log/loadgate-podman.log)"
 fi
@@ -95,7 +109,7 @@ fi
 # loop a container's health stays "starting" for ever. Docker runs them itself; so do we.
 hc_pidfile=/run/loadgate-healthchecks.pid
 if ! { [ -f "$hc_pidfile" ] && kill -0 "$(cat "$hc_pidfile")" 2>/dev/null; }; then
-  setsid bash "$root_dir/scripts/healthcheck-loop.sh" >/dev/null 2>&1 </dev/null &
+  daemon /dev/null bash "$root_dir/scripts/healthcheck-loop.sh"
   echo $! >"$hc_pidfile"
 fi
 

@@ -38,6 +38,32 @@ export function warmupScenarioName(phase: string, levelIndex: number): string {
   return `${phase}__W${levelIndex}`;
 }
 
+/** The probe scenario beside the measured level `<phase>__L<levelIndex>`. */
+export function probeScenarioName(phase: string, levelIndex: number): string {
+  return `${phase}__P${levelIndex}`;
+}
+
+/** The probe scenario that runs alone before the ladder, against the idle service. */
+export const IDLE_PROBE_SCENARIO = 'idle__P';
+
+/**
+ * The VU tag naming a request's time slice within a phase whose recovery is measured: the
+ * index of the `bucketS`-long slice in which its iteration started, counted from the phase's start.
+ */
+export const TIME_BUCKET_TAG = 'sec';
+
+/** A submetric selected by tags alone (no scenario), spelled as k6 spells it in the summary. */
+export function tagSubmetric(metric: string, tags: Record<string, string | number>): string {
+  return `${metric}{${Object.entries(tags)
+    .map(([key, value]) => `${key}:${value}`)
+    .join(',')}}`;
+}
+
+/** One time slice of a phase's timeline: the main requests started in it (probes excluded). */
+export function timelineSubmetric(metric: string, phase: string, bucket: number): string {
+  return tagSubmetric(metric, { phase, [TIME_BUCKET_TAG]: bucket });
+}
+
 /**
  * The submetric of `metric` for one measured scenario, optionally one request and more tags,
  * spelled exactly as the ladder declares it in its thresholds and as it appears in the summary.
@@ -89,6 +115,45 @@ export interface PlanScenario {
   maxVUs: number | null;
 }
 
+/** One probe scenario: the probe request at a constant low rate, beside a level or alone. */
+export interface ProbeScenario {
+  /** `<phase>__P<levelIndex>` beside a measured level, or IDLE_PROBE_SCENARIO */
+  name: string;
+  /** the phase and level index of the measured level it runs beside; null for the idle probe */
+  phase: string | null;
+  levelIndex: number | null;
+  startS: number;
+  durationS: number;
+  gracefulStopS: number;
+}
+
+/** The blocking detector's cheap request, sent at a constant arrival rate in scenarios of its own. */
+export interface PlanProbe {
+  /** the full URL, always GET */
+  url: string;
+  ratePerS: number;
+  /** VUs each probe scenario may use: enough to keep the rate while requests wait out the timeout */
+  maxVUs: number;
+  scenarios: ProbeScenario[];
+}
+
+/** When a phase runs: from its first scenario's start to its last measured level's end. */
+export interface PhaseWindow {
+  phase: string;
+  startS: number;
+  endS: number;
+}
+
+/** A phase whose requests are tagged with their time slice (TIME_BUCKET_TAG), for recovery. */
+export interface PlanTimeline {
+  phase: string;
+  /** the phase's start, seconds from the ladder's start */
+  startS: number;
+  bucketS: number;
+  /** slices 0..buckets-1 cover the phase; a later request counts in the last */
+  buckets: number;
+}
+
 export interface LadderPlan {
   planVersion: 1;
   /** 'builtin': the ladder sends `requests`; 'user': a user's script drives the load */
@@ -110,4 +175,10 @@ export interface LadderPlan {
   scenarios: PlanScenario[];
   /** seconds from the first scenario's start until the last one must have ended */
   totalS: number;
+  /** the blocking detector; absent or null: no probe runs (plans written before it had none) */
+  probe?: PlanProbe | null;
+  /** when each phase runs, in order; absent in plans written before phases had windows */
+  phaseWindows?: PhaseWindow[];
+  /** phases whose requests carry their time slice; absent or empty: none */
+  timelines?: PlanTimeline[];
 }

@@ -17,9 +17,19 @@
  * Failed requests also count in `loadgate_failures` tagged `outcome`: timeout (error_code 1050),
  * connection (other network errors), http5xx, http4xx, other (e.g. an unexpected 2xx).
  *
+ * The blocking detector, when the plan has a probe: one GET at a constant arrival rate in a
+ * scenario of its own beside each measured level (`<phase>__P<i>`), and alone before the ladder
+ * (`idle__P`), run by `probe`. Its latency is the submetric `http_req_duration{scenario:…__P<i>}`.
+ *
+ * Recovery: in the phases the plan lists in `timelines`, every main iteration carries the VU tag
+ * `sec` (its time slice since the phase's start), and `http_req_duration{phase:…,sec:k}` and
+ * `http_req_failed{phase:…,sec:k}` give a latency and failure series. Probes never carry it.
+ *
  * A user's own script can take the place of the built-in requests: the runner generates a
- * wrapper that imports this module's options and handleSummary and the user's default function.
+ * wrapper that imports this module's options, handleSummary and probe, and the user's default
+ * function, calling markTimeBucket before each of its iterations.
  */
+import exec from 'k6/execution';
 import http, { type RefinedParams, type RefinedResponse, type ResponseType } from 'k6/http';
 import { Counter } from 'k6/metrics';
 import type { Options, Scenario } from 'k6/options';
@@ -31,8 +41,12 @@ import {
   OUTCOMES,
   type Outcome,
   type PlanRequest,
+  type PlanTimeline,
+  type ProbeScenario,
   SUMMARY_TREND_STATS,
   submetric,
+  TIME_BUCKET_TAG,
+  timelineSubmetric,
   USER_SCRIPT_5XX_STATUSES,
 } from './contract.ts';
 
@@ -41,7 +55,10 @@ const failures = new Counter(FAILURE_METRIC);
 const ALWAYS = { count: ['count>=0'], trend: ['max>=0'], rate: ['rate>=0'] };
 
 export const options: Options = {
-  scenarios: Object.fromEntries(plan.scenarios.map((s) => [s.name, scenarioOptions(s)])),
+  scenarios: Object.fromEntries([
+    ...plan.scenarios.map((s): [string, Scenario] => [s.name, scenarioOptions(s)]),
+    ...(plan.probe?.scenarios ?? []).map((s): [string, Scenario] => [s.name, probeScenarioOptions(s)]),
+  ]),
   thresholds: sliceThresholds(),
   summaryTrendStats: SUMMARY_TREND_STATS,
   discardResponseBodies: true,
@@ -50,12 +67,43 @@ export const options: Options = {
 
 const picker = weightedPicker(plan.requests);
 const requestParams = new Map(plan.requests.map((r) => [r.name, paramsFor(r)]));
+const scenarioByName = new Map(plan.scenarios.map((s) => [s.name, s]));
+const timelineByPhase = new Map<string, PlanTimeline>((plan.timelines ?? []).map((t) => [t.phase, t]));
+const probeParams: RefinedParams<ResponseType> = {
+  timeout: `${plan.requestTimeoutMs}ms`,
+  tags: { name: 'probe' },
+};
 
 export default function (): void {
+  markTimeBucket();
   const request = picker();
   const res = http.request(request.method, request.url, request.body, requestParams.get(request.name));
   const outcome = outcomeOf(res, request.expectStatus);
   if (outcome !== null) failures.add(1, { req: request.name, outcome });
+}
+
+/** The blocking detector's request; its scenario tags say which level it ran beside. */
+export function probe(): void {
+  // A VU may have run a main scenario before: its slice tag must not follow it here.
+  delete exec.vu.metrics.tags[TIME_BUCKET_TAG];
+  if (plan.probe) http.get(plan.probe.url, probeParams);
+}
+
+/**
+ * Tags this VU's next metrics with the time slice of its phase's timeline the iteration starts
+ * in, or removes the tag outside such phases (VUs move between scenarios).
+ */
+export function markTimeBucket(): void {
+  const tags = exec.vu.metrics.tags;
+  const scenario = scenarioByName.get(exec.scenario.name);
+  const timeline = scenario ? timelineByPhase.get(scenario.phase) : undefined;
+  if (scenario === undefined || timeline === undefined) {
+    delete tags[TIME_BUCKET_TAG];
+    return;
+  }
+  const sinceStartS = (Date.now() - exec.scenario.startTime) / 1000 + scenario.startS - timeline.startS;
+  const bucket = Math.floor(sinceStartS / timeline.bucketS);
+  tags[TIME_BUCKET_TAG] = String(Math.min(timeline.buckets - 1, Math.max(0, bucket)));
 }
 
 /** Writes the full summary to LOADGATE_SUMMARY and a few lines per level to stdout. */
@@ -95,9 +143,35 @@ function scenarioOptions(s: LadderPlan['scenarios'][number]): Scenario {
   };
 }
 
+/** Probes arrive at a constant rate whatever the load model, from VUs allocated up front. */
+function probeScenarioOptions(s: ProbeScenario): Scenario {
+  const maxVUs = plan.probe?.maxVUs ?? 1;
+  return {
+    executor: 'constant-arrival-rate',
+    exec: 'probe',
+    rate: plan.probe?.ratePerS ?? 1,
+    timeUnit: '1s',
+    preAllocatedVUs: maxVUs,
+    maxVUs,
+    startTime: `${s.startS}s`,
+    duration: `${s.durationS}s`,
+    gracefulStop: `${s.gracefulStopS}s`,
+    tags: s.phase === null ? { probe: 'idle' } : { probe: 'level', phase: s.phase },
+  };
+}
+
 /** An always-true threshold per slice, so k6 keeps (and reports) each submetric. */
 function sliceThresholds(): Record<string, string[]> {
   const thresholds: Record<string, string[]> = {};
+  for (const s of plan.probe?.scenarios ?? []) {
+    thresholds[submetric('http_req_duration', s.name, null)] = ALWAYS.trend;
+  }
+  for (const timeline of plan.timelines ?? []) {
+    for (let bucket = 0; bucket < timeline.buckets; bucket++) {
+      thresholds[timelineSubmetric('http_req_duration', timeline.phase, bucket)] = ALWAYS.trend;
+      thresholds[timelineSubmetric('http_req_failed', timeline.phase, bucket)] = ALWAYS.rate;
+    }
+  }
   const names: (string | null)[] = plan.requestNames.length > 0 ? plan.requestNames : [null];
   for (const s of plan.scenarios.filter((x) => x.measured)) {
     // per level, all requests: what live progress reads from the REST API
@@ -181,10 +255,21 @@ function textSummary(data: SummaryData): string {
     const failed = data.metrics[submetric('http_req_failed', s.name, null)]?.values.rate ?? 0;
     const dropped = data.metrics[submetric('dropped_iterations', s.name, null)]?.values.count ?? 0;
     const p95Text = count > 0 && p95 !== undefined ? `${p95.toFixed(1)} ms` : '-';
+    const probe = plan.probe?.scenarios.find((p) => p.phase === s.phase && p.levelIndex === s.levelIndex);
     lines.push(
       `  ${s.name} level ${s.level}: ${count} requests, p95 ${p95Text}, ` +
-        `failed ${(failed * 100).toFixed(1)}%, dropped ${dropped}`,
+        `failed ${(failed * 100).toFixed(1)}%, dropped ${dropped}` +
+        (probe ? `, probe p95 ${trendText(data, probe.name)}` : ''),
     );
   }
+  const idle = plan.probe?.scenarios.find((p) => p.phase === null);
+  if (idle) lines.push(`  idle probe p95 ${trendText(data, idle.name)}`);
   return `${lines.join('\n')}\n`;
+}
+
+function trendText(data: SummaryData, scenario: string): string {
+  const values = data.metrics[submetric('http_req_duration', scenario, null)]?.values;
+  return values && (values.count ?? 0) > 0 && values['p(95)'] !== undefined
+    ? `${values['p(95)'].toFixed(1)} ms`
+    : '-';
 }

@@ -134,6 +134,34 @@ const recordings = {
     requests: [],
     userScript: {},
   }),
+  // the blocking detector's probe (idle and per level) and a recovery timeline, hanging requests included
+  'probe-timeline': (url) => ({
+    baseUrl: url,
+    model: 'closed',
+    levels: [1, 2],
+    ...short,
+    requestTimeoutMs: 300,
+    phases: ['clean', 'recovery'],
+    probe: { path: '/fast', ratePerS: 10, idleS: 1 },
+    timelinePhases: ['recovery'],
+    requests: [
+      { name: 'fast', path: '/fast', weight: 3 },
+      { name: 'hang', path: '/hang', weight: 1 },
+    ],
+  }),
+  // the same through a user's own script: its iterations carry the time slice too
+  'user-script-timeline': (url) => ({
+    baseUrl: url,
+    model: 'closed',
+    levels: [2],
+    ...short,
+    requestTimeoutMs: 300,
+    phases: ['clean', 'recovery'],
+    probe: { path: '/fast', ratePerS: 10, idleS: 1 },
+    timelinePhases: ['recovery'],
+    requests: [],
+    userScript: { requestNames: ['home', 'broken', 'stuck'] },
+  }),
 };
 
 const USER_SCRIPT = `import http from 'k6/http';

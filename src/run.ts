@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { readConfig } from './config/read.ts';
 import { networkAddresses, resolveEnv, startOrder } from './config/refs.ts';
@@ -10,7 +10,8 @@ import { ExitCode, InfraError } from './errors.ts';
 import { evaluateGate } from './gate/evaluate.ts';
 import { decideVerdict } from './gate/verdict.ts';
 import { locateK6, runLadder } from './load/k6.ts';
-import { buildLadderPlan, type LadderPlanInput } from './load/plan.ts';
+import { buildLadderPlan, type LadderPlan, type LadderPlanInput } from './load/plan.ts';
+import { parseLadderExtras } from './load/summary.ts';
 import type { ProgressSink } from './progress.ts';
 import { renderReport } from './report/markdown.ts';
 import { RESULT_SCHEMA_VERSION, type Result, ResultSchema, type Verdict } from './result/schema.ts';
@@ -67,6 +68,7 @@ export async function runLoadgate(options: RunOptions): Promise<RunOutcome> {
   progress.step(`loadgate ${TOOL_VERSION}: run ${runId}, k6 ${k6.version}, output in ${options.outDir}`);
 
   let ladder: Awaited<ReturnType<typeof runLadder>>;
+  let plan: LadderPlan;
   {
     // 3. The containers, on one network; disposed in reverse order whatever happens.
     await using containers = await RunContainers.create({
@@ -93,7 +95,7 @@ export async function runLoadgate(options: RunOptions): Promise<RunOutcome> {
       throw new InfraError(`the service's port ${config.service.port} is not mapped`);
 
     // 4. The ladder, driven by the real k6 against the service on loopback.
-    const plan = buildLadderPlan(ladderInput(config, `http://127.0.0.1:${servicePort}`));
+    plan = buildLadderPlan(ladderInput(config, `http://127.0.0.1:${servicePort}`));
     progress.step(
       `driving ${plan.scenarios.filter((s) => s.measured).length} levels with k6 (about ${Math.round(plan.totalS)} s)`,
     );
@@ -122,9 +124,10 @@ export async function runLoadgate(options: RunOptions): Promise<RunOutcome> {
   }
 
   // 5. Gate and verdict, then the files.
+  // The blocking detector's idle probe (each level's probe came with the level).
+  const extras = parseLadderExtras(await readFile(ladder.files.summary, 'utf8'), plan);
   const levels = ladder.levels.map((level) => ({
     ...level,
-    probe: { p95Ms: null },
     pool: { waitP95Ms: null, waitMeanMs: null, timeouts: null, peakDbConnections: null },
   }));
   const gate = evaluateGate(levels, config.gate.thresholds, config.load.model);
@@ -143,7 +146,7 @@ export async function runLoadgate(options: RunOptions): Promise<RunOutcome> {
     k6Version: ladder.k6Version,
     loadModel: config.load.model,
     configHash: loaded.hash,
-    probeIdleP95Ms: null,
+    probeIdleP95Ms: extras.probeIdleP95Ms,
     phases: [...new Set(levels.map((l) => l.phase))].map((name) => ({ name, recoverySeconds: null })),
     levels,
     gate: { checked: gate.checked, breaches: gate.breaches },
@@ -229,6 +232,7 @@ function ladderInput(config: LoadgateConfig, baseUrl: string): LadderPlanInput {
       expectStatus: request.expectStatus?.[0] ?? null,
     })),
     ...(load.script ? { userScript: {} } : {}),
+    ...(load.probe ? { probe: load.probe } : {}),
   };
 }
 

@@ -413,6 +413,52 @@ export const RequestSchema = z
 
 export const LOAD_MODELS = ['closed', 'open'] as const;
 
+/** Probe requests per second: a number, or text such as "5/s". */
+const probeRate = (() => {
+  const problem = say(
+    (issue) => `expected requests per second above 0, e.g. 5 or "5/s", got ${describeValue(issue.input)}`,
+  );
+  return z
+    .union([z.number({ error: problem }).positive({ error: problem }), z.string({ error: problem })], {
+      error: problem,
+    })
+    .transform((value, ctx) => {
+      const match = typeof value === 'number' ? null : /^\s*(\d+(?:\.\d+)?)\s*\/\s*s\s*$/.exec(value);
+      const perS = typeof value === 'number' ? value : Number(match?.[1] ?? Number.NaN);
+      if (!(perS > 0) || perS > 1000) {
+        ctx.issues.push({
+          code: 'custom',
+          input: value,
+          message: `${describeValue(value)} is not a probe rate; expected requests per second from above 0 to 1000, e.g. 5 or "5/s"`,
+        });
+        return z.NEVER;
+      }
+      return perS;
+    })
+    .describe('probe requests per second, e.g. 5 or "5/s" (default 5)');
+})();
+
+/**
+ * The blocking detector: a cheap request (a health check) at a low constant rate in a k6
+ * scenario of its own beside every level, and alone on the idle service before the ladder.
+ */
+export const ProbeSchema = z
+  .strictObject({
+    path: pattern(
+      /^\/\S*$/,
+      'write a path starting with "/", e.g. /health',
+      'a cheap GET that touches neither the pool nor an upstream, e.g. /health',
+    ),
+    rate: probeRate.prefault(5),
+    idle: duration('how long the probe runs alone before the ladder, for its idle latency (0s: none)', {
+      minMs: 0,
+    }).prefault('3s'),
+  })
+  .transform(({ path, rate, idle }) => ({ path, ratePerS: rate, idleS: idle / 1000 }))
+  .describe(
+    'the blocking detector: { path: /health, rate: 5/s, idle: 3s } sends GET path at a constant rate beside every level; its latency against idle tells a blocked request path from a wait on a pool or upstream',
+  );
+
 /** The open model's VU cap when none is given: twice the top arrival rate, within these bounds. */
 export const DERIVED_MAX_VUS = { perRequestPerSecond: 2, min: 10, max: 1000 } as const;
 
@@ -484,6 +530,7 @@ export const LoadSchema = z
         })
         .optional()
         .describe('the requests each virtual user sends, picked by weight; required unless script is given'),
+      probe: ProbeSchema.optional(),
     },
     { error: missing('load: { levels: [1, 5, 10], requests: [{ name: home, path: / }] }') },
   )
@@ -514,7 +561,7 @@ export const LoadSchema = z
       });
     }
   }, evenWithOtherErrors)
-  .transform(({ model, levels, levelDuration, warmup, requestTimeout, maxVUs, script, requests }) => ({
+  .transform(({ model, levels, levelDuration, warmup, requestTimeout, maxVUs, script, requests, probe }) => ({
     model,
     levels,
     levelDurationS: levelDuration / 1000,
@@ -523,6 +570,7 @@ export const LoadSchema = z
     ...(model === 'open' ? { maxVUs: maxVUs ?? derivedMaxVUs(levels) } : {}),
     ...(script !== undefined ? { script } : {}),
     requests: requests ?? [],
+    ...(probe !== undefined ? { probe } : {}),
   }))
   .meta({
     description: 'how the service is driven: the load model, the ladder of levels and the requests',

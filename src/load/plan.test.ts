@@ -145,6 +145,77 @@ describe('buildLadderPlan', () => {
   });
 });
 
+describe('buildLadderPlan: probe and timelines', () => {
+  const probed: LadderPlanInput = {
+    ...input,
+    phases: ['clean', 'degraded', 'recovery'],
+    levels: [5],
+    probe: { path: '/health', ratePerS: 5, idleS: 3 },
+    timelinePhases: ['recovery'],
+  };
+
+  it('runs an idle probe first, then a probe beside every measured level', () => {
+    const plan = buildLadderPlan(probed);
+    expect(plan.probe?.url).toBe('http://127.0.0.1:8080/health');
+    expect(plan.probe?.ratePerS).toBe(5);
+    // enough VUs for 5/s while each may wait out the 2 s timeout
+    expect(plan.probe?.maxVUs).toBe(11);
+    expect(plan.probe?.scenarios.map((p) => [p.name, p.phase, p.levelIndex, p.startS, p.durationS])).toEqual([
+      ['idle__P', null, null, 0, 3],
+      ['clean__P0', 'clean', 0, 8, 20],
+      ['degraded__P0', 'degraded', 0, 33, 20],
+      ['recovery__P0', 'recovery', 0, 58, 20],
+    ]);
+    // the ladder moves back by the idle probe
+    expect(plan.scenarios.map((s) => [s.name, s.startS])).toEqual([
+      ['clean__W0', 3],
+      ['clean__L0', 8],
+      ['degraded__W0', 28],
+      ['degraded__L0', 33],
+      ['recovery__W0', 53],
+      ['recovery__L0', 58],
+    ]);
+    expect(plan.totalS).toBe(80.5);
+  });
+
+  it('knows when each phase runs and slices the timeline phases', () => {
+    const plan = buildLadderPlan({ ...probed, timelineBucketS: 2 });
+    expect(plan.phaseWindows).toEqual([
+      { phase: 'clean', startS: 3, endS: 28 },
+      { phase: 'degraded', startS: 28, endS: 53 },
+      { phase: 'recovery', startS: 53, endS: 78 },
+    ]);
+    expect(plan.timelines).toEqual([{ phase: 'recovery', startS: 53, bucketS: 2, buckets: 13 }]);
+  });
+
+  it('without a probe: none, and no idle time', () => {
+    const plan = buildLadderPlan(input);
+    expect(plan.probe).toBeNull();
+    expect(plan.timelines).toEqual([]);
+    expect(plan.scenarios[0]?.startS).toBe(0);
+    expect(
+      buildLadderPlan({ ...probed, probe: { path: '/h', ratePerS: 1, idleS: 0 } }).scenarios[0]?.startS,
+    ).toBe(0);
+  });
+
+  it('checks the probe and the timeline phases', () => {
+    expect(
+      problemsOf({
+        ...probed,
+        probe: { path: 'health', ratePerS: 0, idleS: -1 },
+        timelinePhases: ['later'],
+        timelineBucketS: 0,
+      }),
+    ).toEqual([
+      "probe.path: must start with '/' or be an http(s) URL",
+      'probe.ratePerS: must be a positive number',
+      'probe.idleS: must be 0 or more',
+      "timelinePhases[0]: 'later' is not one of the phases",
+      'timelineBucketS: must be a positive number',
+    ]);
+  });
+});
+
 describe('scenarioAt', () => {
   const plan = buildLadderPlan(input);
   it('finds the scenario running at a moment of the ladder', () => {
@@ -160,7 +231,8 @@ describe('renderUserScriptWrapper', () => {
   it("re-exports the ladder's options and handleSummary around the user's functions", () => {
     const text = renderUserScriptWrapper('file:///x/k6-scripts/ladder.ts', 'file:///work/my test.js');
     expect(text).toContain('import * as user from "file:///work/my test.js";');
-    expect(text).toContain('export { options, handleSummary } from "file:///x/k6-scripts/ladder.ts";');
-    expect(text).toContain('return user.default(data);');
+    expect(text).toContain('export { options, handleSummary, probe } from "file:///x/k6-scripts/ladder.ts";');
+    // each of the user's iterations is tagged with its time slice first
+    expect(text).toContain('  markTimeBucket();\n  return user.default(data);');
   });
 });

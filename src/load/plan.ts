@@ -1,16 +1,30 @@
 import {
+  IDLE_PROBE_SCENARIO,
   LADDER_ENV,
   type LadderPlan,
   measuredScenarioName,
+  type PhaseWindow,
+  type PlanProbe,
   type PlanRequest,
   type PlanScenario,
+  type PlanTimeline,
+  type ProbeScenario,
+  probeScenarioName,
   SAFE_NAME,
   warmupScenarioName,
 } from '../../k6-scripts/contract.ts';
 import { ConfigError } from '../errors.ts';
 import type { LoadModel } from '../result/schema.ts';
 
-export type { LadderPlan, PlanRequest, PlanScenario } from '../../k6-scripts/contract.ts';
+export type {
+  LadderPlan,
+  PhaseWindow,
+  PlanProbe,
+  PlanRequest,
+  PlanScenario,
+  PlanTimeline,
+  ProbeScenario,
+} from '../../k6-scripts/contract.ts';
 /** The environment variables of the ladder script, named once (k6-scripts/contract.ts). */
 export { LADDER_ENV };
 
@@ -25,6 +39,10 @@ export const ALL_REQUESTS = 'all';
 export const DRAIN_MARGIN_S = 0.5;
 /** Open model without maxVUs: enough VUs to wait out the timeout at the level's rate, capped. */
 export const DEFAULT_OPEN_MAX_VUS_CAP = 500;
+/** The most VUs a probe scenario may use, whatever its rate and timeout. */
+export const PROBE_MAX_VUS_CAP = 100;
+/** Default length of a timeline's time slice, seconds. */
+export const DEFAULT_TIMELINE_BUCKET_S = 1;
 
 const ABSOLUTE_URL = /^https?:\/\/[^/]+/;
 
@@ -59,6 +77,15 @@ export interface LadderPlanInput {
   /** the ladder runs once per phase, in this order; default ['clean'] */
   phases?: readonly string[];
   /**
+   * The blocking detector: GET `path` at a constant `ratePerS` beside every measured level, and
+   * alone for `idleS` before the ladder starts (0: no idle probe).
+   */
+  probe?: { path: string; ratePerS: number; idleS: number };
+  /** phases whose requests are tagged with their time slice (recovery is judged from it) */
+  timelinePhases?: readonly string[];
+  /** the time slice's length, seconds; default DEFAULT_TIMELINE_BUCKET_S */
+  timelineBucketS?: number;
+  /**
    * A user's own k6 script drives the load. requestNames: the `req` tag values it sets, to
    * slice results by; none → one result per level named 'all'.
    */
@@ -92,8 +119,23 @@ export function buildLadderPlan(input: LadderPlanInput): LadderPlan {
 
   const drainS = roundS(input.requestTimeoutMs / 1000 + DRAIN_MARGIN_S);
   const scenarios: PlanScenario[] = [];
+  const probes: ProbeScenario[] = [];
+  const phaseWindows: PhaseWindow[] = [];
   let t = 0;
+  if (input.probe && input.probe.idleS > 0) {
+    // Before any load: what the probe costs on an idle service.
+    probes.push({
+      name: IDLE_PROBE_SCENARIO,
+      phase: null,
+      levelIndex: null,
+      startS: 0,
+      durationS: input.probe.idleS,
+      gracefulStopS: 0,
+    });
+    t = roundS(input.probe.idleS);
+  }
   for (const phase of phases) {
+    const phaseStartS = t;
     input.levels.forEach((level, levelIndex) => {
       const maxVUs = input.model === 'open' ? openMaxVUs(input, level) : null;
       const common = { phase, levelIndex, level, maxVUs };
@@ -118,9 +160,40 @@ export function buildLadderPlan(input: LadderPlanInput): LadderPlan {
         durationS: input.levelDurationS,
         gracefulStopS: drainS,
       });
+      if (input.probe) {
+        probes.push({
+          name: probeScenarioName(phase, levelIndex),
+          phase,
+          levelIndex,
+          startS: t,
+          durationS: input.levelDurationS,
+          gracefulStopS: drainS,
+        });
+      }
       t = roundS(t + input.levelDurationS);
     });
+    phaseWindows.push({ phase, startS: phaseStartS, endS: t });
   }
+  const probe: PlanProbe | null = input.probe
+    ? {
+        url: ABSOLUTE_URL.test(input.probe.path) ? input.probe.path : baseUrl + input.probe.path,
+        ratePerS: input.probe.ratePerS,
+        maxVUs: Math.min(
+          PROBE_MAX_VUS_CAP,
+          Math.max(2, Math.ceil((input.probe.ratePerS * input.requestTimeoutMs) / 1000) + 1),
+        ),
+        scenarios: probes,
+      }
+    : null;
+  const bucketS = input.timelineBucketS ?? DEFAULT_TIMELINE_BUCKET_S;
+  const timelines: PlanTimeline[] = phaseWindows
+    .filter((w) => input.timelinePhases?.includes(w.phase))
+    .map((w) => ({
+      phase: w.phase,
+      startS: w.startS,
+      bucketS,
+      buckets: Math.max(1, Math.ceil(roundS((w.endS - w.startS) / bucketS))),
+    }));
 
   return {
     planVersion: 1,
@@ -135,12 +208,17 @@ export function buildLadderPlan(input: LadderPlanInput): LadderPlan {
     requests,
     requestNames,
     scenarios,
-    totalS: planDurationS(scenarios),
+    totalS: Math.max(planDurationS(scenarios), planDurationS(probes)),
+    probe,
+    phaseWindows,
+    timelines,
   };
 }
 
 /** Seconds from the ladder's start until its last scenario must have ended, drain included. */
-export function planDurationS(scenarios: readonly PlanScenario[]): number {
+export function planDurationS(
+  scenarios: readonly Pick<PlanScenario, 'startS' | 'durationS' | 'gracefulStopS'>[],
+): number {
   return roundS(Math.max(0, ...scenarios.map((s) => s.startS + s.durationS + s.gracefulStopS)));
 }
 
@@ -160,12 +238,14 @@ export function renderUserScriptWrapper(ladderScriptPath: string, userScriptPath
   return [
     '// Generated by loadgate: runs your script under the load ladder.',
     `import * as user from ${JSON.stringify(userScriptPath)};`,
-    `export { options, handleSummary } from ${JSON.stringify(ladderScriptPath)};`,
+    `export { options, handleSummary, probe } from ${JSON.stringify(ladderScriptPath)};`,
+    `import { markTimeBucket } from ${JSON.stringify(ladderScriptPath)};`,
     '',
     'export function setup() {',
     "  return typeof user.setup === 'function' ? user.setup() : undefined;",
     '}',
     'export default function (data) {',
+    '  markTimeBucket();',
     '  return user.default(data);',
     '}',
     'export function teardown(data) {',
@@ -197,6 +277,19 @@ function planProblems(input: LadderPlanInput): string[] {
     problems.push('maxVUs: must be a positive integer');
   }
   names(input.phases ?? [], 'phases', problems);
+  if (input.probe !== undefined) {
+    if (!input.probe.path.startsWith('/') && !ABSOLUTE_URL.test(input.probe.path))
+      problems.push("probe.path: must start with '/' or be an http(s) URL");
+    positive(input.probe.ratePerS, 'probe.ratePerS');
+    if (!Number.isFinite(input.probe.idleS) || input.probe.idleS < 0)
+      problems.push('probe.idleS: must be 0 or more');
+  }
+  const phaseList = input.phases && input.phases.length > 0 ? input.phases : [DEFAULT_PHASE];
+  (input.timelinePhases ?? []).forEach((phase, i) => {
+    if (!phaseList.includes(phase))
+      problems.push(`timelinePhases[${i}]: '${phase}' is not one of the phases`);
+  });
+  if (input.timelineBucketS !== undefined) positive(input.timelineBucketS, 'timelineBucketS');
   if (input.userScript !== undefined) {
     names(input.userScript.requestNames ?? [], 'userScript.requestNames', problems);
     return problems;

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { InfraError } from '../errors.ts';
 import { LevelResultSchema, type RequestResult } from '../result/schema.ts';
 import type { LadderPlan } from './plan.ts';
-import { type LevelLoadResult, parseLadderSummary } from './summary.ts';
+import { type LevelLoadResult, parseLadderExtras, parseLadderSummary } from './summary.ts';
 
 // Recorded from real k6 v2.2.0 runs by scripts/record-k6-fixtures.mjs.
 function fixture(name: string): { plan: LadderPlan; text: string } {
@@ -224,5 +224,65 @@ describe('parseLadderSummary: input it must refuse', () => {
     expect(() => parseLadderSummary(JSON.stringify(data), plan)).toThrow(
       /lacks 'p\(99\)'.*summaryTrendStats/,
     );
+  });
+});
+
+describe('the blocking detector and the recovery timeline', () => {
+  const { plan, text } = fixture('probe-timeline');
+
+  it("gives each level its probe's p95, and none where no probe ran", () => {
+    const levels = parse('probe-timeline');
+    expectConsistent(levels);
+    expect(levels.map((l) => [l.phase, l.level])).toEqual([
+      ['clean', 1],
+      ['clean', 2],
+      ['recovery', 1],
+      ['recovery', 2],
+    ]);
+    for (const level of levels) expect(level.probe.p95Ms).toBeGreaterThan(0);
+    for (const level of parse('closed-3-levels')) expect(level.probe).toEqual({ p95Ms: null });
+  });
+
+  it('reads the idle probe, each level in total, and the time slices of the recovery phase', () => {
+    const extras = parseLadderExtras(text, plan);
+    expect(extras.probeIdleP95Ms).toBeGreaterThan(0);
+    expect(extras.levelTotals.map((t) => [t.phase, t.levelIndex, t.level])).toEqual([
+      ['clean', 0, 1],
+      ['clean', 1, 2],
+      ['recovery', 0, 1],
+      ['recovery', 1, 2],
+    ]);
+    // a quarter of the requests hang and time out: they are failures, with their 300 ms
+    for (const totals of extras.levelTotals) {
+      expect(totals.errorRate).toBeGreaterThan(0.05);
+      expect(totals.p95Ms).toBeGreaterThanOrEqual(300);
+    }
+    const [timeline] = extras.timelines;
+    expect(timeline?.phase).toBe('recovery');
+    expect(timeline?.buckets.map((b) => [b.index, b.startS])).toEqual(
+      Array.from({ length: 6 }, (_, i) => [i, i]),
+    );
+    // the slices hold the measured levels' requests and the warm-ups' too, probes excluded
+    const counted = (timeline?.buckets ?? []).reduce((sum, b) => sum + b.count, 0);
+    const perLevel = plan.scenarios
+      .filter((s) => s.phase === 'recovery' && s.measured)
+      .reduce((sum, s) => sum + rawCount('probe-timeline', `http_req_duration{scenario:${s.name}}`), 0);
+    expect(counted).toBeGreaterThanOrEqual(perLevel);
+    for (const bucket of timeline?.buckets ?? []) {
+      expect(bucket.failed).toBeGreaterThan(0);
+      expect(bucket.failed).toBeLessThanOrEqual(bucket.count);
+    }
+  });
+
+  it("a user's own script: its iterations carry the time slice too", () => {
+    const recorded = fixture('user-script-timeline');
+    const extras = parseLadderExtras(recorded.text, recorded.plan);
+    expect(extras.timelines[0]?.buckets.map((b) => b.count > 0)).toEqual([true, true, true]);
+    expect(parseLadderSummary(recorded.text, recorded.plan)[0]?.probe.p95Ms).toBeGreaterThan(0);
+  });
+
+  it('plans from before probes and timelines have none', () => {
+    const old = fixture('closed-3-levels');
+    expect(parseLadderExtras(old.text, old.plan)).toMatchObject({ probeIdleP95Ms: null, timelines: [] });
   });
 });

@@ -7,16 +7,17 @@ import {
   type Outcome,
   type PlanScenario,
   submetric,
+  timelineSubmetric,
   USER_SCRIPT_5XX_STATUSES,
 } from '../../k6-scripts/contract.ts';
 import { InfraError } from '../errors.ts';
 import type { LevelResult, RequestResult } from '../result/schema.ts';
 import { ALL_REQUESTS } from './plan.ts';
 
-/** What the load itself measured for one phase and level; probe and pool come from elsewhere. */
+/** What the load itself measured for one phase and level (the probe included); pool comes from elsewhere. */
 export type LevelLoadResult = Pick<
   LevelResult,
-  'phase' | 'level' | 'durationS' | 'droppedIterations' | 'requests'
+  'phase' | 'level' | 'durationS' | 'droppedIterations' | 'requests' | 'probe'
 >;
 
 /**
@@ -41,6 +42,94 @@ export type K6Summary = z.infer<typeof K6SummarySchema>;
  * plan declares throws InfraError naming what is wrong.
  */
 export function parseLadderSummary(text: string, plan: LadderPlan): LevelLoadResult[] {
+  const read = reader(readSummary(text));
+  const names: (string | null)[] = plan.requestNames.length > 0 ? plan.requestNames : [null];
+  return plan.scenarios
+    .filter((s) => s.measured)
+    .map((s) => ({
+      phase: s.phase,
+      level: s.level,
+      durationS: s.durationS,
+      droppedIterations: read.value(submetric('dropped_iterations', s.name, null), 'count'),
+      requests: names.map((req) => requestResult(read, plan, s, req)),
+      probe: { p95Ms: probeP95Ms(read, plan, s.phase, s.levelIndex) },
+    }));
+}
+
+/** One measured level, all its requests together: the band recovery is judged against. */
+export interface LevelTotals {
+  phase: string;
+  levelIndex: number;
+  level: number;
+  count: number;
+  p95Ms: number | null;
+  errorRate: number;
+}
+
+/** One time slice of a phase's timeline (see PlanTimeline); startS counts from the phase's start. */
+export interface TimelineBucket {
+  index: number;
+  startS: number;
+  count: number;
+  p95Ms: number | null;
+  failed: number;
+}
+
+export interface LadderExtras {
+  /** the idle probe's p95; null when none ran or nothing answered */
+  probeIdleP95Ms: number | null;
+  levelTotals: LevelTotals[];
+  timelines: { phase: string; bucketS: number; buckets: TimelineBucket[] }[];
+}
+
+/**
+ * What the ladder measured beside the per-request results: the idle probe, each level's totals
+ * over all requests, and the time series of the phases with a timeline. Throws like
+ * parseLadderSummary.
+ */
+export function parseLadderExtras(text: string, plan: LadderPlan): LadderExtras {
+  const read = reader(readSummary(text));
+  const idle = plan.probe?.scenarios.find((p) => p.phase === null);
+  return {
+    probeIdleP95Ms: idle ? read.ms(submetric('http_req_duration', idle.name, null), 'p(95)') : null,
+    levelTotals: plan.scenarios
+      .filter((s) => s.measured)
+      .map((s) => {
+        const failed = read.metric(submetric('http_req_failed', s.name, null)).values;
+        const duration = submetric('http_req_duration', s.name, null);
+        return {
+          phase: s.phase,
+          levelIndex: s.levelIndex,
+          level: s.level,
+          count: read.value(duration, 'count'),
+          p95Ms: read.ms(duration, 'p(95)'),
+          errorRate: failed.rate ?? 0,
+        };
+      }),
+    timelines: (plan.timelines ?? []).map((timeline) => ({
+      phase: timeline.phase,
+      bucketS: timeline.bucketS,
+      buckets: Array.from({ length: timeline.buckets }, (_, index) => {
+        const duration = timelineSubmetric('http_req_duration', timeline.phase, index);
+        return {
+          index,
+          startS: index * timeline.bucketS,
+          count: read.value(duration, 'count'),
+          p95Ms: read.ms(duration, 'p(95)'),
+          // a Rate's "passes" are its true samples: the failed requests
+          failed: read.metric(timelineSubmetric('http_req_failed', timeline.phase, index)).values.passes ?? 0,
+        };
+      }),
+    })),
+  };
+}
+
+function probeP95Ms(read: Reader, plan: LadderPlan, phase: string, levelIndex: number): number | null {
+  const probe = plan.probe?.scenarios.find((p) => p.phase === phase && p.levelIndex === levelIndex);
+  return probe ? read.ms(submetric('http_req_duration', probe.name, null), 'p(95)') : null;
+}
+
+function readSummary(text: string): K6Summary {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -56,17 +145,7 @@ export function parseLadderSummary(text: string, plan: LadderPlan): LevelLoadRes
       .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
     throw new InfraError(`k6 summary has an unexpected shape: ${problems.join('; ')}`);
   }
-  const read = reader(parsed.data);
-  const names: (string | null)[] = plan.requestNames.length > 0 ? plan.requestNames : [null];
-  return plan.scenarios
-    .filter((s) => s.measured)
-    .map((s) => ({
-      phase: s.phase,
-      level: s.level,
-      durationS: s.durationS,
-      droppedIterations: read.value(submetric('dropped_iterations', s.name, null), 'count'),
-      requests: names.map((req) => requestResult(read, plan, s, req)),
-    }));
+  return parsed.data;
 }
 
 type Reader = ReturnType<typeof reader>;
@@ -79,6 +158,7 @@ function reader(summary: K6Summary) {
     return m;
   };
   return {
+    metric,
     /** a stat that must be there */
     value(name: string, stat: string): number {
       const v = metric(name).values[stat];

@@ -1,7 +1,9 @@
 import { markdownTable } from 'markdown-table';
+import { DIAGNOSIS_WORDS, type Finding, findSlowLevels } from '../faults/blocking.ts';
 import type { LevelResult, LoadModel, RequestResult, Result, Verdict } from '../result/schema.ts';
 import { DEFAULT_MAX_CHARS, escapeMarkdown } from './escape.ts';
 import {
+  formatLevel,
   formatLevelNumber,
   formatMs,
   formatRateCell,
@@ -79,11 +81,20 @@ export function renderReport(result: Result, opts: ReportOptions = {}): string {
     sections.push('**Partial run:** cancelled or failed part-way; it is never used as a baseline.');
   }
 
+  const findings = findSlowLevels(result);
   for (const phase of phaseNames(result)) {
     const levels = result.levels.filter((l) => l.phase === phase);
     sections.push(`### Phase: ${name(phase)}`);
-    const recovery = result.phases.find((p) => p.name === phase)?.recoverySeconds;
+    const entry = result.phases.find((p) => p.name === phase);
+    const faults = entry?.faults ?? [];
+    if (faults.length > 0) sections.push(`Faults: ${faults.map((f) => name(f)).join('; ')}.`);
+    const recovery = entry?.recoverySeconds;
     if (recovery !== undefined && recovery !== null) sections.push(`Recovery: ${formatSeconds(recovery)}.`);
+    else if (entry?.recoveryMeasured) {
+      sections.push(
+        'Recovery: **not recovered**: p95 and errors were not back within the clean phase’s band by the end of this phase.',
+      );
+    }
     if (levels.length === 0) {
       sections.push('No level was measured.');
       continue;
@@ -91,6 +102,8 @@ export function renderReport(result: Result, opts: ReportOptions = {}): string {
     sections.push(levelTable(levels, result.loadModel, name));
     sections.push(...p95Chart(levels, result.loadModel, name));
     sections.push(...poolSection(levels, result.loadModel));
+    const here = findings.filter((f) => f.phase === phase);
+    if (here.length > 0) sections.push(findingsList(here, result.loadModel, name));
   }
 
   sections.push(...gateSection(result, opts.maxBreaches ?? 50));
@@ -246,6 +259,50 @@ function poolSection(levels: readonly LevelResult[], model: LoadModel): string[]
   const table = markdownTable([header, ...rows], { align: header.map(() => 'r') });
   const notes = poolNotes(levels).map((note) => escapeMarkdown(note, MAX_SUMMARY_CHARS));
   return [table, ...(notes.length > 0 ? [notes.join(' ')] : [])];
+}
+
+/**
+ * What the slow levels most likely mean, one line per level: the blocking detector's probe
+ * against its idle latency, the slow requests against their lowest level.
+ */
+function findingsList(
+  findings: readonly Finding[],
+  model: LoadModel,
+  name: (text: string) => string,
+): string {
+  const ms = (value: number | null) => (value === null ? dash : `${formatMs(value)} ms`);
+  const times = (value: number, reference: number) =>
+    reference > 0 ? `${formatRatio(value / reference)}× ` : '';
+  const lines = findings.map((f) => {
+    const requests = f.slowRequests
+      .map(
+        (r) =>
+          `${name(r.name)} p95 ${ms(r.p95Ms)} (${times(r.p95Ms, r.referenceP95Ms)}the lowest level${
+            f.referencePhase === f.phase ? '' : ` of ${name(f.referencePhase)}`
+          })`,
+      )
+      .join(', ');
+    const probe =
+      f.probeP95Ms === null
+        ? 'no probe'
+        : `probe p95 ${ms(f.probeP95Ms)}${
+            f.probeReferenceP95Ms === null
+              ? ''
+              : ` (${times(f.probeP95Ms, f.probeReferenceP95Ms)}idle, ${ms(f.probeReferenceP95Ms)})`
+          }`;
+    const what = f.diagnosis === 'blocking' ? [probe, requests] : [requests, probe];
+    const facts = what.filter((part) => part !== '').join('; ');
+    return `- ${escapeMarkdown(formatLevel(f.level, model))}: ${facts}: **${DIAGNOSIS_WORDS[f.diagnosis]}**.`;
+  });
+  return [
+    `**What the slow levels most likely mean** (probe = the blocking detector’s cheap request):`,
+    ...lines,
+  ].join('\n');
+}
+
+/** A ratio for prose: "4.1", "95". */
+function formatRatio(ratio: number): string {
+  return ratio >= 9.95 ? ratio.toFixed(0) : ratio.toFixed(1);
 }
 
 function gateSection(result: Result, maxBreaches: number): string[] {

@@ -101,7 +101,17 @@ export const ResultSchema = z.object({
   loadModel: LoadModelSchema,
   configHash: z.string(),
   probeIdleP95Ms: ms,
-  phases: z.array(z.object({ name: z.string(), recoverySeconds: z.number().nonnegative().nullable() })),
+  phases: z.array(
+    z.object({
+      name: z.string(),
+      /** seconds from the end of the fault until p95 and errors were back in the clean band; null: not recovered (or not measured) */
+      recoverySeconds: z.number().nonnegative().nullable(),
+      /** whether recoverySeconds was judged: a fault-free phase right after one with faults */
+      recoveryMeasured: z.boolean().optional(),
+      /** the faults this phase applied, one line each (e.g. "upstream: latency 780 ms ± 20 ms"); none: a clean phase */
+      faults: z.array(z.string()).optional(),
+    }),
+  ),
   levels: z.array(LevelResultSchema),
   gate: z.object({ checked: z.number().int().nonnegative(), breaches: z.array(BreachSchema) }),
   /** output files, relative to the output folder */

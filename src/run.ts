@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
+import { type BaselineRunOptions, BaselineStep } from './baseline/step.ts';
 import { readConfig } from './config/read.ts';
 import { networkAddresses, resolveEnv, startOrder } from './config/refs.ts';
 import type { DependencyConfig, LoadgateConfig, ServiceConfig } from './config/schema.ts';
@@ -23,6 +24,8 @@ export interface RunOptions {
   /** `key=value` settings applied over the config file */
   overrides: readonly string[];
   progress: ProgressSink;
+  /** compare with a baseline, save this run as one (src/baseline/step.ts) */
+  baseline?: BaselineRunOptions;
   /** aborting stops k6 (it still writes its summary) and everything started; the result is partial */
   signal?: AbortSignal;
 }
@@ -56,6 +59,8 @@ export async function runLoadgate(options: RunOptions): Promise<RunOutcome> {
   const loaded = await readConfig(options.configPath, options.overrides);
   for (const warning of loaded.warnings) progress.warn(warning);
   const { config } = loaded;
+  // A baseline to compare with is read now: a damaged one fails before anything starts.
+  const baselines = await BaselineStep.prepare(options.baseline ?? {}, progress);
 
   // 2. The tools: an engine and a supported k6 (InfraError, exit 3, with how to get them).
   await checkEngine();
@@ -104,6 +109,7 @@ export async function runLoadgate(options: RunOptions): Promise<RunOutcome> {
       k6,
       plan,
       outDir,
+      samplesPath: baselines.samplesPath(outDir),
       ...(config.load.script ? { userScriptPath: resolve(loaded.configDir, config.load.script) } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
       onProgress: (update) => {
@@ -133,7 +139,24 @@ export async function runLoadgate(options: RunOptions): Promise<RunOutcome> {
   const gate = evaluateGate(levels, config.gate.thresholds, config.load.model);
   for (const line of gate.unmatched) progress.warn(line);
   const partial = ladder.cancelled;
-  const decided = decideVerdict({ gate });
+  // This run as a baseline record, and its comparison with the baseline given.
+  const compared = await baselines.compare(
+    {
+      runId,
+      startedAt,
+      levels,
+      partial,
+      k6Version: ladder.k6Version,
+      loadModel: config.load.model,
+      configHash: loaded.hash,
+    },
+    config,
+    ladder.files,
+  );
+  const decided = decideVerdict({
+    gate,
+    ...(compared.verdictInput ? { comparison: compared.verdictInput } : {}),
+  });
   const result: Result = ResultSchema.parse({
     schemaVersion: RESULT_SCHEMA_VERSION,
     tool: { name: 'loadgate', version: TOOL_VERSION },
@@ -150,6 +173,7 @@ export async function runLoadgate(options: RunOptions): Promise<RunOutcome> {
     phases: [...new Set(levels.map((l) => l.phase))].map((name) => ({ name, recoverySeconds: null })),
     levels,
     gate: { checked: gate.checked, breaches: gate.breaches },
+    ...(compared.comparison ? { comparison: compared.comparison } : {}),
     files: {
       report: OUT_FILES.report,
       k6Summary: relative(outDir, ladder.files.summary),
@@ -162,6 +186,7 @@ export async function runLoadgate(options: RunOptions): Promise<RunOutcome> {
   const reportPath = join(outDir, OUT_FILES.report);
   await writeFile(resultPath, `${JSON.stringify(result, null, 2)}\n`);
   await writeFile(reportPath, reportMarkdown);
+  await baselines.save(result, outDir);
   return { result, reportMarkdown, resultPath, reportPath };
 }
 

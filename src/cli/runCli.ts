@@ -1,4 +1,6 @@
 import { Command, CommanderError } from 'commander';
+import type { BaselineRunOptions } from '../baseline/step.ts';
+import { compareOffline } from '../compare/offline.ts';
 import { ConfigError, ExitCode, exitCodeOf } from '../errors.ts';
 import { formatTerminalTable } from '../report/terminal.ts';
 import { exitCodeForVerdict, runLoadgate } from '../run.ts';
@@ -32,7 +34,15 @@ export async function runCli(argv: string[], io: CliIo = processIo()): Promise<n
       [],
     )
     .option('-q, --quiet', 'no live progress, only steps and the final table')
-    .action(async (options: { config: string; out: string; set: string[]; quiet?: boolean }) => {
+    .option('--baseline <file>', 'compare with this baseline (a file written by --save-baseline)')
+    .option('--save-baseline <file>', 'write this run as a baseline, when it passes')
+    .option(
+      '--floor <metric=value>',
+      'a practical floor, e.g. p95=10%, errorRate=0.5% (repeatable)',
+      collect,
+      [],
+    )
+    .action(async (options: RunCommandOptions) => {
       const abort = new AbortController();
       const onSignal = (signal: NodeJS.Signals) => {
         io.err(`\nloadgate: ${signal} received, stopping k6 and the containers...\n`);
@@ -46,6 +56,7 @@ export async function runCli(argv: string[], io: CliIo = processIo()): Promise<n
           configPath: options.config,
           outDir: options.out,
           overrides: options.set,
+          baseline: baselineOptions(options),
           progress: consoleProgress(io, live),
           signal: abort.signal,
         });
@@ -57,6 +68,30 @@ export async function runCli(argv: string[], io: CliIo = processIo()): Promise<n
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
       }
+    });
+
+  program
+    .command('compare <baseline> <result>')
+    .description(
+      'compare two saved runs without running load: each a baseline file, a result.json or an output folder',
+    )
+    .option('-o, --out <dir>', 'write comparison.json and report.md (and the re-judged result.json) here')
+    .option(
+      '--floor <metric=value>',
+      'a practical floor, e.g. p95=10%, errorRate=0.5% (repeatable)',
+      collect,
+      [],
+    )
+    .action(async (baseline: string, result: string, options: { out?: string; floor: string[] }) => {
+      const outcome = await compareOffline({
+        baselinePath: baseline,
+        resultPath: result,
+        floors: options.floor,
+        ...(options.out !== undefined ? { outDir: options.out } : {}),
+      });
+      io.out(`${outcome.reportMarkdown}\n${outcome.verdict}: ${outcome.summary}\n`);
+      for (const file of outcome.written) io.out(`wrote ${file}\n`);
+      exitCode = exitCodeForVerdict(outcome.verdict);
     });
 
   try {
@@ -81,6 +116,24 @@ function describeError(error: unknown): string {
   }
   if (error instanceof Error) return `loadgate: ${error.message}`;
   return `loadgate: ${String(error)}`;
+}
+
+interface RunCommandOptions {
+  config: string;
+  out: string;
+  set: string[];
+  quiet?: boolean;
+  baseline?: string;
+  saveBaseline?: string;
+  floor: string[];
+}
+
+function baselineOptions(options: RunCommandOptions): BaselineRunOptions {
+  return {
+    ...(options.baseline !== undefined ? { baselinePath: options.baseline } : {}),
+    ...(options.saveBaseline !== undefined ? { saveBaselinePath: options.saveBaseline } : {}),
+    floors: options.floor,
+  };
 }
 
 function collect(value: string, previous: string[]): string[] {

@@ -304,14 +304,14 @@ function percentileCheck(
           return {
             ...bounds,
             verdict: 'regressed',
-            reason: `${interval}, slower beyond the ${floorText} floor (p = ${fmtP(worseAdj)} after Holm)`,
+            reason: `${interval}, slower beyond the ${floorText} floor (${fmtP(worseAdj)} after Holm)`,
           };
         }
         if (betterAdj < policy.alpha && low <= -floor) {
           return {
             ...bounds,
             verdict: 'improved',
-            reason: `${interval}, faster (p = ${fmtP(betterAdj)} after Holm)`,
+            reason: `${interval}, faster (${fmtP(betterAdj)} after Holm)`,
           };
         }
         if (low > -floor && high < floor) {
@@ -391,11 +391,11 @@ function rateCheck(
           return {
             ...bounds,
             verdict: 'regressed',
-            reason: `${text}, beyond the floor ${floorText} (p = ${fmtP(worseAdj)} after Holm)`,
+            reason: `${text}, beyond the floor ${floorText} (${fmtP(worseAdj)} after Holm)`,
           };
         }
         if (betterAdj < policy.alpha && worseBy(rc, rb)) {
-          return { ...bounds, verdict: 'improved', reason: `${text} (p = ${fmtP(betterAdj)} after Holm)` };
+          return { ...bounds, verdict: 'improved', reason: `${text} (${fmtP(betterAdj)} after Holm)` };
         }
         if (worseAdj >= policy.alpha && worseBy(rb, rb + Math.max(0, changeHigh))) {
           return {
@@ -410,9 +410,9 @@ function rateCheck(
   };
 }
 
+/** "p < 0.0001", "p = 0.012" */
 function fmtP(p: number): string {
-  if (p < 0.0001) return '<0.0001';
-  return p.toPrecision(2);
+  return p < 0.0001 ? 'p < 0.0001' : `p = ${p.toPrecision(2)}`;
 }
 
 function summaryLine(

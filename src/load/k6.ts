@@ -63,6 +63,11 @@ export interface RunLadderOptions {
   stopGraceMs?: number;
   /** wall-clock seconds after which k6 is stopped; default plan.totalS + TIME_LIMIT_MARGIN_S */
   timeLimitS?: number;
+  /**
+   * Also write every metric sample to this file (k6 `--out csv=…`, gzip when the name ends in
+   * .gz): the per-request latencies behind a baseline's spreads (src/baseline/samples.ts).
+   */
+  samplesPath?: string;
 }
 
 export interface LadderRun {
@@ -73,7 +78,7 @@ export interface LadderRun {
   thresholdsCrossed: boolean;
   k6Version: string;
   /** absolute paths */
-  files: { plan: string; summary: string; log: string; script: string };
+  files: { plan: string; summary: string; log: string; script: string; samples?: string };
 }
 
 /** The version in `k6 version` output ("k6 v2.2.0 (commit/…)"), or null. */
@@ -153,11 +158,25 @@ export async function runLadder(options: RunLadderOptions): Promise<LadderRun> {
     files.script = wrapper;
   }
 
+  const samples = options.samplesPath !== undefined ? resolve(options.samplesPath) : undefined;
+  // k6 reads `csv=a=b,c=d` as options: a plain file name must have neither
+  if (samples !== undefined && /[=,]/.test(samples)) {
+    throw new InfraError(`the samples file's path may not contain '=' or ',': ${samples}`);
+  }
   const port = await freePort();
   const log = await open(files.log, 'w');
   const child = spawn(
     k6.path,
-    ['run', '--no-color', '--quiet', '--no-usage-report', '--address', `127.0.0.1:${port}`, files.script],
+    [
+      'run',
+      '--no-color',
+      '--quiet',
+      '--no-usage-report',
+      '--address',
+      `127.0.0.1:${port}`,
+      ...(samples !== undefined ? ['--out', `csv=${samples}`] : []),
+      files.script,
+    ],
     {
       env: { ...k6FreeEnv(process.env), [LADDER_ENV.plan]: files.plan, [LADDER_ENV.summary]: files.summary },
       stdio: ['ignore', log.fd, log.fd],
@@ -233,7 +252,7 @@ export async function runLadder(options: RunLadderOptions): Promise<LadderRun> {
     cancelled,
     thresholdsCrossed,
     k6Version: k6.version,
-    files,
+    files: { ...files, ...(samples !== undefined ? { samples } : {}) },
   };
 }
 

@@ -1,4 +1,5 @@
 import { markdownTable } from 'markdown-table';
+import { comparisonSections } from '../compare/report.ts';
 import { DIAGNOSIS_WORDS, type Finding, findSlowLevels } from '../faults/blocking.ts';
 import type { LevelResult, LoadModel, RequestResult, Result, Verdict } from '../result/schema.ts';
 import { DEFAULT_MAX_CHARS, escapeMarkdown } from './escape.ts';
@@ -107,6 +108,8 @@ export function renderReport(result: Result, opts: ReportOptions = {}): string {
   }
 
   sections.push(...gateSection(result, opts.maxBreaches ?? 50));
+  // the knee, and the comparison with a baseline when there was one
+  sections.push(...comparisonSections(result));
   return `${sections.join('\n\n')}\n`;
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ComparisonSchema } from '../compare/schema.ts';
 
 /**
  * result.json: what one run measured, per phase, level and request. Versioned; its JSON
@@ -114,6 +115,8 @@ export const ResultSchema = z.object({
   ),
   levels: z.array(LevelResultSchema),
   gate: z.object({ checked: z.number().int().nonnegative(), breaches: z.array(BreachSchema) }),
+  /** the comparison with a baseline (src/compare); absent when the run was not compared */
+  comparison: ComparisonSchema.optional(),
   /** output files, relative to the output folder */
   files: z.object({
     report: z.string(),

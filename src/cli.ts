@@ -1,4 +1,5 @@
 #!/usr/bin/env node
 import { runCli } from './cli/runCli.ts';
 
-process.exitCode = await runCli(process.argv.slice(2));
+// Exit explicitly: the engine's socket and k6's REST polling would keep Node alive.
+process.exit(await runCli(process.argv.slice(2)));

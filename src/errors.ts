@@ -10,6 +10,8 @@ export const ExitCode = {
   config: 2,
   /** engine, image, k6, a service that will not start */
   infra: 3,
+  /** stopped by a signal (SIGINT, SIGTERM), as shells report 128 + SIGINT */
+  cancelled: 130,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -40,6 +42,13 @@ export class ConfigError extends LoadgateError {
 export class InfraError extends LoadgateError {
   constructor(message: string, options?: ErrorOptions) {
     super(message, ExitCode.infra, options);
+  }
+}
+
+/** The run was stopped by a signal; what it measured so far, if anything, is saved as partial. */
+export class CancelledError extends LoadgateError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, ExitCode.cancelled, options);
   }
 }
 

@@ -12,7 +12,7 @@ import {
   Wait,
   type WaitStrategy,
 } from 'testcontainers';
-import { InfraError } from '../errors.ts';
+import { CancelledError, InfraError } from '../errors.ts';
 import { networkName, runLabels } from './labels.ts';
 import { removeRunLeftovers } from './leftovers.ts';
 import { tailFile } from './logs.ts';
@@ -68,21 +68,63 @@ export class RunContainers implements AsyncDisposable {
     private readonly logsDir: string,
     private readonly network: StartedNetwork,
     private readonly onEvent: (event: ContainerEvent) => void,
-  ) {}
+    private readonly signal: AbortSignal | undefined,
+  ) {
+    // A cancelled run must be gone within seconds (a runner kills the job 10 s after its
+    // first signal). While a build or start is in flight, remove everything at once, which
+    // also fails it; otherwise k6 is stopping and disposal follows right after.
+    signal?.addEventListener(
+      'abort',
+      () => {
+        if (this.startsInFlight > 0) void removeRunLeftovers(runId).catch(() => {});
+      },
+      { once: true },
+    );
+  }
+
+  private startsInFlight = 0;
 
   static async create(options: {
     runId: string;
     logsDir: string;
     onEvent?: (event: ContainerEvent) => void;
+    /** aborting removes every container of the run at once and fails what is in flight */
+    signal?: AbortSignal;
   }): Promise<RunContainers> {
     await mkdir(options.logsDir, { recursive: true });
     const name = networkName(options.runId);
     const network = await new Network({ nextUuid: () => name }).start();
-    return new RunContainers(options.runId, options.logsDir, network, options.onEvent ?? (() => {}));
+    return new RunContainers(
+      options.runId,
+      options.logsDir,
+      network,
+      options.onEvent ?? (() => {}),
+      options.signal,
+    );
   }
 
   /** Builds or names the image, starts the container and waits until it is ready. */
   async start(spec: ContainerSpec): Promise<StartedContainer> {
+    this.startsInFlight++;
+    try {
+      return await untilAborted(this.startContainer(spec), this.signal, `starting ${spec.name}`);
+    } finally {
+      this.startsInFlight--;
+    }
+  }
+
+  /** Whether a started container still runs, and its exit code if not. */
+  async state(started: StartedContainer): Promise<{ running: boolean; exitCode: number | null }> {
+    const client = await getContainerRuntimeClient();
+    try {
+      const info = await client.container.dockerode.getContainer(started.id).inspect();
+      return { running: info.State.Running, exitCode: info.State.Running ? null : info.State.ExitCode };
+    } catch {
+      return { running: false, exitCode: null };
+    }
+  }
+
+  private async startContainer(spec: ContainerSpec): Promise<StartedContainer> {
     const { container, imageName } = await this.prepare(spec);
     const logFile = join(this.logsDir, `${spec.name}.log`);
     const log = createWriteStream(logFile, { flags: 'a' });
@@ -98,7 +140,7 @@ export class RunContainers implements AsyncDisposable {
         .withLabels(runLabels(this.runId))
         .withEnvironment(spec.env)
         .withExposedPorts(...ports)
-        .withWaitStrategy(waitStrategyFor(spec.wait))
+        .withWaitStrategy(waitStrategyFor(spec.wait, spec.ports))
         .withStartupTimeout(spec.startupTimeoutMs)
         .withLogConsumer((stream: Readable) => stream.pipe(log))
         .start();
@@ -150,7 +192,9 @@ export class RunContainers implements AsyncDisposable {
   async [Symbol.asyncDispose](): Promise<void> {
     this.onEvent({ kind: 'stopping', count: this.started.length });
     const failures: unknown[] = [];
-    for (const container of this.started.splice(0).reverse()) {
+    // Cancelled: no graceful stops one by one, all are removed together.
+    const stopping = this.signal?.aborted ? [] : this.started.splice(0).reverse();
+    for (const container of stopping) {
       await container
         .stop({ timeout: 2_000, remove: true, removeVolumes: true })
         .catch((e) => failures.push(e));
@@ -175,6 +219,26 @@ export function localImageTag(name: string, source: ImageSource): string {
   return `localhost/loadgate-${name.toLowerCase().replace(/[^a-z0-9_.-]/g, '-')}:${hash.slice(0, 12)}`;
 }
 
+/** The promise's value, or a rejection as soon as the signal aborts (the work itself goes on). */
+export function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined, what: string): Promise<T> {
+  if (!signal) return work;
+  if (signal.aborted) return Promise.reject(new CancelledError(`cancelled while ${what}`));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new CancelledError(`cancelled while ${what}`));
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(signal.aborted ? new CancelledError(`cancelled while ${what}`, { cause: error }) : error);
+      },
+    );
+  });
+}
+
 /** The ports an image declares with EXPOSE (e.g. "8000/tcp" → 8000). */
 async function exposedPorts(image: string): Promise<number[]> {
   const client = await getContainerRuntimeClient();
@@ -188,7 +252,7 @@ async function exposedPorts(image: string): Promise<number[]> {
   }
 }
 
-function waitStrategyFor(wait: WaitSpec): WaitStrategy {
+function waitStrategyFor(wait: WaitSpec, ports: number[]): WaitStrategy {
   switch (wait.kind) {
     case 'http':
       return Wait.forHttp(wait.path, wait.port, { abortOnContainerExit: true }).forStatusCodeMatching(
@@ -197,8 +261,26 @@ function waitStrategyFor(wait: WaitSpec): WaitStrategy {
     case 'log':
       return Wait.forLogMessage(wait.message, wait.times);
     case 'port':
-      return Wait.forListeningPorts();
+      return onlyPorts(Wait.forListeningPorts(), ports);
   }
+}
+
+/**
+ * A port wait on the declared ports only: the image may EXPOSE others that nothing listens on
+ * (published anyway for Podman's sake, see start()).
+ */
+function onlyPorts(inner: WaitStrategy, ports: number[]): WaitStrategy {
+  const strategy: WaitStrategy = {
+    waitUntilReady: (container, boundPorts, startTime) =>
+      inner.waitUntilReady(container, boundPorts.filter(ports), startTime),
+    withStartupTimeout(startupTimeoutMs) {
+      inner.withStartupTimeout(startupTimeoutMs);
+      return strategy;
+    },
+    isStartupTimeoutSet: () => inner.isStartupTimeoutSet(),
+    getStartupTimeout: () => inner.getStartupTimeout(),
+  };
+  return strategy;
 }
 
 function describeWait(wait: WaitSpec): string {

@@ -1,0 +1,3 @@
+import { runPost } from './action/runPost.ts';
+
+await runPost();

@@ -1,0 +1,126 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { listRunLeftovers } from '../../src/containers/leftovers.ts';
+import { ResultSchema } from '../../src/result/schema.ts';
+import { cliPath, repoRoot } from '../helpers/cli.ts';
+
+// Cancellation the way a runner does it: SIGINT to the node process only, SIGTERM 7.5 s later,
+// SIGKILL 2.5 s after that. Within 10 s of the first signal nothing of the run may be left.
+const demoConfig = join(repoRoot, 'examples', 'demo', 'loadgate.yml');
+const short = ['--set', 'load.levelDuration=4s', '--set', 'load.warmup=1s', '--set', 'load.levels=[1,2,4]'];
+const counts = { cancellations: 0, leaked: 0 };
+
+interface Cancelled {
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  runId: string;
+  stdout: string;
+  stderr: string;
+  leftovers: { containers: number; networks: number };
+}
+
+/** Starts the CLI, sends the runner's signal sequence once `trigger` appears on stdout. */
+function cancelWhen(args: string[], trigger: RegExp, delayMs = 0): Promise<Cancelled> {
+  return new Promise((resolve, reject) => {
+    const child: ChildProcess = spawn(process.execPath, [cliPath, ...args], {
+      cwd: repoRoot,
+      env: { ...process.env, CI: 'true' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    let signalledAt = 0;
+    const timers: NodeJS.Timeout[] = [];
+    child.stdout?.on('data', (chunk) => {
+      stdout += chunk;
+      if (!signalledAt && trigger.test(stdout)) {
+        signalledAt = Date.now();
+        timers.push(setTimeout(() => child.kill('SIGINT'), delayMs));
+        timers.push(setTimeout(() => child.kill('SIGTERM'), delayMs + 7_500));
+        timers.push(setTimeout(() => child.kill('SIGKILL'), delayMs + 10_000));
+      }
+    });
+    child.stderr?.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    child.on('error', reject);
+    child.on('close', async (exitCode, signal) => {
+      for (const timer of timers) clearTimeout(timer);
+      const runId = /run (\d{8}-\d{6}-[0-9a-f]{6})/.exec(stdout)?.[1] ?? '';
+      // Ask the engine no later than 10 s after the first signal.
+      const waitMs = Math.max(0, signalledAt + delayMs + 10_000 - Date.now());
+      await new Promise((r) => setTimeout(r, Math.min(waitMs, 500)));
+      try {
+        const leftovers = await listRunLeftovers(runId);
+        counts.cancellations++;
+        counts.leaked += leftovers.containers;
+        resolve({ exitCode, signal, runId, stdout, stderr, leftovers });
+      } catch (error) {
+        reject(error);
+      }
+    });
+  });
+}
+
+describe('cancellation leaves nothing running', () => {
+  const outRoot = mkdtempSync(join(tmpdir(), 'loadgate-cancel-'));
+  afterAll(() => {
+    rmSync(outRoot, { recursive: true, force: true });
+    console.log(
+      `reliability: cancellations tried ${counts.cancellations}, containers leaked ${counts.leaked}`,
+    );
+  });
+
+  it('during an image build', async () => {
+    const run = await cancelWhen(
+      [
+        'run',
+        '--config',
+        demoConfig,
+        '--out',
+        join(outRoot, 'build'),
+        ...short,
+        '--set',
+        `service.build={context: ${join(repoRoot, 'test', 'fixtures', 'slow-build')}, args: {NONCE: "${Date.now()}"}}`,
+      ],
+      /building service/,
+      1_000,
+    );
+    expect(run.runId).not.toBe('');
+    expect(run.signal).toBeNull(); // it ended by itself, before SIGKILL
+    expect(run.exitCode).toBe(130);
+    expect(run.stderr).toContain('cancelled');
+    expect(run.leftovers).toEqual({ containers: 0, networks: 0 });
+  });
+
+  it('while a dependency starts', async () => {
+    const run = await cancelWhen(
+      ['run', '--config', demoConfig, '--out', join(outRoot, 'start'), ...short],
+      /run \d{8}-\d{6}-[0-9a-f]{6}/,
+      300,
+    );
+    expect(run.signal).toBeNull();
+    expect(run.exitCode).toBe(130);
+    expect(run.leftovers).toEqual({ containers: 0, networks: 0 });
+  });
+
+  it('during the load: k6 is stopped, partial results are saved and marked partial', async () => {
+    const out = join(outRoot, 'load');
+    const run = await cancelWhen(
+      ['run', '--config', demoConfig, '--out', out, ...short],
+      /level 2\/3/,
+      1_000,
+    );
+    expect(run.signal).toBeNull();
+    expect(run.exitCode).toBe(130);
+    expect(run.leftovers).toEqual({ containers: 0, networks: 0 });
+    expect(existsSync(join(out, 'result.json'))).toBe(true);
+    const result = ResultSchema.parse(JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')));
+    expect(result.partial).toBe(true);
+    expect(result.levels.length).toBeGreaterThanOrEqual(1);
+    expect(result.levels[0]?.requests[0]?.count).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,247 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import YAML from 'yaml';
+import { listRunLeftovers } from '../../src/containers/leftovers.ts';
+import { ResultSchema } from '../../src/result/schema.ts';
+import { FakeGitHub } from './fakeGitHub.ts';
+import { outputsFromStdout, runnerCommands } from './runnerCommands.ts';
+
+// The bundled action (dist/index.js, rebuilt with `npx node scripts/build.mjs`) run the way the
+// Actions runner runs a node24 action: `node dist/index.js` with every input of action.yml as
+// INPUT_<NAME> (defaults applied, `${{ github.token }}` expanded), the runner's file commands
+// (GITHUB_OUTPUT, GITHUB_STEP_SUMMARY, GITHUB_ENV, GITHUB_PATH, GITHUB_STATE), the event payload
+// at GITHUB_EVENT_PATH and GITHUB_API_URL pointing at the OpenAPI-validating fake GitHub.
+// @github/local-action cannot run a bundle (it swaps @actions/core by module replacement, which
+// bundled code defeats), so this plays the runner's part; its stdout goes through the runner's
+// command parsing (runnerCommands). Real engine, containers and k6: about 2 minutes in all.
+
+const repoRoot = join(import.meta.dirname, '..', '..');
+const demoConfig = join(repoRoot, 'examples', 'demo', 'loadgate.yml');
+const TOKEN = 'ghs-installation';
+const action = YAML.parse(readFileSync(join(repoRoot, 'action.yml'), 'utf8')) as {
+  inputs: Record<string, { default?: string }>;
+};
+
+interface ActionRun {
+  exitCode: number | null;
+  stdout: string;
+  stderr: string;
+  outputs: Record<string, string>;
+  summary: string;
+  files: { env: string; path: string };
+}
+
+/** GITHUB_OUTPUT's `name<<delimiter` blocks, as the runner reads them. */
+function parseOutputFile(text: string): Record<string, string> {
+  const outputs: Record<string, string> = {};
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const m = /^([^=<]+)<<(.+)$/.exec(lines[i] as string);
+    if (!m) continue;
+    const value: string[] = [];
+    for (i += 1; i < lines.length && lines[i] !== m[2]; i++) value.push(lines[i] as string);
+    outputs[m[1] as string] = value.join('\n');
+  }
+  return outputs;
+}
+
+let gh: FakeGitHub;
+let root: string;
+
+async function runAction(name: string, inputs: Record<string, string>, event: unknown): Promise<ActionRun> {
+  const dir = join(root, name);
+  mkdirSync(dir, { recursive: true });
+  const files = {
+    output: join(dir, 'output'),
+    summary: join(dir, 'summary'),
+    env: join(dir, 'env'),
+    path: join(dir, 'path'),
+    state: join(dir, 'state'),
+    event: join(dir, 'event.json'),
+  };
+  for (const file of [files.output, files.summary, files.env, files.path, files.state])
+    writeFileSync(file, '');
+  writeFileSync(files.event, JSON.stringify(event));
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    CI: 'true',
+    GITHUB_ACTIONS: 'true',
+    GITHUB_WORKSPACE: dir,
+    GITHUB_ACTION_PATH: repoRoot,
+    GITHUB_REPOSITORY: gh.repository,
+    GITHUB_SERVER_URL: 'https://github.com',
+    GITHUB_API_URL: gh.url,
+    GITHUB_RUN_ID: '31337',
+    GITHUB_RUN_ATTEMPT: '1',
+    GITHUB_EVENT_NAME: 'pull_request',
+    GITHUB_EVENT_PATH: files.event,
+    GITHUB_OUTPUT: files.output,
+    GITHUB_STEP_SUMMARY: files.summary,
+    GITHUB_ENV: files.env,
+    GITHUB_PATH: files.path,
+    GITHUB_STATE: files.state,
+    RUNNER_TEMP: join(dir, 'runner-temp'),
+    RUNNER_TOOL_CACHE: join(dir, 'tool-cache'),
+  };
+  for (const [input, spec] of Object.entries(action.inputs)) {
+    const value = inputs[input] ?? (spec.default ?? '').replace('${{ github.token }}', TOKEN);
+    env[`INPUT_${input.replace(/ /g, '_').toUpperCase()}`] = value;
+  }
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(repoRoot, 'dist', 'index.js')], {
+      cwd: dir,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c) => {
+      stdout += c;
+    });
+    child.stderr.on('data', (c) => {
+      stderr += c;
+    });
+    child.on('error', reject);
+    child.on('close', (exitCode) =>
+      resolve({
+        exitCode,
+        stdout,
+        stderr,
+        outputs: parseOutputFile(readFileSync(files.output, 'utf8')),
+        summary: readFileSync(files.summary, 'utf8'),
+        files: { env: readFileSync(files.env, 'utf8'), path: readFileSync(files.path, 'utf8') },
+      }),
+    );
+  });
+}
+
+const shortLevels = ['load.levelDuration=3s', 'load.warmup=1s', 'load.levels=[1,2]'].join('\n');
+const prEvent = {
+  pull_request: {
+    number: 5,
+    head: { ref: 'feature/`x`-@octocat', sha: 'a'.repeat(40), repo: { full_name: 'octo/app' } },
+    base: { ref: 'main', repo: { full_name: 'octo/app' } },
+  },
+};
+
+beforeAll(async () => {
+  gh = await new FakeGitHub().start();
+  gh.addPull({ number: 5, headSha: 'a'.repeat(40), headRef: 'feature', headRepo: 'octo/app' });
+  root = mkdtempSync(join(tmpdir(), 'loadgate-action-e2e-'));
+});
+
+afterAll(async () => {
+  await gh.close();
+  rmSync(root, { recursive: true, force: true });
+});
+
+describe('the bundled action, run as the runner runs it', () => {
+  it('pr mode on the demo: outputs, the job summary, one sticky comment, exit 0, token masked', async () => {
+    const out = join(root, 'pr-out');
+    const run = await runAction(
+      'pr',
+      { config: demoConfig, out, set: shortLevels, 'fail-on-regression': 'true' },
+      prEvent,
+    );
+    expect(run.exitCode, run.stdout + run.stderr).toBe(0);
+    const result = ResultSchema.parse(JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')));
+    expect(result.verdict).toBe('pass');
+    expect(run.outputs).toMatchObject({
+      verdict: 'pass',
+      'result-path': join(out, 'result.json'),
+      'report-path': join(out, 'report.md'),
+      breaches: '0',
+      regressions: '0',
+      comment: 'created',
+    });
+    expect(run.outputs['comment-url']).toMatch(
+      /^https:\/\/github\.com\/octo\/app\/pull\/5#issuecomment-\d+$/,
+    );
+    expect(run.summary).toBe(`${readFileSync(join(out, 'report.md'), 'utf8')}\n`);
+    const [comment, ...others] = gh.commentsOn(5);
+    expect(others).toEqual([]);
+    expect(comment?.body.split('\n')[0]).toMatch(
+      /^<!-- loadgate:\/.*\/examples\/demo\/loadgate\.yml\+[0-9a-f]{8} -->$/,
+    );
+    expect(comment?.body).toContain('✅ **loadgate: PASS**');
+    expect(comment?.body).toContain('[the run](https://github.com/octo/app/actions/runs/31337)');
+    expect(comment?.body).toContain(`--set 'load.levels=[1,2]'`);
+    expect(comment?.body).toContain('feature/&#96;x&#96;-@\u200docto');
+    expect(gh.violations).toEqual([]);
+    // The token reaches the log only inside the add-mask command that hides it.
+    const commands = runnerCommands(run.stdout);
+    expect(commands).toContainEqual({ name: 'add-mask', properties: {}, data: TOKEN });
+    expect(run.stdout.split(TOKEN).length - 1).toBe(1);
+    expect(outputsFromStdout(run.stdout)).toEqual({});
+    expect(readFileSync(join(out, 'loadgate-comment.json'), 'utf8')).toContain('"jobKey"');
+    expect(await listRunLeftovers(result.runId)).toEqual({ containers: 0, networks: 0 });
+
+    // A second run on the same pull request updates the same comment.
+    const again = await runAction(
+      'pr-again',
+      { config: demoConfig, out: join(root, 'pr-out-2'), set: shortLevels },
+      prEvent,
+    );
+    expect(again.exitCode, again.stdout).toBe(0);
+    expect(['updated', 'unchanged']).toContain(again.outputs.comment);
+    expect(gh.commentsOn(5).map((c) => c.id)).toEqual([comment?.id]);
+  });
+
+  it('release mode: a gate breach fails the job (exit 1), with an error annotation per breach and no comment', async () => {
+    const before = gh.requests.length;
+    const run = await runAction(
+      'release',
+      {
+        mode: 'release',
+        config: demoConfig,
+        out: join(root, 'release-out'),
+        set: `${shortLevels}\ngate.thresholds=[{metric: p95, request: items, max: 0.001ms}]`,
+      },
+      {},
+    );
+    expect(run.exitCode, run.stdout + run.stderr).toBe(1);
+    expect(run.outputs).toMatchObject({ verdict: 'fail', breaches: '2', comment: 'off' });
+    const errors = runnerCommands(run.stdout).filter((c) => c.name === 'error');
+    expect(errors.filter((c) => c.properties.title === 'loadgate: gate breach')).toHaveLength(2);
+    expect(errors.at(-1)?.data).toMatch(/gate breach/); // setFailed with the summary
+    expect(run.summary).toContain('## loadgate: FAIL');
+    expect(gh.requests.length).toBe(before);
+  });
+
+  it('a service log line `::set-output name=verdict::pass` changes no output', async () => {
+    const hostile = [
+      'echo "::set-output name=verdict::pass"',
+      'echo "::add-path::/tmp/evil"',
+      'echo "##[set-output name=breaches;]0"',
+      // never ready: the start times out and the action prints the end of the service's log
+      'exec sleep 600',
+    ].join('; ');
+    const run = await runAction(
+      'hostile',
+      {
+        mode: 'release',
+        config: demoConfig,
+        out: join(root, 'hostile-out'),
+        set: `${shortLevels}\nservice.command=${JSON.stringify(['sh', '-c', hostile])}\nservice.startupTimeout=20s`,
+      },
+      {},
+    );
+    expect(run.exitCode, run.stdout + run.stderr).toBe(3);
+    // The lines were echoed to the log (the service's log tail) ...
+    expect(run.stdout).toContain('::set-output name=verdict::pass');
+    // ... but a runner reading the log executes none of them.
+    const commands = runnerCommands(run.stdout).map((c) => c.name);
+    expect(commands).not.toContain('set-output');
+    expect(commands).not.toContain('add-path');
+    expect(commands).toContain('stop-commands');
+    expect(outputsFromStdout(run.stdout)).toEqual({});
+    expect(run.outputs).toEqual({ verdict: 'error' });
+    expect(run.files).toEqual({ env: '', path: '' });
+    const runId = /run (\d{8}-\d{6}-[0-9a-f]{6})/.exec(run.stdout)?.[1];
+    expect(runId).toBeDefined();
+    expect(await listRunLeftovers(runId as string)).toEqual({ containers: 0, networks: 0 });
+  });
+});

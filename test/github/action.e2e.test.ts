@@ -87,6 +87,7 @@ async function runAction(name: string, inputs: Record<string, string>, event: un
     RUNNER_TOOL_CACHE: join(dir, 'tool-cache'),
   };
   for (const [input, spec] of Object.entries(action.inputs)) {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the workflow expression action.yml holds
     const value = inputs[input] ?? (spec.default ?? '').replace('${{ github.token }}', TOKEN);
     env[`INPUT_${input.replace(/ /g, '_').toUpperCase()}`] = value;
   }

@@ -5,7 +5,7 @@ import { type BaselineRunOptions, BaselineStep } from './baseline/step.ts';
 import { readConfig } from './config/read.ts';
 import { networkAddresses, resolveEnv, startOrder } from './config/refs.ts';
 import type { DependencyConfig, LoadgateConfig, ServiceConfig } from './config/schema.ts';
-import { checkEngine, RunContainers } from './containers/environment.ts';
+import { checkEngine, RunContainers, type StartedContainer } from './containers/environment.ts';
 import type { ContainerSpec, WaitSpec } from './containers/spec.ts';
 import { ExitCode, InfraError } from './errors.ts';
 import { evaluateGate } from './gate/evaluate.ts';
@@ -13,6 +13,9 @@ import { decideVerdict } from './gate/verdict.ts';
 import { locateK6, runLadder } from './load/k6.ts';
 import { buildLadderPlan, type LadderPlan, type LadderPlanInput } from './load/plan.ts';
 import { parseLadderExtras } from './load/summary.ts';
+import { levelWindows } from './metrics/levels.ts';
+import { levelResultParts, metricsPort, postgresToSample, watchOptionsFor } from './metrics/setup.ts';
+import { type LevelMeasures, LevelWatch } from './metrics/watch.ts';
 import type { ProgressSink } from './progress.ts';
 import { renderReport } from './report/markdown.ts';
 import { RESULT_SCHEMA_VERSION, type Result, ResultSchema, type Verdict } from './result/schema.ts';
@@ -74,6 +77,8 @@ export async function runLoadgate(options: RunOptions): Promise<RunOutcome> {
 
   let ladder: Awaited<ReturnType<typeof runLadder>>;
   let plan: LadderPlan;
+  let watch: LevelWatch | undefined;
+  let measures: LevelMeasures[] = [];
   {
     // 3. The containers, on one network; disposed in reverse order whatever happens.
     await using containers = await RunContainers.create({
@@ -86,14 +91,19 @@ export async function runLoadgate(options: RunOptions): Promise<RunOutcome> {
       },
     });
     const addresses = networkAddresses(config.service, config.dependencies);
+    const startedDependencies = new Map<string, StartedContainer>();
     for (const name of startOrder(config.dependencies)) {
       const dependency = config.dependencies[name] as DependencyConfig;
       throwIfAborted(options.signal);
-      await containers.start(containerSpec(name, dependency, dependency.ports, addresses, loaded.configDir));
+      startedDependencies.set(
+        name,
+        await containers.start(containerSpec(name, dependency, dependency.ports, addresses, loaded.configDir)),
+      );
     }
     throwIfAborted(options.signal);
+    const servicePorts = [...new Set([config.service.port, metricsPort(config)])];
     const service = await containers.start(
-      containerSpec('service', config.service, [config.service.port], addresses, loaded.configDir),
+      containerSpec('service', config.service, servicePorts, addresses, loaded.configDir),
     );
     const servicePort = service.hostPorts.get(config.service.port);
     if (servicePort === undefined)
@@ -104,29 +114,53 @@ export async function runLoadgate(options: RunOptions): Promise<RunOutcome> {
     progress.step(
       `driving ${plan.scenarios.filter((s) => s.measured).length} levels with k6 (about ${Math.round(plan.totalS)} s)`,
     );
+    // The service's own metrics and its Postgres, watched level by level while k6 runs.
+    const pg = postgresToSample(config);
+    const pgContainer = pg ? startedDependencies.get(pg.name) : undefined;
+    watch = await LevelWatch.prepare(
+      watchOptionsFor({
+        config,
+        windows: levelWindows(plan.scenarios),
+        totalS: plan.totalS,
+        hostMetricsPort: service.hostPorts.get(metricsPort(config)),
+        postgres:
+          pg && pgContainer
+            ? { containerId: pgContainer.id, logFile: pgContainer.logFile, target: pg.target }
+            : null,
+        warn: (message) => progress.warn(message),
+        note: (message) => progress.step(message),
+      }),
+    );
+    if (pg && pgContainer) progress.step(`sampling pg_stat_activity of ${pg.name} during each level`);
     throwIfAborted(options.signal);
-    ladder = await runLadder({
-      k6,
-      plan,
-      outDir,
-      samplesPath: baselines.samplesPath(outDir),
-      ...(config.load.script ? { userScriptPath: resolve(loaded.configDir, config.load.script) } : {}),
-      ...(options.signal ? { signal: options.signal } : {}),
-      onProgress: (update) => {
-        if (update.warmup) return;
-        progress.load({
-          phase: update.phase,
-          levelIndex: update.levelIndex,
-          levelCount: config.load.levels.length,
-          level: update.level,
-          model: config.load.model,
-          elapsedS: update.elapsedS,
-          totalS: update.totalS,
-          p95Ms: update.p95Ms,
-          errorRate: update.errorRate,
-        });
-      },
-    });
+    const levelWatch = watch;
+    try {
+      ladder = await runLadder({
+        k6,
+        plan,
+        outDir,
+        samplesPath: baselines.samplesPath(outDir),
+        ...(config.load.script ? { userScriptPath: resolve(loaded.configDir, config.load.script) } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+        onStart: (startedAtMs) => levelWatch.start(startedAtMs),
+        onProgress: (update) => {
+          if (update.warmup) return;
+          progress.load({
+            phase: update.phase,
+            levelIndex: update.levelIndex,
+            levelCount: config.load.levels.length,
+            level: update.level,
+            model: config.load.model,
+            elapsedS: update.elapsedS,
+            totalS: update.totalS,
+            p95Ms: update.p95Ms,
+            errorRate: update.errorRate,
+          });
+        },
+      });
+    } finally {
+      measures = await levelWatch.finish();
+    }
   }
 
   // 5. Gate and verdict, then the files.
@@ -134,7 +168,10 @@ export async function runLoadgate(options: RunOptions): Promise<RunOutcome> {
   const extras = parseLadderExtras(await readFile(ladder.files.summary, 'utf8'), plan);
   const levels = ladder.levels.map((level) => ({
     ...level,
-    pool: { waitP95Ms: null, waitMeanMs: null, timeouts: null, peakDbConnections: null },
+    ...levelResultParts(
+      measures.find((m) => m.phase === level.phase && m.level === level.level),
+      watch?.poolSource ?? null,
+    ),
   }));
   const gate = evaluateGate(levels, config.gate.thresholds, config.load.model);
   for (const line of gate.unmatched) progress.warn(line);

@@ -4,9 +4,9 @@
 # libraries really print. Each recorder drives its pool (size 2) against a throwaway postgres:15
 # container with a burst that makes checkouts wait.
 #   bash scripts/record-prometheus-fixtures/record.sh [hikaricp|go-sql|node-postgres|demo]...
-# Needs podman (or ENGINE=docker), java 17 + mvn, go, node + npm, and the demo image
-# (localhost/loadgate-demo:dev, built by scripts/bootstrap.sh). Registries: Maven Central, the Go
-# module proxy, npm. Everything started is removed on exit.
+# Needs podman (or ENGINE=docker), java 17 + mvn, go, node + npm; the demo's image is built from
+# examples/demo. Registries: Maven Central, the Go module proxy, npm. Everything started is
+# removed on exit (the image is kept for the layer cache).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -17,7 +17,7 @@ work=$(mktemp -d)
 mkdir -p "$out"
 
 cleanup() {
-  "$engine" rm -f "$tag-demo" "$tag-pg" >/dev/null 2>&1 || true
+  "$engine" rm -f "$tag-demo" "$tag-up" "$tag-pg" >/dev/null 2>&1 || true
   "$engine" network rm -f "$tag" >/dev/null 2>&1 || true
   rm -rf "$work"
 }
@@ -59,9 +59,15 @@ record_node_postgres() {
 
 record_demo() {
   "$engine" inspect "$tag-pg" >/dev/null 2>&1 || start_postgres
+  # The demo as loadgate builds it (Debian's python3-prometheus-client); the layer cache makes it quick.
+  "$engine" build -q -t localhost/loadgate-record-demo:latest "$root/examples/demo" >/dev/null
+  # Its upstream answers in 30 ms while the request holds its connection: checkouts queue.
+  "$engine" run -d --name "$tag-up" --network "$tag" --network-alias up -e UPSTREAM_LATENCY_MS=30 \
+    localhost/loadgate-record-demo:latest python3 -m uvicorn upstream:app --host 0.0.0.0 --port 8080 >/dev/null
   "$engine" run -d --name "$tag-demo" --network "$tag" -p 127.0.0.1::8000 \
     -e DATABASE_URL=postgresql+asyncpg://rec:rec@db:5432/rec -e DEMO_POOL_SIZE=2 \
-    -e DEMO_POOL_TIMEOUT_S=0.05 localhost/loadgate-demo:dev >/dev/null
+    -e DEMO_UPSTREAM_URL=http://up:8080/quote -e DEMO_POOL_TIMEOUT_S=0.1 \
+    localhost/loadgate-record-demo:latest >/dev/null
   local demo
   demo=http://127.0.0.1:$("$engine" port "$tag-demo" 8000/tcp | head -1 | sed 's/.*://')
   for _ in $(seq 60); do curl -fs "$demo/health" >/dev/null && break; sleep 1; done
@@ -72,9 +78,8 @@ record_demo() {
     (for _ in $(seq 25); do curl -s -m 5 -o /dev/null "$demo/items"; done) &
   done
   wait
+  # (generate_latest: the 0.0.4 text format whatever the Accept header says)
   curl -fs -m 5 "$demo/metrics" >"$out/python-demo-sqlalchemy.txt"
-  curl -fs -m 5 -H 'Accept: application/openmetrics-text; version=1.0.0' "$demo/metrics" \
-    >"$out/python-demo-sqlalchemy.openmetrics.txt"
 }
 
 for recorder in "${@:-hikaricp go-sql node-postgres demo}"; do

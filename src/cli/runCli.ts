@@ -2,7 +2,7 @@ import { Command, CommanderError } from 'commander';
 import type { BaselineRunOptions } from '../baseline/step.ts';
 import { compareOffline } from '../compare/offline.ts';
 import { ConfigError, ExitCode, exitCodeOf } from '../errors.ts';
-import { formatTerminalTable } from '../report/terminal.ts';
+import { formatPoolTable, formatTerminalTable } from '../report/terminal.ts';
 import { exitCodeForVerdict, runLoadgate } from '../run.ts';
 import { consoleProgress } from './progress.ts';
 
@@ -61,6 +61,7 @@ export async function runCli(argv: string[], io: CliIo = processIo()): Promise<n
           signal: abort.signal,
         });
         io.out(`\n${formatTerminalTable(outcome.result)}\n`);
+        io.out(`\n${formatPoolTable(outcome.result)}\n`);
         io.out(`\n${outcome.result.summary}\n`);
         io.out(`result: ${outcome.resultPath}\nreport: ${outcome.reportPath}\n`);
         exitCode = exitCodeForVerdict(outcome.result.verdict);

@@ -57,6 +57,12 @@ export interface RunLadderOptions {
   /** aborting stops k6 gracefully (SIGINT, then SIGKILL after stopGraceMs); results are partial */
   signal?: AbortSignal;
   onProgress?: (progress: LadderProgress) => void;
+  /**
+   * Called once, with `performance.now()`, when k6's scenarios begin (its REST API reports the
+   * running state, setup done): the plan's start times count from here. Not called when k6
+   * stops before that.
+   */
+  onStart?: (startedAtMs: number) => void;
   /** default 2000 */
   pollIntervalMs?: number;
   /** time k6 gets after SIGINT to write its summary before SIGKILL; default 15000 */
@@ -214,12 +220,14 @@ export async function runLadder(options: RunLadderOptions): Promise<LadderRun> {
   const poller = options.onProgress
     ? startProgressPolling(port, plan, options.onProgress, options.pollIntervalMs ?? 2000)
     : undefined;
+  const startWatch = options.onStart ? watchForStart(port, options.onStart) : undefined;
 
   let result: Awaited<typeof exited>;
   try {
     result = await exited;
   } finally {
     poller?.stop();
+    startWatch?.stop();
     clearTimeout(limitTimer);
     clearTimeout(killTimer);
     options.signal?.removeEventListener('abort', onAbort);
@@ -321,6 +329,55 @@ function startProgressPolling(
     stop() {
       stopped = true;
       clearInterval(timer);
+    },
+  };
+}
+
+/**
+ * k6's execution states (lib.ExecutionStatus) from the scenarios' start to the end of the run:
+ * Running, Teardown, Ended. Interrupted (10) is left out: it may come before anything ran.
+ */
+export const K6_STATUS_RUNNING = 7;
+const K6_STATUS_ENDED = 9;
+/** How often the REST API is asked whether the scenarios began: the error of the ladder's start time. */
+const START_POLL_MS = 50;
+
+/**
+ * Polls k6's status until its scenarios run, then calls onStart with the time of the answer
+ * (the error is at most one poll interval plus one local round trip).
+ */
+function watchForStart(port: number, onStart: (startedAtMs: number) => void): { stop(): void } {
+  let stopped = false;
+  const url = `http://127.0.0.1:${port}/v1/status`;
+  const poll = async () => {
+    while (!stopped) {
+      try {
+        const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
+        if (res.ok) {
+          const body = (await res.json()) as {
+            data?: { attributes?: { status?: number; running?: boolean } };
+          };
+          const attributes = body.data?.attributes;
+          const running =
+            attributes?.status !== undefined
+              ? attributes.status >= K6_STATUS_RUNNING && attributes.status <= K6_STATUS_ENDED
+              : attributes?.running === true;
+          if (running && !stopped) {
+            stopped = true;
+            onStart(performance.now());
+            return;
+          }
+        }
+      } catch {
+        // not listening yet
+      }
+      await new Promise((done) => setTimeout(done, START_POLL_MS));
+    }
+  };
+  void poll();
+  return {
+    stop() {
+      stopped = true;
     },
   };
 }

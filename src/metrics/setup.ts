@@ -114,6 +114,8 @@ export function levelResultParts(
       timeouts: pool?.timeouts ?? null,
       peakDbConnections: db?.peakConnections ?? round(pool?.peakOpen ?? null),
       peakWaiting: round(pool?.peakWaiting ?? null),
+      peakInUse: round(pool?.peakInUse ?? null),
+      meanInUse: pool?.meanInUse ?? null,
       ...(source !== null ? { source } : {}),
     },
     db,

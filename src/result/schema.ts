@@ -42,6 +42,9 @@ export const PoolResultSchema = z.object({
   peakDbConnections: count,
   /** the most callers waiting for a connection at once (a gauge sampled during the level) */
   peakWaiting: count.optional(),
+  /** connections checked out: the most, and the mean, of the samples taken during the level */
+  peakInUse: count.optional(),
+  meanInUse: z.number().nonnegative().nullable().optional(),
   /** the pool's metrics read ("loadgate-demo", "hikaricp", … or "custom"); absent: none */
   source: z.string().optional(),
 });

@@ -11,6 +11,8 @@ export const LADDER_ENV = {
   plan: 'LOADGATE_PLAN',
   /** path where handleSummary writes k6's full summary JSON; required */
   summary: 'LOADGATE_SUMMARY',
+  /** the service's URL (http://127.0.0.1:<port>): a user's own script sends its requests here */
+  baseUrl: 'LOADGATE_BASE_URL',
 } as const;
 
 /** Custom counter: one sample per failed request, tagged `outcome` (one of OUTCOMES). */

@@ -5,6 +5,7 @@
  * Environment (the runner sets these; names also in contract.ts → LADDER_ENV):
  *   LOADGATE_PLAN     path of the plan JSON written by src/load/plan.ts (required)
  *   LOADGATE_SUMMARY  path where handleSummary writes k6's full summary JSON (required)
+ *   LOADGATE_BASE_URL the service's URL on loopback, for a user's own script to send to
  *
  * Per phase and level the plan holds an unmeasured warm-up scenario `<phase>__W<i>` followed by
  * the measured one `<phase>__L<i>`; the closed model runs `level` VUs (constant-vus), the open
@@ -27,7 +28,9 @@
  *
  * A user's own script can take the place of the built-in requests: the runner generates a
  * wrapper that imports this module's options, handleSummary and probe, and the user's default
- * function, calling markTimeBucket before each of its iterations.
+ * function, calling markTimeBucket before each of its iterations. Such a script reads the
+ * service's URL from __ENV.LOADGATE_BASE_URL and tags each request `req` to get per-request
+ * results; untagged, it gets one result per level, named `all`.
  */
 import exec from 'k6/execution';
 import http, { type RefinedParams, type RefinedResponse, type ResponseType } from 'k6/http';

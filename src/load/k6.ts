@@ -184,7 +184,12 @@ export async function runLadder(options: RunLadderOptions): Promise<LadderRun> {
       files.script,
     ],
     {
-      env: { ...k6FreeEnv(process.env), [LADDER_ENV.plan]: files.plan, [LADDER_ENV.summary]: files.summary },
+      env: {
+        ...k6FreeEnv(process.env),
+        [LADDER_ENV.plan]: files.plan,
+        [LADDER_ENV.summary]: files.summary,
+        [LADDER_ENV.baseUrl]: plan.baseUrl,
+      },
       stdio: ['ignore', log.fd, log.fd],
       // Its own process group: a Ctrl-C on the terminal reaches loadgate only, which then sends
       // k6 exactly one SIGINT (a second one would stop k6 before it writes its summary).

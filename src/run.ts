@@ -2,12 +2,23 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { type BaselineRunOptions, BaselineStep } from './baseline/step.ts';
+import { proxiedNames, referableContainers } from './config/faults.ts';
 import { readConfig } from './config/read.ts';
 import { networkAddresses, resolveEnv, startOrder } from './config/refs.ts';
-import type { DependencyConfig, LoadgateConfig, ServiceConfig } from './config/schema.ts';
+import type { LoadgateConfig } from './config/schema.ts';
 import { checkEngine, RunContainers, type StartedContainer } from './containers/environment.ts';
 import type { ContainerSpec, WaitSpec } from './containers/spec.ts';
 import { ExitCode, InfraError } from './errors.ts';
+import { PhaseFaults } from './faults/controller.ts';
+import { phaseResults } from './faults/recovery.ts';
+import {
+  type ContainerLike,
+  phasePlanInput,
+  runningStubs,
+  serviceAddresses,
+  startable,
+  startFaultProxy,
+} from './faults/setup.ts';
 import { evaluateGate } from './gate/evaluate.ts';
 import { decideVerdict } from './gate/verdict.ts';
 import { locateK6, runLadder } from './load/k6.ts';
@@ -90,20 +101,40 @@ export async function runLoadgate(options: RunOptions): Promise<RunOutcome> {
         if (event.kind === 'stopping') progress.step(`removing ${event.count} containers and the network`);
       },
     });
-    const addresses = networkAddresses(config.service, config.dependencies);
+    // Dependencies and upstreams alike, each after those its env refers to.
+    const referable = referableContainers(config);
+    const addresses = networkAddresses(config.service, referable);
+    // Toxiproxy in front of the upstreams and proxied dependencies: the service's env names the proxies.
+    await using faultProxy = await startFaultProxy(config, referable, { runId, logsDir });
+    if (faultProxy) progress.step(`Toxiproxy in front of ${proxiedNames(config).join(', ')}`);
     const startedDependencies = new Map<string, StartedContainer>();
-    for (const name of startOrder(config.dependencies)) {
-      const dependency = config.dependencies[name] as DependencyConfig;
+    for (const name of startOrder(referable)) {
       throwIfAborted(options.signal);
+      const what = startable(config, name);
       startedDependencies.set(
         name,
-        await containers.start(containerSpec(name, dependency, dependency.ports, addresses, loaded.configDir)),
+        await containers.start(
+          what.kind === 'stub'
+            ? what.spec
+            : containerSpec(name, what.container, what.ports, addresses, loaded.configDir),
+        ),
       );
     }
+    const faults = new PhaseFaults(
+      faultProxy,
+      proxiedNames(config),
+      runningStubs(config, startedDependencies),
+    );
     throwIfAborted(options.signal);
     const servicePorts = [...new Set([config.service.port, metricsPort(config)])];
     const service = await containers.start(
-      containerSpec('service', config.service, servicePorts, addresses, loaded.configDir),
+      containerSpec(
+        'service',
+        config.service,
+        servicePorts,
+        serviceAddresses(addresses, faultProxy),
+        loaded.configDir,
+      ),
     );
     const servicePort = service.hostPorts.get(config.service.port);
     if (servicePort === undefined)
@@ -134,6 +165,8 @@ export async function runLoadgate(options: RunOptions): Promise<RunOutcome> {
     if (pg && pgContainer) progress.step(`sampling pg_stat_activity of ${pg.name} during each level`);
     throwIfAborted(options.signal);
     const levelWatch = watch;
+    // Each phase's faults switched on at its start, counted from k6's own start.
+    const schedule = faults.active ? faults.schedule(plan.phaseWindows ?? [], config.phases) : undefined;
     try {
       ladder = await runLadder({
         k6,
@@ -142,7 +175,10 @@ export async function runLoadgate(options: RunOptions): Promise<RunOutcome> {
         samplesPath: baselines.samplesPath(outDir),
         ...(config.load.script ? { userScriptPath: resolve(loaded.configDir, config.load.script) } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
-        onStart: (startedAtMs) => levelWatch.start(startedAtMs),
+        onStart: (startedAtMs) => {
+          levelWatch.start(startedAtMs);
+          schedule?.start(startedAtMs);
+        },
         onProgress: (update) => {
           if (update.warmup) return;
           progress.load({
@@ -159,8 +195,10 @@ export async function runLoadgate(options: RunOptions): Promise<RunOutcome> {
         },
       });
     } finally {
+      schedule?.cancel();
       measures = await levelWatch.finish();
     }
+    await schedule?.finish();
   }
 
   // 5. Gate and verdict, then the files.
@@ -207,7 +245,7 @@ export async function runLoadgate(options: RunOptions): Promise<RunOutcome> {
     loadModel: config.load.model,
     configHash: loaded.hash,
     probeIdleP95Ms: extras.probeIdleP95Ms,
-    phases: [...new Set(levels.map((l) => l.phase))].map((name) => ({ name, recoverySeconds: null })),
+    phases: phaseResults(config.phases, plan, extras),
     levels,
     gate: { checked: gate.checked, breaches: gate.breaches },
     ...(compared.comparison ? { comparison: compared.comparison } : {}),
@@ -244,7 +282,7 @@ export function exitCodeForVerdict(verdict: Verdict): number {
 
 function containerSpec(
   name: string,
-  container: ServiceConfig | DependencyConfig,
+  container: ContainerLike,
   ports: number[],
   addresses: ReturnType<typeof networkAddresses>,
   configDir: string,
@@ -295,6 +333,7 @@ function ladderInput(config: LoadgateConfig, baseUrl: string): LadderPlanInput {
     })),
     ...(load.script ? { userScript: {} } : {}),
     ...(load.probe ? { probe: load.probe } : {}),
+    ...phasePlanInput(config),
   };
 }
 

@@ -39,6 +39,7 @@ describe('validateConfig: a valid config', () => {
       wait: { kind: 'log', message: 'database system is ready to accept connections', times: 2 },
       startupTimeoutMs: 60_000,
       ports: [5432],
+      proxied: false,
     });
     expect(config?.load).toEqual({
       model: 'closed',
@@ -86,6 +87,8 @@ describe('validateConfig: a valid config', () => {
         requests: [{ name: 'home', method: 'GET', path: '/', weight: 1, headers: {} }],
       },
       gate: { thresholds: [] },
+      upstreams: {},
+      phases: [{ name: 'clean', toxics: {}, stubs: {} }],
       metrics: { preset: 'auto', labels: {}, pool: {}, sampleIntervalMs: 1000 },
     });
   });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { faultIssues, referableContainers } from './faults.ts';
 import { closest, issueMessage, toConfigIssues } from './messages.ts';
 import { type ConfigIssue, formatIssue, isRecord } from './paths.ts';
 import { checkReferences } from './refs.ts';
@@ -114,13 +115,27 @@ function referenceParts(raw: unknown): ReferenceParts | undefined {
     // Unknown ports: assume some, so that ${name.port} is not reported as missing.
     parts.dependencies[name] = { env, ports: ports.success ? ports.data : [0] };
   }
+  // Upstreams are referred to like dependencies; their settings are checked on their own.
+  if (isRecord(raw.upstreams)) {
+    for (const [name, upstream] of Object.entries(raw.upstreams)) {
+      if (!DependencyNameSchema.safeParse(name).success || Object.hasOwn(parts.dependencies, name)) continue;
+      parts.declared.push(name);
+      parts.dependencies[name] = { env: isRecord(upstream) ? wellFormedEnv(upstream.env) : {}, ports: [0] };
+    }
+  }
   return parts;
 }
 
 /** References from one section to another: env to containers, gate to requests and levels. */
 function crossSectionIssues(raw: unknown, parsed: LoadgateConfig | undefined): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
-  const refs = parsed ? { ...parsed, declared: Object.keys(parsed.dependencies) } : referenceParts(raw);
+  const refs = parsed
+    ? {
+        service: parsed.service,
+        dependencies: referableContainers(parsed),
+        declared: Object.keys(referableContainers(parsed)),
+      }
+    : referenceParts(raw);
   if (refs) issues.push(...checkReferences(refs.service, refs.dependencies, refs.declared));
   const gate = parsed
     ? {
@@ -132,6 +147,7 @@ function crossSectionIssues(raw: unknown, parsed: LoadgateConfig | undefined): C
       }
     : gateParts(raw);
   if (gate) issues.push(...gateReferenceIssues(gate));
+  if (parsed) issues.push(...faultIssues(parsed));
   if (parsed) issues.push(...metricsReferenceIssues(parsed));
   return issues;
 }

@@ -46,13 +46,14 @@ describe('buildLadderPlan', () => {
     expect(plan.totalS).toBe(52.5);
   });
 
-  it('runs the whole ladder once per phase, in order', () => {
+  it('runs the whole ladder once per phase, in order, the next after the last has drained', () => {
     const plan = buildLadderPlan({ ...input, phases: ['clean', 'latency'], warmupS: 0 });
     expect(plan.scenarios.map((s) => [s.name, s.phase, s.level, s.startS])).toEqual([
       ['clean__L0', 'clean', 5, 0],
       ['clean__L1', 'clean', 10, 20],
-      ['latency__L0', 'latency', 5, 40],
-      ['latency__L1', 'latency', 10, 60],
+      // 2 s timeout + 0.5 s: the drain of clean__L1, during which nothing runs
+      ['latency__L0', 'latency', 5, 42.5],
+      ['latency__L1', 'latency', 10, 62.5],
     ]);
   });
 
@@ -163,29 +164,29 @@ describe('buildLadderPlan: probe and timelines', () => {
     expect(plan.probe?.scenarios.map((p) => [p.name, p.phase, p.levelIndex, p.startS, p.durationS])).toEqual([
       ['idle__P', null, null, 0, 3],
       ['clean__P0', 'clean', 0, 8, 20],
-      ['degraded__P0', 'degraded', 0, 33, 20],
-      ['recovery__P0', 'recovery', 0, 58, 20],
+      ['degraded__P0', 'degraded', 0, 35.5, 20],
+      ['recovery__P0', 'recovery', 0, 63, 20],
     ]);
     // the ladder moves back by the idle probe
     expect(plan.scenarios.map((s) => [s.name, s.startS])).toEqual([
       ['clean__W0', 3],
       ['clean__L0', 8],
-      ['degraded__W0', 28],
-      ['degraded__L0', 33],
-      ['recovery__W0', 53],
-      ['recovery__L0', 58],
+      ['degraded__W0', 30.5],
+      ['degraded__L0', 35.5],
+      ['recovery__W0', 58],
+      ['recovery__L0', 63],
     ]);
-    expect(plan.totalS).toBe(80.5);
+    expect(plan.totalS).toBe(85.5);
   });
 
   it('knows when each phase runs and slices the timeline phases', () => {
     const plan = buildLadderPlan({ ...probed, timelineBucketS: 2 });
     expect(plan.phaseWindows).toEqual([
       { phase: 'clean', startS: 3, endS: 28 },
-      { phase: 'degraded', startS: 28, endS: 53 },
-      { phase: 'recovery', startS: 53, endS: 78 },
+      { phase: 'degraded', startS: 30.5, endS: 55.5 },
+      { phase: 'recovery', startS: 58, endS: 83 },
     ]);
-    expect(plan.timelines).toEqual([{ phase: 'recovery', startS: 53, bucketS: 2, buckets: 13 }]);
+    expect(plan.timelines).toEqual([{ phase: 'recovery', startS: 58, bucketS: 2, buckets: 13 }]);
   });
 
   it('without a probe: none, and no idle time', () => {

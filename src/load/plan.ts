@@ -134,7 +134,10 @@ export function buildLadderPlan(input: LadderPlanInput): LadderPlan {
     });
     t = roundS(input.probe.idleS);
   }
-  for (const phase of phases) {
+  phases.forEach((phase, phaseIndex) => {
+    // Between phases nothing runs until the last level's requests have drained: faults switch
+    // at a phase's start, and must not reach requests the previous phase measures.
+    if (phaseIndex > 0) t = roundS(t + drainS);
     const phaseStartS = t;
     input.levels.forEach((level, levelIndex) => {
       const maxVUs = input.model === 'open' ? openMaxVUs(input, level) : null;
@@ -173,7 +176,7 @@ export function buildLadderPlan(input: LadderPlanInput): LadderPlan {
       t = roundS(t + input.levelDurationS);
     });
     phaseWindows.push({ phase, startS: phaseStartS, endS: t });
-  }
+  });
   const probe: PlanProbe | null = input.probe
     ? {
         url: ABSOLUTE_URL.test(input.probe.path) ? input.probe.path : baseUrl + input.probe.path,

@@ -36,7 +36,9 @@ beforeAll(async () => {
   runs.pool2 = await runConfig(join(outRoot, 'pool2'), config({ DEMO_POOL_SIZE: '2' }));
 });
 
-afterAll(() => rmSync(outRoot, { recursive: true, force: true }));
+afterAll(() => {
+  if (!process.env.LOADGATE_KEEP_OUT) rmSync(outRoot, { recursive: true, force: true });
+});
 
 const BLOCKING_WORDS = DIAGNOSIS_WORDS.blocking;
 

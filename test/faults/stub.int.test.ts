@@ -1,0 +1,66 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listRunLeftovers } from '../../src/containers/leftovers.ts';
+import { at, type DemoRun, demoService, POSTGRES, runConfig } from './demo.ts';
+
+// The built-in stub upstream for a third-party API, end to end: the demo calls it for /quote
+// (through Toxiproxy), the stub answers after 5 ms and fails 2% of the calls with 503, which
+// the demo turns into 502. A second phase makes the stub slower (200 ms) and healthy. One run,
+// one level of 4 s per phase. Cost: about 40 s on 2 cores (more the first time: the stub's
+// image is built from debian:bookworm-slim and Debian's python3).
+const outRoot = mkdtempSync(join(tmpdir(), 'loadgate-stub-int-'));
+let run: DemoRun;
+
+beforeAll(async () => {
+  run = await runConfig(join(outRoot, 'stub'), {
+    service: demoService('quote'),
+    dependencies: { db: POSTGRES },
+    upstreams: {
+      quote: {
+        stub: {
+          routes: [{ path: '/quote', body: { symbol: 'DEMO', price_cents: 4217 } }],
+          latency: { fixed: '5ms' },
+          errors: [{ status: 503, rate: '2%' }],
+        },
+      },
+    },
+    load: {
+      levels: [1],
+      levelDuration: '4s',
+      warmup: '1s',
+      requestTimeout: '2s',
+      requests: [{ name: 'items', path: '/items' }],
+    },
+    phases: ['clean', { name: 'slow', stubs: { quote: { latency: { fixed: '200ms' }, errors: [] } } }],
+  });
+});
+
+afterAll(() => {
+  if (!process.env.LOADGATE_KEEP_OUT) rmSync(outRoot, { recursive: true, force: true });
+});
+
+describe('the stub upstream', () => {
+  it('2% 503 from the stub: the error rate at the lowest level is within 1.5 points of 2%', () => {
+    const { request } = at(run.result, 'clean', 1);
+    expect(request.count).toBeGreaterThan(100);
+    expect(Math.abs(request.errorRate - 0.02)).toBeLessThanOrEqual(0.015);
+    // every failure is the demo's 502 for the stub's 503
+    expect(request.http5xxRate).toBe(request.errorRate);
+  });
+
+  it("a phase changes the stub's behaviour: slower, and no errors", () => {
+    const clean = at(run.result, 'clean', 1).request;
+    const slow = at(run.result, 'slow', 1).request;
+    expect(slow.errorRate).toBe(0);
+    expect((slow.p50Ms as number) - (clean.p50Ms as number)).toBeGreaterThan(150);
+    expect(run.result.phases.find((p) => p.name === 'slow')?.faults).toEqual([
+      'quote (stub): latency 200 ms, no errors',
+    ]);
+  });
+
+  it('leaves nothing running', async () => {
+    expect(await listRunLeftovers(run.result.runId)).toEqual({ containers: 0, networks: 0 });
+  });
+});

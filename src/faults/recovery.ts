@@ -6,9 +6,10 @@ import { describeFaults, hasFaults } from './toxics.ts';
 
 /**
  * Recovery: after a phase with faults, how long until the service is back to normal. "Normal"
- * is the band of the reference phase (the first without faults) at the same level: p95 at most
- * 1.5× its p95 and at least 25 ms above it (a second's p95 over a handful of requests is
- * noisy), and no more failures than its error rate allows, give or take three standard
+ * is the band of the reference phase (the first without faults) at the same level: a slice's
+ * p95 at most 1.5× the reference's p95, or its p99 if that is higher (a slice holds a handful of
+ * requests, so its p95 is close to its maximum), and never less than 25 ms above the p95; and
+ * no more failures than the reference's error rate allows, give or take three standard
  * deviations and one request.
  */
 export const RECOVERY_BAND = { p95Ratio: 1.5, p95FloorMs: 25, errorSigmas: 3, errorSlack: 1 } as const;
@@ -40,6 +41,7 @@ export function phaseRoles(phases: readonly Pick<PhaseConfig, 'name' | 'toxics' 
 
 export interface Band {
   p95Ms: number | null;
+  p99Ms: number | null;
   errorRate: number;
 }
 
@@ -50,7 +52,11 @@ export function withinBand(
 ): boolean | null {
   if (bucket.count === 0) return null;
   if (band.p95Ms !== null && bucket.p95Ms !== null) {
-    const limit = Math.max(band.p95Ms * RECOVERY_BAND.p95Ratio, band.p95Ms + RECOVERY_BAND.p95FloorMs);
+    const limit = Math.max(
+      band.p95Ms * RECOVERY_BAND.p95Ratio,
+      band.p95Ms + RECOVERY_BAND.p95FloorMs,
+      band.p99Ms ?? 0,
+    );
     if (bucket.p95Ms > limit) return false;
   }
   const expected = band.errorRate * bucket.count;
@@ -97,7 +103,7 @@ export function bandsFor(
     let running = scenarios[0];
     for (const s of scenarios) if (s.startS <= middleS) running = s;
     const totals = levelTotals.find((t) => t.phase === reference && t.levelIndex === running?.levelIndex);
-    return totals ? { p95Ms: totals.p95Ms, errorRate: totals.errorRate } : null;
+    return totals ? { p95Ms: totals.p95Ms, p99Ms: totals.p99Ms, errorRate: totals.errorRate } : null;
   };
 }
 

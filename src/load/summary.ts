@@ -63,6 +63,7 @@ export interface LevelTotals {
   level: number;
   count: number;
   p95Ms: number | null;
+  p99Ms: number | null;
   errorRate: number;
 }
 
@@ -103,6 +104,7 @@ export function parseLadderExtras(text: string, plan: LadderPlan): LadderExtras 
           level: s.level,
           count: read.value(duration, 'count'),
           p95Ms: read.ms(duration, 'p(95)'),
+          p99Ms: read.ms(duration, 'p(99)'),
           errorRate: failed.rate ?? 0,
         };
       }),

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import {
   GenericContainer,
@@ -13,7 +13,7 @@ import {
   type WaitStrategy,
 } from 'testcontainers';
 import { CancelledError, InfraError } from '../errors.ts';
-import { networkName, runLabels } from './labels.ts';
+import { CONTAINER_LABEL, networkName, RUN_LABEL, runLabels } from './labels.ts';
 import { removeRunLeftovers } from './leftovers.ts';
 import { tailFile } from './logs.ts';
 import type { ContainerSpec, ImageSource, WaitSpec } from './spec.ts';
@@ -127,23 +127,31 @@ export class RunContainers implements AsyncDisposable {
   private async startContainer(spec: ContainerSpec): Promise<StartedContainer> {
     const { container, imageName } = await this.prepare(spec);
     const logFile = join(this.logsDir, `${spec.name}.log`);
-    const log = createWriteStream(logFile, { flags: 'a' });
+    const log = createWriteStream(logFile, { flags: 'w' });
     const startedAtMs = performance.now();
     let started: StartedTestContainer;
     try {
       // Podman lists an image's EXPOSEd ports as bindings even when unpublished, and
       // Testcontainers then waits for them to be bound: publish them too.
       const ports = [...new Set([...spec.ports, ...(await exposedPorts(imageName))])];
-      started = await container
+      const starting = container
         .withNetwork(this.network)
         .withNetworkAliases(spec.name)
-        .withLabels(runLabels(this.runId))
+        .withLabels({ ...runLabels(this.runId), [CONTAINER_LABEL]: spec.name })
         .withEnvironment(spec.env)
         .withExposedPorts(...ports)
         .withWaitStrategy(waitStrategyFor(spec.wait, spec.ports))
         .withStartupTimeout(spec.startupTimeoutMs)
         .withLogConsumer((stream: Readable) => stream.pipe(log))
         .start();
+      // A container that exits while Testcontainers waits for it is seen here, not there: its
+      // own check reads the logs of an exited container through Podman, a stream that never ends.
+      const watch = new AbortController();
+      try {
+        started = await Promise.race([starting, exitedBeforeReady(this.runId, spec.name, watch.signal)]);
+      } finally {
+        watch.abort();
+      }
     } catch (error) {
       // The engine has removed it already; what it printed is in its log file.
       const tail = await tailFile(logFile, FAILURE_LOG_LINES);
@@ -171,34 +179,47 @@ export class RunContainers implements AsyncDisposable {
       };
     }
     if (!spec.build) throw new InfraError(`${spec.name}: neither an image nor a build was given`);
-    this.onEvent({ kind: 'building', name: spec.name });
-    const tag = localImageTag(spec.name, spec);
-    let container: GenericContainer;
-    try {
-      container = await GenericContainer.fromDockerfile(spec.build.context, spec.build.dockerfile)
-        .withBuildArgs(spec.build.args)
+    const build = spec.build;
+    const tag = localImageTag(build);
+    // Containers of one run built from the same Dockerfile share one build (the demo and its
+    // upstream, say).
+    let building = this.builds.get(tag);
+    if (!building) {
+      this.onEvent({ kind: 'building', name: spec.name });
+      building = GenericContainer.fromDockerfile(build.context, build.dockerfile)
+        .withBuildArgs(build.args)
         .withCache(true)
-        .build(tag, { deleteOnExit: false });
-    } catch (error) {
-      throw new InfraError(
-        `${spec.name}: building ${spec.build.dockerfile} in ${spec.build.context} failed: ${firstLine(error)}`,
-        { cause: error },
-      );
+        .build(tag, { deleteOnExit: false })
+        .then(
+          () => {},
+          (error) => {
+            throw new InfraError(
+              `${spec.name}: building ${build.dockerfile} in ${build.context} failed: ${firstLine(error)}`,
+              { cause: error },
+            );
+          },
+        );
+      this.builds.set(tag, building);
     }
+    await building;
     this.onEvent({ kind: 'starting', name: spec.name, image: tag });
+    const container = new GenericContainer(tag);
     return { container: spec.command ? container.withCommand(spec.command) : container, imageName: tag };
   }
+
+  private readonly builds = new Map<string, Promise<void>>();
 
   async [Symbol.asyncDispose](): Promise<void> {
     this.onEvent({ kind: 'stopping', count: this.started.length });
     const failures: unknown[] = [];
-    // Cancelled: no graceful stops one by one, all are removed together.
+    // The service first (it would only log its dependencies' absence), then the dependencies
+    // together. Cancelled: none gracefully, all are removed together below.
     const stopping = this.signal?.aborted ? [] : this.started.splice(0).reverse();
-    for (const container of stopping) {
-      await container
-        .stop({ timeout: 2_000, remove: true, removeVolumes: true })
-        .catch((e) => failures.push(e));
-    }
+    const stop = (container: StartedTestContainer) =>
+      container.stop({ timeout: 1_000, remove: true, removeVolumes: true }).catch((e) => failures.push(e));
+    const [last, ...rest] = stopping;
+    if (last) await stop(last);
+    await Promise.all(rest.map(stop));
     // A container can be created and then fail before Testcontainers hands it over (a port
     // never bound, an interrupted start): the run's label finds those.
     await removeRunLeftovers(this.runId).catch((e) => failures.push(e));
@@ -212,11 +233,26 @@ export class RunContainers implements AsyncDisposable {
  * A stable local tag per Dockerfile build, so that every run of the same build reuses the
  * engine's layer cache and a test suite builds each image once.
  */
-export function localImageTag(name: string, source: ImageSource): string {
-  const hash = createHash('sha256')
-    .update(JSON.stringify(source.build ?? source.image))
-    .digest('hex');
-  return `localhost/loadgate-${name.toLowerCase().replace(/[^a-z0-9_.-]/g, '-')}:${hash.slice(0, 12)}`;
+export function localImageTag(build: NonNullable<ImageSource['build']>): string {
+  const hash = createHash('sha256').update(JSON.stringify(build)).digest('hex');
+  const name =
+    basename(build.context)
+      .toLowerCase()
+      .replace(/[^a-z0-9_.-]/g, '-') || 'build';
+  return `localhost/loadgate-${name}:${hash.slice(0, 12)}`;
+}
+
+/** Rejects once the run's container of this name has exited; never resolves. */
+async function exitedBeforeReady(runId: string, name: string, stop: AbortSignal): Promise<never> {
+  const client = await getContainerRuntimeClient();
+  const filters = { label: [`${RUN_LABEL}=${runId}`, `${CONTAINER_LABEL}=${name}`], status: ['exited'] };
+  while (!stop.aborted) {
+    const exited = await client.container.dockerode.listContainers({ all: true, filters }).catch(() => []);
+    const info = exited[0];
+    if (info) throw new Error(`it exited before it was ready (${info.Status})`);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  return new Promise<never>(() => {});
 }
 
 /** The promise's value, or a rejection as soon as the signal aborts (the work itself goes on). */
@@ -255,7 +291,7 @@ async function exposedPorts(image: string): Promise<number[]> {
 function waitStrategyFor(wait: WaitSpec, ports: number[]): WaitStrategy {
   switch (wait.kind) {
     case 'http':
-      return Wait.forHttp(wait.path, wait.port, { abortOnContainerExit: true }).forStatusCodeMatching(
+      return Wait.forHttp(wait.path, wait.port).forStatusCodeMatching(
         (status) => status >= 200 && status < 400,
       );
     case 'log':

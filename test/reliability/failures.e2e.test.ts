@@ -40,6 +40,24 @@ describe('failures end clearly, with nothing left running', () => {
     expect(await listRunLeftovers(runIdOf(run.stdout))).toEqual({ containers: 0, networks: 0 });
   });
 
+  it('a service that exits at once: exit 3 without waiting out the start-up timeout', async () => {
+    const run = await runCli([
+      'run',
+      '--config',
+      demoConfig,
+      '--out',
+      join(outRoot, 'exits'),
+      ...short,
+      '--set',
+      'service.command=[sh, -c, "echo cannot start: missing SECRET_KEY; exit 1"]',
+    ]);
+    expect(run.exitCode).toBe(3);
+    expect(run.stderr).toContain('service did not become ready');
+    expect(run.stderr).toContain('it exited before it was ready');
+    expect(run.stderr).toContain('cannot start: missing SECRET_KEY');
+    expect(await listRunLeftovers(runIdOf(run.stdout))).toEqual({ containers: 0, networks: 0 });
+  });
+
   it('a service that crashes during the load: exit 3 with the end of its log', async () => {
     const run = await runCli([
       'run',

@@ -50,7 +50,7 @@ describe('the stack end to end', () => {
         const build = { context: demoContext, dockerfile: 'Dockerfile', args: {} };
         const demoImage = await GenericContainer.fromDockerfile(build.context, build.dockerfile)
           .withCache(true)
-          .build(localImageTag('service', { build }), { deleteOnExit: false });
+          .build(localImageTag(build), { deleteOnExit: false });
         const dbUrl = `postgresql+asyncpg://${postgres.getUsername()}:${postgres.getPassword()}@db:5432/${postgres.getDatabase()}`;
         await using _demo = await demoImage
           .withNetwork(network)

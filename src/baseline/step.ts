@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { LadderPlan } from '../../k6-scripts/contract.ts';
-import { compareBaselines, comparisonOutcome } from '../compare/compare.ts';
+import { comparabilityOf, compareBaselines, comparisonOutcome } from '../compare/compare.ts';
+import { noiseFromHistory } from '../compare/noise.ts';
 import { applyFloorSettings, DEFAULT_POLICY } from '../compare/policy.ts';
 import type { Comparison, Policy } from '../compare/schema.ts';
 import type { LoadgateConfig } from '../config/schema.ts';
@@ -12,19 +13,26 @@ import { TOOL_VERSION } from '../version.ts';
 import { buildBaseline } from './build.ts';
 import { currentRunner, currentSource, loadHash } from './comparability.ts';
 import { checkBaselineTarget, readBaseline, writeBaseline } from './file.ts';
+import { GitBranchStore } from './gitStore.ts';
+import { defaultSeries, parseLocation } from './location.ts';
 import { type LatencySamples, readLatencySamples } from './samples.ts';
 import type { Baseline } from './schema.ts';
+import { type BaselineStore, FileStore, type StoredBaseline } from './store.ts';
 
 /** k6's per-request samples in the output folder (`k6 run --out csv=…`). */
 export const SAMPLES_FILE = 'k6-samples.csv.gz';
 /** Every complete run leaves itself in the output folder as a baseline, for `loadgate compare`. */
 export const RUN_BASELINE_FILE = 'baseline.json';
+/** Stored runs read from a branch to measure the runner's noise (the newest is the baseline). */
+export const HISTORY_FOR_NOISE = 10;
 
 export interface BaselineRunOptions {
-  /** compare the run with this baseline file */
+  /** compare the run with this baseline: a file, or `git:[branch][#series]` (location.ts) */
   baselinePath?: string;
-  /** write the run to this file as a baseline, when it passes */
+  /** write the run there as a baseline, when it passes: a file, or `git:[branch][#series]` */
   saveBaselinePath?: string;
+  /** the repository of `git:` locations; default the current directory */
+  repoDir?: string;
   /** `--floor metric=value` settings over the default floors */
   floors?: readonly string[];
   /** the policy to start from (default DEFAULT_POLICY) */
@@ -50,20 +58,62 @@ export class BaselineStep {
   private record: Baseline | null = null;
 
   private constructor(
-    private readonly options: BaselineRunOptions,
-    private readonly baseline: Baseline | null,
+    private readonly baseline: StoredBaseline | null,
+    private readonly target: { store: BaselineStore; series: string } | null,
     private readonly policy: Policy,
     private readonly progress: ProgressSink,
   ) {}
 
   static async prepare(options: BaselineRunOptions, progress: ProgressSink): Promise<BaselineStep> {
-    const policy = applyFloorSettings(options.policy ?? DEFAULT_POLICY, options.floors ?? []);
-    const baseline = options.baselinePath !== undefined ? await readBaseline(options.baselinePath) : null;
-    if (options.saveBaselinePath !== undefined) await checkBaselineTarget(options.saveBaselinePath);
-    if (baseline !== null) {
-      progress.step(`comparing with baseline ${options.baselinePath} (run ${baseline.runId})`);
+    let policy = applyFloorSettings(options.policy ?? DEFAULT_POLICY, options.floors ?? []);
+    const repoDir = resolve(options.repoDir ?? '.');
+    let baseline: StoredBaseline | null = null;
+    if (options.baselinePath !== undefined) {
+      const location = parseLocation(options.baselinePath);
+      if (location.kind === 'file') {
+        baseline = { baseline: await readBaseline(location.path), ref: location.path };
+      } else {
+        const series = location.series ?? (await defaultSeries('read', repoDir));
+        const store = new GitBranchStore({ repoDir, branch: location.branch });
+        const history = await store.history(series, HISTORY_FOR_NOISE);
+        baseline = history[0] ?? null;
+        if (baseline === null)
+          progress.warn(`no baseline yet in series ${series} of ${store.description}: not compared`);
+        // the stored runs' own spread says how much this runner's runs move between jobs
+        const comparable = history.filter(
+          (h) =>
+            baseline !== null &&
+            comparabilityOf(baseline.baseline.comparability, h.baseline.comparability).reasons.length === 0,
+        );
+        const noise = noiseFromHistory(comparable.map((h) => h.baseline));
+        if (noise !== null) {
+          policy = {
+            ...policy,
+            runNoise: { ...policy.runNoise, ...noise.runNoise },
+            runNoiseSource: 'history',
+            runNoiseMeasured: (['p50Ms', 'p95Ms', 'p99Ms'] as const).filter(
+              (m) => noise.runNoise[m] !== undefined,
+            ),
+          };
+        }
+      }
+      if (baseline !== null)
+        progress.step(`comparing with baseline ${baseline.ref} (run ${baseline.baseline.runId})`);
     }
-    return new BaselineStep(options, baseline, policy, progress);
+    let target: { store: BaselineStore; series: string } | null = null;
+    if (options.saveBaselinePath !== undefined) {
+      const location = parseLocation(options.saveBaselinePath);
+      if (location.kind === 'file') {
+        await checkBaselineTarget(location.path);
+        target = { store: new FileStore(location.path), series: '' };
+      } else {
+        target = {
+          store: new GitBranchStore({ repoDir, branch: location.branch }),
+          series: location.series ?? (await defaultSeries('write', repoDir)),
+        };
+      }
+    }
+    return new BaselineStep(baseline, target, policy, progress);
   }
 
   /** Where k6 writes its samples for this run. */
@@ -109,9 +159,9 @@ export class BaselineStep {
       samples,
     });
     if (this.baseline === null) return {};
-    const comparison = compareBaselines(this.baseline, this.record, {
+    const comparison = compareBaselines(this.baseline.baseline, this.record, {
       policy: this.policy,
-      baselineSource: this.options.baselinePath ?? 'baseline',
+      baselineSource: this.baseline.ref,
     });
     return { comparison, verdictInput: comparisonOutcome(comparison) };
   }
@@ -122,20 +172,22 @@ export class BaselineStep {
    */
   async save(result: Pick<Result, 'partial' | 'verdict'>, outDir: string): Promise<void> {
     if (this.record === null || result.partial || result.verdict === 'error') {
-      if (this.options.saveBaselinePath !== undefined) {
+      if (this.target !== null) {
         this.progress.warn(`not saved as a baseline: the run is partial or failed (${result.verdict})`);
       }
       return;
     }
     await writeBaseline(join(resolve(outDir), RUN_BASELINE_FILE), this.record);
-    const target = this.options.saveBaselinePath;
-    if (target === undefined) return;
+    const target = this.target;
+    if (target === null) return;
     if (!savable(result.verdict)) {
-      this.progress.warn(`not saved as a baseline to ${target}: the run's verdict is ${result.verdict}`);
+      this.progress.warn(
+        `not saved as a baseline to ${target.store.description}: the run's verdict is ${result.verdict}`,
+      );
       return;
     }
-    await writeBaseline(target, this.record);
-    this.progress.step(`saved this run as the baseline ${target}`);
+    const { ref } = await target.store.add(target.series, this.record);
+    this.progress.step(`saved this run as the baseline ${ref}`);
   }
 }
 

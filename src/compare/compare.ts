@@ -228,8 +228,15 @@ function noiseNote(policy: Policy): string {
       return 'paired runs: the runner’s speed cancels in each pair';
     case 'calibrated':
       return `run-to-run noise measured by loadgate calibrate: ${values}`;
-    case 'history':
-      return `run-to-run noise from the baseline history: ${values}`;
+    case 'history': {
+      const measured = policy.runNoiseMeasured ?? ['p50Ms', 'p95Ms', 'p99Ms'];
+      const assumed = (['p50Ms', 'p95Ms', 'p99Ms'] as const).filter((m) => !measured.includes(m));
+      const rest =
+        assumed.length > 0
+          ? `; ${assumed.map((m) => m.replace('Ms', '')).join(', ')} assumed, too few samples in the tail to measure`
+          : '';
+      return `run-to-run noise from the baseline history: ${values}${rest}`;
+    }
     case 'default':
       return `run-to-run noise assumed, not measured: ${values} (loadgate calibrate measures it on this runner)`;
   }

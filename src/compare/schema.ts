@@ -52,6 +52,8 @@ export const PolicySchema = z.object({
   }),
   /** where runNoise came from: an assumed default, `loadgate calibrate`, or a baseline history */
   runNoiseSource: z.enum(['default', 'calibrated', 'history', 'paired']),
+  /** with runNoiseSource 'history': the percentiles the history measured; the others are the defaults */
+  runNoiseMeasured: z.array(z.enum(['p50Ms', 'p95Ms', 'p99Ms'])).optional(),
   knee: z.object({
     /** a level is below the knee while each request's p95 stays within this factor of the lowest level's */
     p95Factor: z.number().gt(1),

@@ -1,0 +1,230 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LadderPlan } from '../../k6-scripts/contract.ts';
+import { GitBranchStore, RECORDS_DIR } from '../../src/baseline/gitStore.ts';
+import { parseLocation } from '../../src/baseline/location.ts';
+import { BaselineStep } from '../../src/baseline/step.ts';
+import { lognormalSamples, syntheticBaseline } from '../../src/compare/testing.ts';
+import { validRaw } from '../../src/config/testConfigs.ts';
+import { validateConfig } from '../../src/config/validate.ts';
+import { parseLadderSummary } from '../../src/load/summary.ts';
+
+// The real git against a local bare repository standing in for GitHub; each "job" is a clone of
+// its own, as two runners would have. No engine, no k6.
+let root: string;
+let bare: string;
+
+const git = (cwd: string, ...args: string[]) =>
+  execFileSync('git', args, {
+    cwd,
+    encoding: 'utf8',
+    env: {
+      ...process.env,
+      GIT_AUTHOR_NAME: 't',
+      GIT_AUTHOR_EMAIL: 't@t',
+      GIT_COMMITTER_NAME: 't',
+      GIT_COMMITTER_EMAIL: 't@t',
+    },
+  }).trim();
+
+function clone(name: string): string {
+  const dir = join(root, name);
+  git(root, 'clone', '--quiet', bare, dir);
+  return dir;
+}
+
+const record = (runId: string, second: number) => ({
+  ...syntheticBaseline([{ level: 2, request: 'a', samples: lognormalSamples(100, second + 1) }], { runId }),
+  finishedAt: `2026-01-01T00:${String(Math.floor(second / 60)).padStart(2, '0')}:${String(second % 60).padStart(2, '0')}.000Z`,
+});
+
+beforeAll(() => {
+  root = mkdtempSync(join(tmpdir(), 'loadgate-gitstore-'));
+  bare = join(root, 'origin.git');
+  git(root, 'init', '--quiet', '--bare', '-b', 'main', bare);
+  // the project's own history on main, which the baseline branch must never touch
+  const seed = clone('seed');
+  writeFileSync(join(seed, 'README.md'), 'project\n');
+  git(seed, 'add', 'README.md');
+  git(seed, 'commit', '--quiet', '-m', 'project');
+  git(seed, 'push', '--quiet', 'origin', 'HEAD:main');
+});
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+describe('GitBranchStore', () => {
+  it('starts the branch, reads back the newest record per series, and leaves the clone as it was', async () => {
+    const job = clone('job-single');
+    const headBefore = git(job, 'rev-parse', 'HEAD');
+    const store = new GitBranchStore({ repoDir: job, branch: 'single' });
+    expect(await store.latest('main')).toBeNull();
+
+    await store.add('main', record('r1', 1));
+    await store.add('main', record('r2', 2));
+    await store.add('feature/x', record('f1', 3));
+    const latest = await store.latest('main');
+    expect(latest?.baseline.runId).toBe('r2');
+    expect(latest?.ref).toMatch(/^single:baselines\/main\/20260101T000002Z-r2\.json@[0-9a-f]{12}$/);
+    expect((await store.history('main')).map((r) => r.baseline.runId)).toEqual(['r2', 'r1']);
+    expect((await store.latest('feature/x'))?.baseline.runId).toBe('f1');
+    // the same record again is already there: no second commit
+    const tip = git(bare, 'rev-parse', 'single');
+    await store.add('main', record('r2', 2));
+    expect(git(bare, 'rev-parse', 'single')).toBe(tip);
+
+    expect(git(job, 'rev-parse', 'HEAD')).toBe(headBefore);
+    expect(git(job, 'status', '--porcelain')).toBe('');
+    expect(git(bare, 'rev-parse', 'main')).toBe(headBefore);
+    // one commit per record, on a branch of its own
+    expect(git(bare, 'rev-list', '--count', 'single')).toBe('3');
+  });
+
+  it('two jobs writing at once, ten times: every record is there afterwards, nothing rewritten', async () => {
+    const jobA = clone('job-a');
+    const jobB = clone('job-b');
+    let retries = 0;
+    const options = { branch: 'concurrent', onRetry: () => retries++, sleep: () => Promise.resolve() };
+    const a = new GitBranchStore({ repoDir: jobA, ...options });
+    const b = new GitBranchStore({ repoDir: jobB, ...options });
+    const tips: string[] = [];
+    for (let round = 0; round < 10; round++) {
+      const [ra, rb] = await Promise.all([
+        a.add('main', record(`a${round}`, round * 2)),
+        b.add('main', record(`b${round}`, round * 2 + 1)),
+      ]);
+      tips.push(ra.ref.split('@')[1] as string, rb.ref.split('@')[1] as string);
+    }
+    const names = git(bare, 'ls-tree', '--name-only', 'concurrent', `${RECORDS_DIR}/main/`).split('\n');
+    expect(names).toHaveLength(20);
+    const runs = (await a.history('main')).map((r) => r.baseline.runId).sort();
+    expect(runs).toEqual(
+      [
+        ...Array.from({ length: 10 }, (_, i) => `a${i}`),
+        ...Array.from({ length: 10 }, (_, i) => `b${i}`),
+      ].sort(),
+    );
+    // every commit either job pushed is still in the branch's history: no push was forced
+    const tip = git(bare, 'rev-parse', 'concurrent');
+    for (const commit of tips) {
+      expect(() => git(bare, 'merge-base', '--is-ancestor', commit, tip)).not.toThrow();
+    }
+    expect(git(bare, 'rev-list', '--count', 'concurrent')).toBe('20');
+    // a linear history of one record per commit
+    expect(git(bare, 'rev-list', '--merges', '--count', 'concurrent')).toBe('0');
+    console.log(`concurrent pushes: ${retries} rejected and retried over 10 rounds`);
+  });
+
+  it('retries after losing the race: both jobs build on the same tip, one push is rejected', async () => {
+    const jobA = clone('job-race-a');
+    const jobB = clone('job-race-b');
+    // both commits are made before either is pushed, so exactly one first push must lose
+    let armed = false;
+    let arrived = 0;
+    let release: () => void = () => {};
+    const barrier = new Promise<void>((done) => {
+      release = done;
+    });
+    const beforePush = async (attempt: number) => {
+      if (!armed || attempt !== 1) return;
+      arrived++;
+      if (arrived === 2) release();
+      await barrier;
+    };
+    const retried: string[] = [];
+    const options = { branch: 'race', beforePush, sleep: () => Promise.resolve() };
+    const a = new GitBranchStore({ repoDir: jobA, ...options, onRetry: () => retried.push('a') });
+    const b = new GitBranchStore({ repoDir: jobB, ...options, onRetry: () => retried.push('b') });
+    await a.add('main', record('seed', 0)); // the branch exists, both fetch its tip
+    armed = true;
+    await Promise.all([a.add('main', record('ra', 1)), b.add('main', record('rb', 2))]);
+    expect(retried).toHaveLength(1);
+    expect((await a.history('main')).map((r) => r.baseline.runId)).toEqual(['rb', 'ra', 'seed']);
+  });
+
+  it('gives up after its attempts, saying why', async () => {
+    const job = clone('job-give-up');
+    const store = new GitBranchStore({ repoDir: job, remote: 'nowhere', branch: 'x' });
+    await expect(store.add('main', record('r', 1))).rejects.toThrow(
+      /git fetch from branch x of nowhere failed/,
+    );
+  });
+});
+
+describe('--baseline and --save-baseline with git: locations', () => {
+  it('reads the newest record of the series, states the noise its history shows, and appends', async () => {
+    const job = clone('job-step');
+    const fixtures = join(import.meta.dirname, 'fixtures');
+    const files = {
+      plan: join(fixtures, 'ladder.plan.json'),
+      samples: join(fixtures, 'ladder.samples.csv.gz'),
+    };
+    const plan = JSON.parse(readFileSync(files.plan, 'utf8')) as LadderPlan;
+    const levels = parseLadderSummary(readFileSync(join(fixtures, 'ladder.summary.json'), 'utf8'), plan).map(
+      (l) => ({
+        ...l,
+        probe: { p95Ms: null },
+        pool: { waitP95Ms: null, waitMeanMs: null, timeouts: null, peakDbConnections: null },
+      }),
+    );
+    const config = validateConfig(validRaw()).config;
+    if (!config) throw new Error('invalid test config');
+    const warnings: string[] = [];
+    const steps: string[] = [];
+    const progress = { step: (m: string) => steps.push(m), warn: (m: string) => warnings.push(m), load() {} };
+    const location = 'git:loadgate-baselines#main';
+
+    for (let i = 0; i < 4; i++) {
+      const step = await BaselineStep.prepare(
+        { baselinePath: location, saveBaselinePath: location, repoDir: job },
+        progress,
+      );
+      const run = {
+        runId: `step-${i}`,
+        startedAt: new Date(Date.UTC(2026, 0, 1, 0, i)),
+        k6Version: '2.2.0',
+        loadModel: 'closed' as const,
+        configHash: 'c',
+        partial: false,
+        levels,
+      };
+      const { comparison } = await step.compare(run, config, files);
+      if (i === 0) {
+        expect(comparison).toBeUndefined();
+        expect(warnings[0]).toMatch(/no baseline yet in series main of branch loadgate-baselines of origin/);
+      } else {
+        expect(comparison?.baseline.runId).toBe(`step-${i - 1}`);
+        expect(comparison?.baseline.source).toMatch(/^loadgate-baselines:baselines\/main\/.*-step-\d\.json@/);
+        // three stored runs and more: the noise comes from their spread, and the report says so
+        expect(comparison?.policy.runNoiseSource).toBe(i >= 3 ? 'history' : 'default');
+        if (i >= 3) {
+          // the same recorded run each time: no noise beyond sampling where the tail is long enough
+          expect(comparison?.policy.runNoiseMeasured).toContain('p50Ms');
+          expect(comparison?.policy.runNoise.p50Ms).toBe(0);
+          expect(comparison?.notes.join(' ')).toMatch(/run-to-run noise from the baseline history: p50 0%/);
+        }
+      }
+      await step.save({ partial: false, verdict: 'pass' }, join(root, `step-out-${i}`));
+    }
+    expect(
+      steps.filter((s) => s.startsWith('saved this run as the baseline loadgate-baselines:')),
+    ).toHaveLength(4);
+    expect(
+      git(bare, 'ls-tree', '--name-only', 'loadgate-baselines', 'baselines/main/').split('\n'),
+    ).toHaveLength(4);
+  });
+
+  it('parses locations', () => {
+    expect(parseLocation('baselines/main.json')).toEqual({ kind: 'file', path: 'baselines/main.json' });
+    expect(parseLocation('git:')).toEqual({ kind: 'git', branch: 'loadgate-baselines', series: null });
+    expect(parseLocation('git:perf#release/1.x')).toEqual({
+      kind: 'git',
+      branch: 'perf',
+      series: 'release/1.x',
+    });
+    expect(() => parseLocation('git:-x')).toThrow(/not a branch name/);
+    expect(() => parseLocation('git:a..b')).toThrow(/not a branch name/);
+    expect(() => parseLocation('git:perf#')).toThrow(/empty/);
+  });
+});

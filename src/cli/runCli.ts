@@ -34,8 +34,14 @@ export async function runCli(argv: string[], io: CliIo = processIo()): Promise<n
       [],
     )
     .option('-q, --quiet', 'no live progress, only steps and the final table')
-    .option('--baseline <file>', 'compare with this baseline (a file written by --save-baseline)')
-    .option('--save-baseline <file>', 'write this run as a baseline, when it passes')
+    .option(
+      '--baseline <where>',
+      'compare with a baseline: a file, or git:[branch][#series] (its newest record)',
+    )
+    .option(
+      '--save-baseline <where>',
+      'when the run passes, save it as a baseline: a file, or git:[branch][#series]',
+    )
     .option(
       '--floor <metric=value>',
       'a practical floor, e.g. p95=10%, errorRate=0.5% (repeatable)',

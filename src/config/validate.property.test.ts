@@ -1,6 +1,6 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${name.host} is the config's own reference syntax
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { applyOverrides } from './overrides.ts';
 import { configHash } from './read.ts';
 import { networkAddresses, resolveEnv, startOrder } from './refs.ts';
@@ -14,8 +14,11 @@ const ERROR_LINE = new RegExp(
 );
 
 /** What must hold for any input: no throw; either a config or errors, each a path and a message. */
+const fuzzed = { configs: 0, rejected: 0 };
+
 function checkInvariants(raw: unknown): void {
   const result = validateConfig(raw);
+  fuzzed.configs++;
   if (result.config) {
     expect(result.errors).toEqual([]);
     // A config that passed can be used: its references resolve, its dependencies have a start order.
@@ -26,6 +29,7 @@ function checkInvariants(raw: unknown): void {
     expect(startOrder(dependencies)).toHaveLength(Object.keys(dependencies).length);
     expect(configHash(result.config)).toMatch(/^[0-9a-f]{16}$/);
   } else {
+    fuzzed.rejected++;
     expect(result.errors.length).toBeGreaterThan(0);
     for (const error of result.errors) expect(error).toMatch(ERROR_LINE);
   }
@@ -113,7 +117,14 @@ function mutate(mutations: Mutation[]): unknown {
   return raw;
 }
 
-describe('validateConfig on generated documents', () => {
+// Thousands of documents per property: minutes of CPU on a busy 2-core machine are possible.
+describe('validateConfig on generated documents', { timeout: 120_000 }, () => {
+  afterAll(() => {
+    console.log(
+      `reliability: configs fuzzed ${fuzzed.configs}, rejected ${fuzzed.rejected}, all with a path`,
+    );
+  });
+
   it('never throws on arbitrary JSON-like values, and words every rejection as path: message', () => {
     fc.assert(
       fc.property(

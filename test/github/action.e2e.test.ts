@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -32,6 +32,13 @@ interface ActionRun {
   outputs: Record<string, string>;
   summary: string;
   files: { env: string; path: string };
+}
+
+/** Every file below a folder. */
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => join(entry.parentPath, entry.name));
 }
 
 /** GITHUB_OUTPUT's `name<<delimiter` blocks, as the runner reads them. */
@@ -176,6 +183,16 @@ describe('the bundled action, run as the runner runs it', () => {
     const commands = runnerCommands(run.stdout);
     expect(commands).toContainEqual({ name: 'add-mask', properties: {}, data: TOKEN });
     expect(run.stdout.split(TOKEN).length - 1).toBe(1);
+    expect(run.stderr).not.toContain(TOKEN);
+    // Nor in any file the run wrote: result.json, report.md, k6's output, container logs, the
+    // job summary, the outputs, and what the comment says.
+    const written = [...filesUnder(out), ...filesUnder(join(root, 'pr'))];
+    expect(written.length).toBeGreaterThan(5);
+    for (const file of written) expect(readFileSync(file, 'utf8'), file).not.toContain(TOKEN);
+    for (const c of gh.commentsOn(5)) expect(c.body).not.toContain(TOKEN);
+    console.log(
+      `reliability: token scanned for in ${written.length} written files, stdout, stderr and the comment: absent`,
+    );
     expect(outputsFromStdout(run.stdout)).toEqual({});
     expect(readFileSync(join(out, 'loadgate-comment.json'), 'utf8')).toContain('"jobKey"');
     expect(await listRunLeftovers(result.runId)).toEqual({ containers: 0, networks: 0 });

@@ -17,8 +17,8 @@ import {
   binomialUpperTail,
   holmAdjust,
   MIN_LOG_MS,
-  normalCdf,
-  normalQuantile,
+  studentCdf,
+  studentQuantile,
   wilsonInterval,
 } from './stats.ts';
 
@@ -91,8 +91,12 @@ export function comparabilityOf(
   return { reasons, notes };
 }
 
-interface Check {
-  cell: BaselineCell;
+/** Where a check was made: a (phase, level, request) slice. */
+export type CheckCell = Pick<BaselineCell, 'phase' | 'levelIndex' | 'level' | 'request'>;
+
+/** One metric of one slice, tested or not; Holm's correction is applied across a run's checks. */
+export interface Check {
+  cell: CheckCell;
   metric: ComparedMetric;
   baseline: number | null;
   candidate: number | null;
@@ -103,7 +107,7 @@ interface Check {
   untested?: Decided;
 }
 
-interface Decided {
+export interface Decided {
   verdict: MetricVerdict;
   reason: string;
   changeLow: number | null;
@@ -159,6 +163,39 @@ export function compareBaselines(
     for (const metric of PERCENTILE_METRICS) checks.push(percentileCheck(base, cell, metric, policy));
     for (const metric of RATE_METRICS) checks.push(rateCheck(base, cell, metric, policy));
   }
+  const { metrics, counts, verdict, tests } = judge(checks, model);
+  const knees = compareKnees(
+    kneesOf(kneeLevelsOfCells(baseline.cells), policy.knee),
+    kneesOf(kneeLevelsOfCells(candidate.cells), policy.knee),
+    model,
+  );
+  return {
+    ...header,
+    verdict,
+    summary: summaryLine(verdict, counts, tests, metrics, knees),
+    notComparable: [],
+    notes,
+    checks: tests,
+    counts,
+    metrics,
+    knees,
+  };
+}
+
+/**
+ * Holm's correction across every test of the run (worse and better each a family), then each
+ * check's verdict; the run's comparison verdict: regressed if any metric regressed, else
+ * inconclusive if any was, else pass.
+ */
+export function judge(
+  checks: readonly Check[],
+  model: Baseline['comparability']['loadModel'],
+): {
+  metrics: MetricComparison[];
+  counts: Comparison['counts'];
+  verdict: ComparisonVerdict;
+  tests: number;
+} {
   const tested = checks.filter((c) => c.test !== null);
   const worseAdj = holmAdjust(tested.map((c) => c.test?.pWorse ?? 1));
   const betterAdj = holmAdjust(tested.map((c) => c.test?.pBetter ?? 1));
@@ -194,22 +231,7 @@ export function compareBaselines(
   for (const m of metrics) counts[m.verdict]++;
   const verdict: ComparisonVerdict =
     counts.regressed > 0 ? 'regressed' : counts.inconclusive > 0 ? 'inconclusive' : 'pass';
-  const knees = compareKnees(
-    kneesOf(kneeLevelsOfCells(baseline.cells), policy.knee),
-    kneesOf(kneeLevelsOfCells(candidate.cells), policy.knee),
-    model,
-  );
-  return {
-    ...header,
-    verdict,
-    summary: summaryLine(verdict, counts, tested.length, metrics, knees),
-    notComparable: [],
-    notes,
-    checks: tested.length,
-    counts,
-    metrics,
-    knees,
-  };
+  return { metrics, counts, verdict, tests: tested.length };
 }
 
 function cellId(cell: Pick<BaselineCell, 'phase' | 'levelIndex' | 'request'>): string {
@@ -220,7 +242,7 @@ function clamp01(p: number): number {
   return Math.min(1, Math.max(0, p));
 }
 
-function noiseNote(policy: Policy): string {
+export function noiseNote(policy: Policy): string {
   const n = policy.runNoise;
   const values = `p50 ${pct(n.p50Ms)}, p95 ${pct(n.p95Ms)}, p99 ${pct(n.p99Ms)}`;
   switch (policy.runNoiseSource) {
@@ -291,10 +313,28 @@ function percentileCheck(
     );
   }
   const noise = policy.runNoise[metric];
-  const se = Math.max(1e-9, Math.sqrt(b.logSe ** 2 + c.logSe ** 2 + noise ** 2));
+  const se = Math.sqrt(b.logSe ** 2 + c.logSe ** 2 + noise ** 2);
+  return percentileTest(common, d, se, Number.POSITIVE_INFINITY, policy);
+}
+
+/**
+ * The test of a percentile's log ratio `d` with standard error `se` and `df` degrees of freedom
+ * (infinite: a normal approximation; paired blocks: Student's t), and the decision it leads to
+ * once the run's p-values are Holm-adjusted.
+ */
+export function percentileTest(
+  common: Pick<Check, 'cell' | 'metric' | 'baseline' | 'candidate'>,
+  d: number,
+  rawSe: number,
+  df: number,
+  policy: Policy,
+): Check {
+  const metric = common.metric as (typeof PERCENTILE_METRICS)[number];
+  const se = Math.max(1e-9, rawSe);
   const z = d / se;
+  const change = Math.expm1(d);
   const floor = Math.log1p(policy.floors[metric]);
-  const zAlpha = normalQuantile(1 - policy.alpha);
+  const zAlpha = studentQuantile(1 - policy.alpha, df);
   const low = d - zAlpha * se;
   const high = d + zAlpha * se;
   const interval = `${signedPct(change)} (${signedPct(Math.expm1(low))} … ${signedPct(Math.expm1(high))})`;
@@ -303,8 +343,8 @@ function percentileCheck(
     ...common,
     change,
     test: {
-      pWorse: 1 - normalCdf(z),
-      pBetter: normalCdf(z),
+      pWorse: 1 - studentCdf(z, df),
+      pBetter: studentCdf(z, df),
       decide(worseAdj, betterAdj): Decided {
         const bounds = { changeLow: Math.expm1(low), changeHigh: Math.expm1(high) };
         if (worseAdj < policy.alpha && high >= floor) {
@@ -336,9 +376,10 @@ function percentileCheck(
   };
 }
 
-function rateCheck(
-  base: BaselineCell,
-  cell: BaselineCell,
+/** The exact conditional test of two failure counts, and its decision. */
+export function rateCheck(
+  base: Pick<BaselineCell, 'count' | 'errors' | 'timeouts'>,
+  cell: CheckCell & Pick<BaselineCell, 'count' | 'errors' | 'timeouts'>,
   metric: (typeof RATE_METRICS)[number],
   policy: Policy,
 ): Check {
@@ -422,7 +463,7 @@ function fmtP(p: number): string {
   return p < 0.0001 ? 'p < 0.0001' : `p = ${p.toPrecision(2)}`;
 }
 
-function summaryLine(
+export function summaryLine(
   verdict: ComparisonVerdict,
   counts: Comparison['counts'],
   checks: number,

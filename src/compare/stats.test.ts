@@ -4,12 +4,15 @@ import {
   binomialUpperTail,
   bootstrapPercentile,
   holmAdjust,
+  incompleteBeta,
   logGamma,
   normalCdf,
   normalQuantile,
   quantileRank,
   seededRandom,
   sortedQuantile,
+  studentCdf,
+  studentQuantile,
   wilsonInterval,
 } from './stats.ts';
 
@@ -128,5 +131,21 @@ describe('wilsonInterval', () => {
     expect(high).toBeLessThan(0.12);
     expect(wilsonInterval(0, 100)[0]).toBe(0);
     expect(wilsonInterval(100, 100)[1]).toBeCloseTo(1, 12);
+  });
+});
+
+describe('Student t', () => {
+  it('matches tables and tends to the normal', () => {
+    // t(0.95; 2) = 2.919986, t(0.975; 10) = 2.228139, t(0.99; 4) = 3.746947
+    expect(studentQuantile(0.95, 2)).toBeCloseTo(2.919986, 5);
+    expect(studentQuantile(0.975, 10)).toBeCloseTo(2.228139, 5);
+    expect(studentQuantile(0.99, 4)).toBeCloseTo(3.746947, 5);
+    expect(studentCdf(2.919986, 2)).toBeCloseTo(0.95, 6);
+    expect(studentCdf(-2.228139, 10)).toBeCloseTo(0.025, 6);
+    expect(studentCdf(1.959964, 1e7)).toBeCloseTo(0.975, 5);
+    expect(studentQuantile(0.9, Number.POSITIVE_INFINITY)).toBeCloseTo(1.281552, 5);
+    // the incomplete beta at its symmetric point
+    expect(incompleteBeta(0.5, 3, 3)).toBeCloseTo(0.5, 12);
+    expect(incompleteBeta(0.2, 1, 1)).toBeCloseTo(0.2, 12);
   });
 });

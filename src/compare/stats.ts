@@ -256,3 +256,62 @@ export function wilsonInterval(events: number, n: number, confidence = 0.95): [n
   const half = (z * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n))) / denom;
   return [Math.max(0, centre - half), Math.min(1, centre + half)];
 }
+
+/** The regularized incomplete beta function I_x(a, b) (continued fraction, Numerical Recipes' betacf). */
+export function incompleteBeta(x: number, a: number, b: number): number {
+  if (x <= 0) return 0;
+  if (x >= 1) return 1;
+  const front = Math.exp(logGamma(a + b) - logGamma(a) - logGamma(b) + a * Math.log(x) + b * Math.log1p(-x));
+  // the continued fraction converges fast for x < (a + 1) / (a + b + 2); use the symmetry otherwise
+  if (x > (a + 1) / (a + b + 2)) return 1 - incompleteBeta(1 - x, b, a);
+  const tiny = 1e-300;
+  let c = 1;
+  let d = 1 - ((a + b) * x) / (a + 1);
+  if (Math.abs(d) < tiny) d = tiny;
+  d = 1 / d;
+  let h = d;
+  for (let m = 1; m <= 300; m++) {
+    const m2 = 2 * m;
+    let aa = (m * (b - m) * x) / ((a + m2 - 1) * (a + m2));
+    d = 1 + aa * d;
+    if (Math.abs(d) < tiny) d = tiny;
+    c = 1 + aa / c;
+    if (Math.abs(c) < tiny) c = tiny;
+    d = 1 / d;
+    h *= d * c;
+    aa = (-(a + m) * (a + b + m) * x) / ((a + m2) * (a + m2 + 1));
+    d = 1 + aa * d;
+    if (Math.abs(d) < tiny) d = tiny;
+    c = 1 + aa / c;
+    if (Math.abs(c) < tiny) c = tiny;
+    d = 1 / d;
+    const delta = d * c;
+    h *= delta;
+    if (Math.abs(delta - 1) < 1e-14) break;
+  }
+  return (front * h) / a;
+}
+
+/** P(T ≤ t) for Student's t with `df` degrees of freedom; the normal CDF when df is infinite. */
+export function studentCdf(t: number, df: number): number {
+  if (!Number.isFinite(df)) return normalCdf(t);
+  if (!Number.isFinite(t)) return t > 0 ? 1 : 0;
+  const tail = 0.5 * incompleteBeta(df / (df + t * t), df / 2, 0.5);
+  return t >= 0 ? 1 - tail : tail;
+}
+
+/** The p-quantile of Student's t with `df` degrees of freedom (bisection on the CDF). */
+export function studentQuantile(p: number, df: number): number {
+  if (!Number.isFinite(df)) return normalQuantile(p);
+  if (p <= 0) return Number.NEGATIVE_INFINITY;
+  if (p >= 1) return Number.POSITIVE_INFINITY;
+  let lo = -1e6;
+  let hi = 1e6;
+  for (let i = 0; i < 200; i++) {
+    const mid = (lo + hi) / 2;
+    if (studentCdf(mid, df) < p) lo = mid;
+    else hi = mid;
+    if (hi - lo < 1e-10 * Math.max(1, Math.abs(mid))) break;
+  }
+  return (lo + hi) / 2;
+}

@@ -177,6 +177,14 @@ describe('upstreams, phases and the probe in the config', () => {
     ]);
   });
 
+  it('a gate threshold scoped to a phase that does not run', () => {
+    const raw = faultyRaw();
+    raw.gate.thresholds.push({ metric: 'p95', max: '1s', phase: 'degrded' });
+    expect(validateConfig(raw).errors).toEqual([
+      'gate.thresholds[3].phase: "degrded" is not a phase (did you mean degraded?); the phases are clean, degraded, recovery',
+    ]);
+  });
+
   it('an env reference to an unknown upstream is reported like one to a dependency', () => {
     const raw = faultyRaw();
     raw.service.env.QUOTE_URL = 'http://${qoute.host}/';

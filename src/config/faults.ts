@@ -36,7 +36,8 @@ export function proxiedNames(config: Pick<LoadgateConfig, 'dependencies' | 'upst
 
 /**
  * Problems between upstreams, dependencies and phases: a name used twice or reserved, toxics on
- * something without a proxy, stub settings for something that is not a stub.
+ * something without a proxy, stub settings for something that is not a stub, a gate threshold
+ * scoped to a phase that does not run.
  */
 export function faultIssues(config: LoadgateConfig): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
@@ -82,6 +83,15 @@ export function faultIssues(config: LoadgateConfig): ConfigIssue[] {
         }`,
       });
     }
+  });
+  const phaseNames = config.phases.map((phase) => phase.name);
+  config.gate.thresholds.forEach((threshold, i) => {
+    if (threshold.phase === undefined || phaseNames.includes(threshold.phase)) return;
+    const hint = closest(threshold.phase, phaseNames);
+    issues.push({
+      path: ['gate', 'thresholds', i, 'phase'],
+      message: `"${threshold.phase}" is not a phase${hint ? ` (did you mean ${hint}?)` : ''}; the phases are ${phaseNames.join(', ')}`,
+    });
   });
   return issues;
 }

@@ -42,6 +42,8 @@ export class FaultProxy implements AsyncDisposable {
     private readonly proxies: Map<string, CreatedProxy>,
     /** name → where other containers on the network reach it through its proxy */
     readonly addresses: Readonly<Record<string, ContainerAddress>>,
+    /** name → where this machine reaches it through its proxy (127.0.0.1 and a mapped port) */
+    readonly hostAddresses: Readonly<Record<string, { host: string; port: number }>>,
   ) {}
 
   /**
@@ -76,7 +78,8 @@ export class FaultProxy implements AsyncDisposable {
     }
     const proxies = new Map<string, CreatedProxy>();
     const addresses: Record<string, ContainerAddress> = {};
-    const fault = new FaultProxy(container, proxies, addresses);
+    const hostAddresses: Record<string, { host: string; port: number }> = {};
+    const fault = new FaultProxy(container, proxies, addresses, hostAddresses);
     try {
       for (const target of targets) {
         const upstream = `${target.host}:${target.port}`;
@@ -86,6 +89,7 @@ export class FaultProxy implements AsyncDisposable {
           created.instance.listen.slice(created.instance.listen.lastIndexOf(':') + 1),
         );
         addresses[target.name] = { host: TOXIPROXY_ALIAS, port: listenPort };
+        hostAddresses[target.name] = { host: created.host, port: created.port };
       }
     } catch (error) {
       await fault[Symbol.asyncDispose]().catch(() => {});

@@ -7,7 +7,8 @@ import { at, type DemoRun, demoService, POSTGRES, runConfig } from './demo.ts';
 
 // The built-in stub upstream for a third-party API, end to end: the demo calls it for /quote
 // (through Toxiproxy), the stub answers after 5 ms and fails 2% of the calls with 503, which
-// the demo turns into 502. A second phase makes the stub slower (200 ms) and healthy. One run,
+// the demo turns into 502. Postgres is proxied too. A second phase makes the stub slower
+// (200 ms) and healthy, and adds 50 ms to the database's answers. One run,
 // one level of 4 s per phase. Cost: about 40 s on 2 cores (more the first time: the stub's
 // image is built from debian:bookworm-slim and Debian's python3).
 const outRoot = mkdtempSync(join(tmpdir(), 'loadgate-stub-int-'));
@@ -16,7 +17,8 @@ let run: DemoRun;
 beforeAll(async () => {
   run = await runConfig(join(outRoot, 'stub'), {
     service: demoService('quote'),
-    dependencies: { db: POSTGRES },
+    // Postgres behind Toxiproxy too: the demo's DATABASE_URL names the proxy
+    dependencies: { db: { ...POSTGRES, proxied: true } },
     upstreams: {
       quote: {
         stub: {
@@ -33,7 +35,14 @@ beforeAll(async () => {
       requestTimeout: '2s',
       requests: [{ name: 'items', path: '/items' }],
     },
-    phases: ['clean', { name: 'slow', stubs: { quote: { latency: { fixed: '200ms' }, errors: [] } } }],
+    phases: [
+      'clean',
+      {
+        name: 'slow',
+        toxics: { db: [{ type: 'latency', latency: '50ms' }] },
+        stubs: { quote: { latency: { fixed: '200ms' }, errors: [] } },
+      },
+    ],
   });
 });
 
@@ -50,14 +59,17 @@ describe('the stub upstream', () => {
     expect(request.http5xxRate).toBe(request.errorRate);
   });
 
-  it("a phase changes the stub's behaviour: slower, and no errors", () => {
+  it("a phase changes the stub's behaviour (slower, no errors) and slows the proxied database", () => {
     const clean = at(run.result, 'clean', 1).request;
     const slow = at(run.result, 'slow', 1).request;
     expect(slow.errorRate).toBe(0);
-    expect((slow.p50Ms as number) - (clean.p50Ms as number)).toBeGreaterThan(150);
+    // 195 ms more from the stub and 50 ms on the database's answer
+    expect((slow.p50Ms as number) - (clean.p50Ms as number)).toBeGreaterThan(220);
     expect(run.result.phases.find((p) => p.name === 'slow')?.faults).toEqual([
+      'db: latency +50 ms',
       'quote (stub): latency 200 ms, no errors',
     ]);
+    expect(run.steps).toContain('Toxiproxy in front of db, quote');
   });
 
   it('leaves nothing running', async () => {

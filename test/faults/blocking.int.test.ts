@@ -6,17 +6,21 @@ import { listRunLeftovers } from '../../src/containers/leftovers.ts';
 import { DIAGNOSIS_WORDS } from '../../src/faults/blocking.ts';
 import { at, type DemoRun, demoService, demoUpstream, POSTGRES, runConfig } from './demo.ts';
 
-// The blocking detector end to end: the demo behind a 50 ms upstream, three whole runs of two
-// levels (1 and 8 VUs) with the probe (/health, 10/s) beside each and an idle probe first:
-// as it is, with a blocking call in its handler (DEMO_BLOCKING=1: 20 ms of time.sleep on the
-// event loop per /items), and with a pool of 2. Cost: about 1.5 minutes on 2 cores.
+// The blocking detector end to end: the demo behind a 100 ms upstream, three whole runs of two
+// levels (1 and 40 VUs) with the probe (/health, 10/s) beside each and an idle probe first:
+// as it is, with a blocking call in its handler (DEMO_BLOCKING=1: 100 ms of time.sleep on the
+// event loop per /items), and with a pool of 2. The probe waits for the blocked handler ahead
+// of it on the event loop (a 20 ms call would hide in this machine's noise), while the healthy
+// demo, held back by its pool (10 connections for 100 ms each), uses about a third of a core.
+// Cost: about 1.5 minutes on 2 cores.
 const outRoot = mkdtempSync(join(tmpdir(), 'loadgate-blocking-int-'));
-const TOP = 8;
+const TOP = 40;
 
 function config(env: Record<string, string>) {
   return {
-    service: demoService('upstream', env),
-    dependencies: { db: POSTGRES, upstream: demoUpstream(50) },
+    // the blocking call, when DEMO_BLOCKING=1 switches it on, lasts 100 ms
+    service: demoService('upstream', { DEMO_BLOCKING_MS: '100', ...env }),
+    dependencies: { db: POSTGRES, upstream: demoUpstream(100) },
     load: {
       levels: [1, TOP],
       levelDuration: '4s',

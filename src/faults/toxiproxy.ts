@@ -8,7 +8,7 @@ import {
 } from '@testcontainers/toxiproxy';
 import type { ContainerAddress } from '../config/refs.ts';
 import { TOXIPROXY_ALIAS } from '../config/schema.ts';
-import { networkName, runLabels } from '../containers/labels.ts';
+import { CONTAINER_LABEL, networkName, runLabels } from '../containers/labels.ts';
 import { InfraError } from '../errors.ts';
 import { PINNED_TOOLS } from '../version.ts';
 import type { ProxyState } from './toxics.ts';
@@ -67,7 +67,7 @@ export class FaultProxy implements AsyncDisposable {
       container = await new ToxiProxyContainer(image)
         .withNetworkMode(networkName(options.runId))
         .withNetworkAliases(TOXIPROXY_ALIAS)
-        .withLabels(runLabels(options.runId))
+        .withLabels({ ...runLabels(options.runId), [CONTAINER_LABEL]: TOXIPROXY_ALIAS })
         .withLogConsumer((stream: Readable) => stream.pipe(log))
         .start();
     } catch (error) {

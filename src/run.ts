@@ -6,9 +6,15 @@ import { proxiedNames, referableContainers } from './config/faults.ts';
 import { readConfig } from './config/read.ts';
 import { networkAddresses, resolveEnv, startOrder } from './config/refs.ts';
 import type { LoadgateConfig } from './config/schema.ts';
-import { checkEngine, RunContainers, type StartedContainer } from './containers/environment.ts';
+import {
+  checkEngine,
+  FAILURE_LOG_LINES,
+  RunContainers,
+  type StartedContainer,
+} from './containers/environment.ts';
+import { tailFile } from './containers/logs.ts';
 import type { ContainerSpec, WaitSpec } from './containers/spec.ts';
-import { ExitCode, InfraError } from './errors.ts';
+import { CancelledError, ExitCode, InfraError } from './errors.ts';
 import { PhaseFaults } from './faults/controller.ts';
 import { phaseResults } from './faults/recovery.ts';
 import {
@@ -42,6 +48,8 @@ export interface RunOptions {
   baseline?: BaselineRunOptions;
   /** aborting stops k6 (it still writes its summary) and everything started; the result is partial */
   signal?: AbortSignal;
+  /** told the run's id before anything is started (the action's post step cleans up by it) */
+  onRunId?: (runId: string) => void;
 }
 
 export interface RunOutcome {
@@ -84,6 +92,7 @@ export async function runLoadgate(options: RunOptions): Promise<RunOutcome> {
   const logsDir = join(outDir, OUT_FILES.logsDir);
   await mkdir(logsDir, { recursive: true });
   const runId = newRunId(startedAt);
+  options.onRunId?.(runId);
   progress.step(`loadgate ${TOOL_VERSION}: run ${runId}, k6 ${k6.version}, output in ${options.outDir}`);
 
   let ladder: Awaited<ReturnType<typeof runLadder>>;
@@ -95,6 +104,7 @@ export async function runLoadgate(options: RunOptions): Promise<RunOutcome> {
     await using containers = await RunContainers.create({
       runId,
       logsDir,
+      ...(options.signal ? { signal: options.signal } : {}),
       onEvent: (event) => {
         if (event.kind === 'building') progress.step(`building ${event.name} (cached layers are reused)`);
         if (event.kind === 'ready') progress.step(`${event.name} ready in ${event.seconds.toFixed(1)} s`);
@@ -175,6 +185,8 @@ export async function runLoadgate(options: RunOptions): Promise<RunOutcome> {
         samplesPath: baselines.samplesPath(outDir),
         ...(config.load.script ? { userScriptPath: resolve(loaded.configDir, config.load.script) } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
+        // A runner kills the job 10 s after its first signal: k6 gets a few to write its summary.
+        stopGraceMs: 4_000,
         onStart: (startedAtMs) => {
           levelWatch.start(startedAtMs);
           schedule?.start(startedAtMs);
@@ -199,6 +211,14 @@ export async function runLoadgate(options: RunOptions): Promise<RunOutcome> {
       measures = await levelWatch.finish();
     }
     await schedule?.finish();
+    // A service that died under load invalidates the run: say so with what it printed last.
+    const serviceState = await containers.state(service);
+    if (!serviceState.running && !ladder.cancelled) {
+      const tail = await tailFile(service.logFile, FAILURE_LOG_LINES);
+      throw new InfraError(
+        `the service exited during the load (exit code ${serviceState.exitCode ?? 'unknown'}); last ${FAILURE_LOG_LINES} lines of its log (${service.logFile}):\n${tail}`,
+      );
+    }
   }
 
   // 5. Gate and verdict, then the files.
@@ -228,10 +248,12 @@ export async function runLoadgate(options: RunOptions): Promise<RunOutcome> {
     config,
     ladder.files,
   );
-  const decided = decideVerdict({
-    gate,
-    ...(compared.verdictInput ? { comparison: compared.verdictInput } : {}),
-  });
+  const decided = ladder.thresholdsCrossed
+    ? {
+        verdict: 'fail' as const,
+        summary: `k6 thresholds of your script were crossed (k6 exit 99; see ${OUT_FILES.k6Log})`,
+      }
+    : decideVerdict({ gate, ...(compared.verdictInput ? { comparison: compared.verdictInput } : {}) });
   const result: Result = ResultSchema.parse({
     schemaVersion: RESULT_SCHEMA_VERSION,
     tool: { name: 'loadgate', version: TOOL_VERSION },
@@ -265,6 +287,11 @@ export async function runLoadgate(options: RunOptions): Promise<RunOutcome> {
   return { result, reportMarkdown, resultPath, reportPath };
 }
 
+/** The exit status of a finished run: 130 when it was cancelled (partial), else by verdict. */
+export function exitCodeForResult(result: Pick<Result, 'partial' | 'verdict'>): number {
+  return result.partial ? ExitCode.cancelled : exitCodeForVerdict(result.verdict);
+}
+
 /** 0 pass, 1 a gate breach or regression; an inconclusive comparison warns and passes. */
 export function exitCodeForVerdict(verdict: Verdict): number {
   switch (verdict) {
@@ -280,7 +307,8 @@ export function exitCodeForVerdict(verdict: Verdict): number {
   }
 }
 
-function containerSpec(
+/** A container of the config as the engine starts it (also paired mode's two services). */
+export function containerSpec(
   name: string,
   container: ContainerLike,
   ports: number[],
@@ -331,14 +359,15 @@ function ladderInput(config: LoadgateConfig, baseUrl: string): LadderPlanInput {
       body: request.body ?? null,
       expectStatus: request.expectStatus?.[0] ?? null,
     })),
-    ...(load.script ? { userScript: {} } : {}),
+    ...(load.script ? { userScript: load.scriptRequests ? { requestNames: load.scriptRequests } : {} } : {}),
     ...(load.probe ? { probe: load.probe } : {}),
     ...phasePlanInput(config),
   };
 }
 
 function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw new InfraError(`cancelled (${String(signal.reason)}) before the load started`);
+  if (signal?.aborted)
+    throw new CancelledError(`cancelled (${String(signal.reason)}) before the load started`);
 }
 
 function newRunId(now: Date): string {

@@ -12,8 +12,9 @@ import { K6_PATH_ENV } from '../load/k6.ts';
 import { ensureK6 } from '../load/k6Install.ts';
 import type { ProgressSink } from '../progress.ts';
 import { formatProgress } from '../report/terminal.ts';
-import { exitCodeForVerdict, OUT_FILES, runLoadgate } from '../run.ts';
+import { exitCodeForResult, OUT_FILES, runLoadgate } from '../run.ts';
 import { Outputs } from './inputs.ts';
+import { RUN_ID_STATE } from './runPost.ts';
 import { readSettings } from './settings.ts';
 
 /**
@@ -59,6 +60,7 @@ export async function runAction(deps: { baseline?: BaselineRecorder } = {}): Pro
       outDir: settings.outDir,
       overrides: settings.overrides,
       progress: actionProgress(sink),
+      onRunId: (runId) => core.saveState(RUN_ID_STATE, runId),
     });
     const { result } = outcome;
     const pr = context.pullRequest;
@@ -96,7 +98,7 @@ export async function runAction(deps: { baseline?: BaselineRecorder } = {}): Pro
           : null,
       ...(deps.baseline ? { baseline: deps.baseline } : {}),
     });
-    exitCode = published.failed ? exitCodeForVerdict(result.verdict) || 1 : 0;
+    exitCode = published.failed ? exitCodeForResult(result) || 1 : 0;
     if (exitCode !== 0) core.setFailed(result.summary);
     else sink.untrusted(result.summary);
   } catch (error) {

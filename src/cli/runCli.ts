@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import type { BaselineRunOptions } from '../baseline/step.ts';
 import { compareOffline } from '../compare/offline.ts';
+import { runCalibration, runPaired } from '../compare/pairedRun.ts';
 import { ConfigError, ExitCode, exitCodeOf } from '../errors.ts';
 import { formatPoolTable, formatTerminalTable } from '../report/terminal.ts';
 import { exitCodeForVerdict, runLoadgate } from '../run.ts';
@@ -101,6 +102,85 @@ export async function runCli(argv: string[], io: CliIo = processIo()): Promise<n
       exitCode = exitCodeForVerdict(outcome.verdict);
     });
 
+  program
+    .command('paired')
+    .description('drive the base and the candidate alternately (ABBA) at one arrival rate and compare them')
+    .option('-c, --config <file>', 'the config file', DEFAULT_CONFIG_PATH)
+    .option('-o, --out <dir>', 'where paired.json, report.md, slots and logs go', DEFAULT_OUT_DIR)
+    .option('-s, --set <key=value>', 'override a setting (repeatable)', collect, [])
+    .option('--base-ref <rev>', "the base: the service's Dockerfile built from this git revision")
+    .option('--base-image <image>', 'the base: this image')
+    .option(
+      '--base-set <key=value>',
+      "the base: the config's service with these settings (repeatable)",
+      collect,
+      [],
+    )
+    .requiredOption('--rate <perSecond>', 'arrivals per second, below the knee of the base', Number)
+    .option('--slot <seconds>', 'measured seconds per slot', Number, 10)
+    .option('--warmup <seconds>', 'unmeasured seconds before each slot', Number, 3)
+    .option('--blocks <n>', 'ABBA blocks always run', Number, 3)
+    .option('--max-blocks <n>', 'ABBA blocks at most, while a test is undecided', Number, 6)
+    .option('--floor <metric=value>', 'a practical floor, e.g. p95=10% (repeatable)', collect, [])
+    .action(async (options: PairedCommandOptions) => {
+      const bases = [options.baseRef, options.baseImage, options.baseSet.length > 0 ? 'set' : undefined];
+      if (bases.filter((b) => b !== undefined).length !== 1) {
+        throw new ConfigError('paired: give one of --base-ref, --base-image or --base-set', [
+          '--base-ref/--base-image/--base-set',
+        ]);
+      }
+      const outcome = await runPaired({
+        configPath: options.config,
+        overrides: options.set,
+        outDir: options.out,
+        progress: consoleProgress(io, false),
+        base:
+          options.baseRef !== undefined
+            ? { ref: options.baseRef }
+            : options.baseImage !== undefined
+              ? { image: options.baseImage }
+              : { set: options.baseSet },
+        rate: options.rate,
+        slotS: options.slot,
+        warmupS: options.warmup,
+        minBlocks: options.blocks,
+        maxBlocks: options.maxBlocks,
+        floors: options.floor,
+      });
+      io.out(`\n${outcome.reportMarkdown}\n`);
+      for (const file of outcome.files) io.out(`wrote ${file}\n`);
+      exitCode = exitCodeForVerdict(outcome.paired.comparison.verdict);
+    });
+
+  program
+    .command('calibrate')
+    .description("run A/A blocks on this runner: each metric's noise, and the floors it implies")
+    .option('-c, --config <file>', 'the config file', DEFAULT_CONFIG_PATH)
+    .option('-o, --out <dir>', 'where calibration.json, slots and logs go', DEFAULT_OUT_DIR)
+    .option('-s, --set <key=value>', 'override a setting (repeatable)', collect, [])
+    .requiredOption('--rate <perSecond>', 'arrivals per second, as paired runs will use', Number)
+    .option('--slot <seconds>', 'measured seconds per slot', Number, 10)
+    .option('--warmup <seconds>', 'unmeasured seconds before each slot', Number, 3)
+    .option('--blocks <n>', 'A/A blocks to run', Number, 6)
+    .option('--blocks-per-check <n>', 'blocks a paired check will run', Number, 3)
+    .option('--alpha <share>', 'false-alarm rate of a whole run', Number, 0.05)
+    .action(async (options: CalibrateCommandOptions) => {
+      const outcome = await runCalibration({
+        configPath: options.config,
+        overrides: options.set,
+        outDir: options.out,
+        progress: consoleProgress(io, false),
+        rate: options.rate,
+        slotS: options.slot,
+        warmupS: options.warmup,
+        minBlocks: options.blocks,
+        plannedBlocks: options.blocksPerCheck,
+        alpha: options.alpha,
+      });
+      io.out(`\n${outcome.text}`);
+      for (const file of outcome.files) io.out(`wrote ${file}\n`);
+    });
+
   try {
     await program.parseAsync(argv, { from: 'user' });
     if (argv.length === 0) {
@@ -123,6 +203,33 @@ function describeError(error: unknown): string {
   }
   if (error instanceof Error) return `loadgate: ${error.message}`;
   return `loadgate: ${String(error)}`;
+}
+
+interface PairedCommandOptions {
+  config: string;
+  out: string;
+  set: string[];
+  baseRef?: string;
+  baseImage?: string;
+  baseSet: string[];
+  rate: number;
+  slot: number;
+  warmup: number;
+  blocks: number;
+  maxBlocks: number;
+  floor: string[];
+}
+
+interface CalibrateCommandOptions {
+  config: string;
+  out: string;
+  set: string[];
+  rate: number;
+  slot: number;
+  warmup: number;
+  blocks: number;
+  blocksPerCheck: number;
+  alpha: number;
 }
 
 interface RunCommandOptions {

@@ -527,6 +527,13 @@ export const LoadSchema = z
         .describe(
           'a k6 script of your own to run instead of the built-in requests, relative to the config file',
         ),
+      scriptRequests: z
+        .array(requestName)
+        .min(1)
+        .optional()
+        .describe(
+          'with script: the `req` tag values your script gives its requests, to get results per request (default: one result per level, named all)',
+        ),
       requests: z
         .array(RequestSchema)
         .min(1)
@@ -567,6 +574,14 @@ export const LoadSchema = z
           'required unless load.script is given; list at least one request, e.g. [{ name: home, path: / }]',
       });
     }
+    if (load.scriptRequests !== undefined && load.script === undefined) {
+      ctx.issues.push({
+        code: 'custom',
+        input: load.scriptRequests,
+        path: ['scriptRequests'],
+        message: 'names the requests of load.script, which is not given; remove it or add script',
+      });
+    }
     if (load.script !== undefined && load.requests !== undefined) {
       ctx.issues.push({
         code: 'custom',
@@ -576,17 +591,31 @@ export const LoadSchema = z
       });
     }
   }, evenWithOtherErrors)
-  .transform(({ model, levels, levelDuration, warmup, requestTimeout, maxVUs, script, requests, probe }) => ({
-    model,
-    levels,
-    levelDurationS: levelDuration / 1000,
-    warmupS: warmup / 1000,
-    requestTimeoutMs: requestTimeout,
-    ...(model === 'open' ? { maxVUs: maxVUs ?? derivedMaxVUs(levels) } : {}),
-    ...(script !== undefined ? { script } : {}),
-    requests: requests ?? [],
-    ...(probe !== undefined ? { probe } : {}),
-  }))
+  .transform(
+    ({
+      model,
+      levels,
+      levelDuration,
+      warmup,
+      requestTimeout,
+      maxVUs,
+      script,
+      scriptRequests,
+      requests,
+      probe,
+    }) => ({
+      model,
+      levels,
+      levelDurationS: levelDuration / 1000,
+      warmupS: warmup / 1000,
+      requestTimeoutMs: requestTimeout,
+      ...(model === 'open' ? { maxVUs: maxVUs ?? derivedMaxVUs(levels) } : {}),
+      ...(script !== undefined ? { script } : {}),
+      ...(scriptRequests !== undefined ? { scriptRequests } : {}),
+      requests: requests ?? [],
+      ...(probe !== undefined ? { probe } : {}),
+    }),
+  )
   .meta({
     description: 'how the service is driven: the load model, the ladder of levels and the requests',
     oneOf: [{ required: ['requests'] }, { required: ['script'] }],

@@ -54,9 +54,17 @@ export interface PairedOptions {
   model: LoadModel;
   phase?: string;
   baseline: Comparison['baseline'];
-  /** a block is invalid when the canary's p50 moved more than this between its sides; default 10% */
+  /**
+   * a block is invalid when the canary's p50 moved by more than this share between its sides and
+   * by more than minCanaryShiftMs (a canary of a millisecond or two jitters by tenths); default 25%
+   */
   maxCanaryShift?: number;
-  /** a slot is invalid when its canary p95 exceeds this multiple of the canary's median p50; default 5 */
+  /** default 1 ms */
+  minCanaryShiftMs?: number;
+  /**
+   * a slot is invalid when its canary p50 exceeds this multiple of the canary's usual p50 (the
+   * median over all slots) and is at least 5 ms above it: the load generator was saturated; default 3
+   */
   saturationFactor?: number;
   /** valid blocks needed before anything is judged; default 2 */
   minBlocks?: number;
@@ -93,8 +101,9 @@ const PERCENTILES = [
 
 /** Which blocks count, and why the others do not. */
 export function blockStatuses(slots: readonly Slot[], options: PairedOptions): BlockStatus[] {
-  const maxShift = Math.log1p(options.maxCanaryShift ?? 0.1);
-  const factor = options.saturationFactor ?? 5;
+  const maxShift = Math.log1p(options.maxCanaryShift ?? 0.25);
+  const minShiftMs = options.minCanaryShiftMs ?? 1;
+  const factor = options.saturationFactor ?? 3;
   const canaryMedians = slots
     .map((s) => (s.canary ? sortedQuantile(s.canary, 0.5) : null))
     .filter((v): v is number => v !== null)
@@ -112,10 +121,10 @@ export function blockStatuses(slots: readonly Slot[], options: PairedOptions): B
       if (slot.droppedIterations > 0) {
         return invalid(`${where}: k6 dropped ${slot.droppedIterations} iterations, the rate was not kept`);
       }
-      const p95 = slot.canary ? sortedQuantile(slot.canary, 0.95) : null;
-      if (typical !== null && p95 !== null && p95 > factor * typical) {
+      const p50 = slot.canary ? sortedQuantile(slot.canary, 0.5) : null;
+      if (typical !== null && p50 !== null && p50 > factor * typical && p50 - typical >= 5) {
         return invalid(
-          `${where}: the canary's p95 was ${p95.toFixed(1)} ms, ${factor}× its usual median: the runner was saturated`,
+          `${where}: the canary's p50 was ${p50.toFixed(1)} ms, over ${factor}× its usual ${typical.toFixed(1)} ms: the runner was saturated`,
         );
       }
     }
@@ -129,7 +138,7 @@ export function blockStatuses(slots: readonly Slot[], options: PairedOptions): B
       cb !== null && cc !== null
         ? Math.log(Math.max(MIN_LOG_MS, cc)) - Math.log(Math.max(MIN_LOG_MS, cb))
         : null;
-    if (shift !== null && Math.abs(shift) > maxShift) {
+    if (shift !== null && Math.abs(shift) > maxShift && Math.abs((cc ?? 0) - (cb ?? 0)) > minShiftMs) {
       return {
         block,
         valid: false,

@@ -1,0 +1,358 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { referableContainers } from '../config/faults.ts';
+import { readConfig } from '../config/read.ts';
+import { networkAddresses, startOrder } from '../config/refs.ts';
+import { checkEngine, RunContainers } from '../containers/environment.ts';
+import type { ContainerSpec } from '../containers/spec.ts';
+import { ConfigError, InfraError } from '../errors.ts';
+import { serviceAddresses, startable } from '../faults/setup.ts';
+import { locateK6 } from '../load/k6.ts';
+import type { ProgressSink } from '../progress.ts';
+import { escapeMarkdown } from '../report/escape.ts';
+import { containerSpec } from '../run.ts';
+import { TOOL_VERSION } from '../version.ts';
+import { type Calibration, calibrate } from './calibrate.ts';
+import { comparePaired, type PairedOutcome, type Slot, slotSchedule, type Variant } from './paired.ts';
+import { applyFloorSettings, DEFAULT_POLICY } from './policy.ts';
+import { renderComparison } from './report.ts';
+import { runSlot, type SlotLoad, startCanary } from './slots.ts';
+import { sortedQuantile } from './stats.ts';
+
+/**
+ * Paired mode and calibration, end to end: the dependencies once, then two services side by side
+ * on the run's network, the candidate (the config's service) and the base (another image, or the
+ * same Dockerfile built from another git revision; for calibration, the candidate's twin), then
+ * slots at one arrival rate, ABBA, until the comparison is decided or the block bound is reached.
+ * Faults and phases are not applied: paired mode compares clean behaviour below the knee.
+ */
+export interface PairedRunOptions {
+  configPath: string;
+  overrides: readonly string[];
+  outDir: string;
+  progress: ProgressSink;
+  signal?: AbortSignal;
+  /**
+   * the base side: an image; the service's Dockerfile built from a git revision; the config with
+   * other `--set` settings for its service (an experiment, the benchmark); or (calibrate) the same
+   */
+  base: { image: string } | { ref: string } | { set: readonly string[] } | 'same';
+  /** arrivals per second (open model), below the knee of the base */
+  rate: number;
+  slotS?: number;
+  warmupS?: number;
+  /** blocks always run; default 3 */
+  minBlocks?: number;
+  /** blocks at most, run while a test is undecided; default 6 (calibrate runs exactly minBlocks) */
+  maxBlocks?: number;
+  floors?: readonly string[];
+}
+
+export interface PairedRunOutcome {
+  paired: PairedOutcome;
+  slots: Slot[];
+  reportMarkdown: string;
+  files: string[];
+}
+
+/** `loadgate run --paired`: base and candidate alternated; the comparison and its report. */
+export async function runPaired(options: PairedRunOptions): Promise<PairedRunOutcome> {
+  const policy = applyFloorSettings(DEFAULT_POLICY, options.floors ?? []);
+  const minBlocks = options.minBlocks ?? 3;
+  const maxBlocks = Math.max(minBlocks, options.maxBlocks ?? 6);
+  const baseline = {
+    runId: 'paired',
+    startedAt: new Date().toISOString(),
+    toolVersion: TOOL_VERSION,
+    commit: null,
+    source: describeBase(options.base),
+  };
+  // after the first blocks, another block only while some test is still undecided
+  const slots = await driveSlots(
+    options,
+    minBlocks,
+    maxBlocks,
+    (done) =>
+      !comparePaired(done, { policy, level: options.rate, model: 'open', baseline }).moreBlocksWouldHelp,
+  );
+  const paired = comparePaired(slots, { policy, level: options.rate, model: 'open', baseline });
+  const reportMarkdown = `## loadgate paired: ${paired.comparison.verdict.toUpperCase()}\n\n${[
+    ...renderComparison(paired.comparison, 'open'),
+    slotTable(slots),
+  ].join('\n\n')}\n`;
+  const out = resolve(options.outDir);
+  const files = [join(out, 'paired.json'), join(out, 'report.md')];
+  await writeFile(
+    files[0] as string,
+    `${JSON.stringify({ comparison: paired.comparison, blocks: paired.blocks, slots: slotSummaries(slots) }, null, 2)}\n`,
+  );
+  await writeFile(files[1] as string, reportMarkdown);
+  return { paired, slots, reportMarkdown, files };
+}
+
+/** `loadgate calibrate`: A/A blocks, their spread, the floors it implies. */
+export async function runCalibration(
+  options: Omit<PairedRunOptions, 'base'> & { alpha?: number; checks?: number; plannedBlocks?: number },
+): Promise<{ calibration: Calibration; text: string; files: string[] }> {
+  const blocks = options.minBlocks ?? 6;
+  const slots = await driveSlots({ ...options, base: 'same' }, blocks, blocks, () => false);
+  const requests = new Set(slots.flatMap((s) => s.requests.map((r) => r.name)));
+  const alpha = options.alpha ?? DEFAULT_POLICY.alpha;
+  const checks = options.checks ?? requests.size * 5;
+  const plannedBlocks = options.plannedBlocks ?? 3;
+  const calibration = calibrate(slots, {
+    level: options.rate,
+    model: 'open',
+    baseline: { runId: 'A/A', startedAt: '', toolVersion: TOOL_VERSION, commit: null, source: 'A/A' },
+    alpha,
+    checks,
+    plannedBlocks,
+  });
+  const lines = [
+    `A/A: ${calibration.validBlocks} of ${calibration.blocks} blocks valid, ${options.rate} req/s, slots of ${options.slotS ?? 10} s`,
+    'request     metric  spread of ln(B/A) per block   detectable (90% power)',
+    ...calibration.rows.map(
+      (r) =>
+        `${r.request.padEnd(12)}${r.metric.replace('Ms', '').padEnd(8)}${(r.logSd === null ? 'too few samples' : `${(r.logSd * 100).toFixed(2)}%`).padEnd(30)}${r.detectable === null ? '—' : `${(r.detectable * 100).toFixed(1)}%`}`,
+    ),
+    `with ${plannedBlocks} blocks per check and ${checks} checks at a ${alpha * 100}% false-alarm rate, floors below these only give inconclusive verdicts:`,
+    ...Object.entries(calibration.floors).map(
+      ([m, v]) => `  --floor ${m.replace('Ms', '')}=${Math.max(1, Math.ceil(v * 100))}%`,
+    ),
+  ];
+  const text = `${lines.join('\n')}\n`;
+  const out = resolve(options.outDir);
+  const files = [join(out, 'calibration.json'), join(out, 'calibration.txt')];
+  await writeFile(
+    files[0] as string,
+    `${JSON.stringify({ calibration, slots: slotSummaries(slots) }, null, 2)}\n`,
+  );
+  await writeFile(files[1] as string, text);
+  return { calibration, text, files };
+}
+
+/**
+ * Starts the stack with two services and runs slots: `minBlocks` blocks, then one more block at
+ * a time while `decided(slots)` is false, up to `maxBlocks`. Everything started is removed.
+ */
+async function driveSlots(
+  options: PairedRunOptions,
+  minBlocks: number,
+  maxBlocks: number,
+  decided: (slots: Slot[]) => boolean,
+): Promise<Slot[]> {
+  const { progress } = options;
+  const loaded = await readConfig(options.configPath, options.overrides);
+  const { config } = loaded;
+  if (config.load.script) {
+    throw new ConfigError('paired mode drives the built-in requests; a load.script is not supported yet', [
+      'load.script: not supported in paired mode',
+    ]);
+  }
+  if (!(options.rate > 0))
+    throw new ConfigError('--rate must be a positive number of requests per second', ['--rate']);
+  await checkEngine();
+  const k6 = await locateK6();
+  const out = resolve(options.outDir);
+  await mkdir(out, { recursive: true });
+  const runId = `${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-')}-${randomBytes(3).toString('hex')}`;
+  progress.step(
+    `loadgate ${TOOL_VERSION}: paired run ${runId}, k6 ${k6.version}, output in ${options.outDir}`,
+  );
+
+  const cleanup: (() => Promise<void>)[] = [];
+  try {
+    const baseSpec = await baseServiceSpec(options, loaded.configDir, cleanup);
+    await using containers = await RunContainers.create({
+      runId,
+      logsDir: join(out, 'logs'),
+      ...(options.signal ? { signal: options.signal } : {}),
+      onEvent: (event) => {
+        if (event.kind === 'building') progress.step(`building ${event.name} (cached layers are reused)`);
+        if (event.kind === 'ready') progress.step(`${event.name} ready in ${event.seconds.toFixed(1)} s`);
+      },
+    });
+    const referable = referableContainers(config);
+    const addresses = networkAddresses(config.service, referable);
+    for (const name of startOrder(referable)) {
+      const what = startable(config, name);
+      await containers.start(
+        what.kind === 'stub'
+          ? what.spec
+          : containerSpec(name, what.container, what.ports, addresses, loaded.configDir),
+      );
+    }
+    const serviceEnvAddresses = serviceAddresses(addresses, undefined);
+    const candidateSpec = containerSpec(
+      'service',
+      config.service,
+      [config.service.port],
+      serviceEnvAddresses,
+      loaded.configDir,
+    );
+    const candidate = await containers.start(candidateSpec);
+    const base = await containers.start(baseSpec(candidateSpec, serviceEnvAddresses));
+    const url = (started: typeof candidate) => {
+      const port = started.hostPorts.get(config.service.port);
+      if (port === undefined) throw new InfraError(`the service's port ${config.service.port} is not mapped`);
+      return `http://127.0.0.1:${port}`;
+    };
+    const urls: Record<Variant, string> = { candidate: url(candidate), base: url(base) };
+    const canary = await startCanary();
+    cleanup.push(() => canary.close());
+    const load: SlotLoad = {
+      rate: options.rate,
+      slotS: options.slotS ?? 10,
+      warmupS: options.warmupS ?? 3,
+      requestTimeoutMs: config.load.requestTimeoutMs,
+      ...(config.load.maxVUs !== undefined ? { maxVUs: config.load.maxVUs } : {}),
+      requests: config.load.requests.map((r) => ({
+        name: r.name,
+        method: r.method,
+        path: r.path,
+        weight: r.weight,
+        headers: r.headers,
+        body: r.body ?? null,
+        expectStatus: r.expectStatus?.[0] ?? null,
+      })),
+    };
+    const slots: Slot[] = [];
+    for (const planned of slotSchedule(maxBlocks)) {
+      if (planned.position === 0 && planned.block >= minBlocks && decided(slots)) break;
+      if (options.signal?.aborted) throw new InfraError('cancelled');
+      const slot = await runSlot({
+        k6,
+        baseUrl: urls[planned.variant],
+        canaryUrl: canary.url,
+        slot: planned,
+        load,
+        outDir: join(out, 'slots'),
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+      slots.push(slot);
+      progress.step(slotLine(slot));
+    }
+    return slots;
+  } finally {
+    for (const step of cleanup.reverse()) await step().catch(() => {});
+  }
+}
+
+/** The base service's spec from the candidate's: another image, a build from another revision, or a twin. */
+async function baseServiceSpec(
+  options: PairedRunOptions,
+  configDir: string,
+  cleanup: (() => Promise<void>)[],
+): Promise<(candidate: ContainerSpec, addresses: ReturnType<typeof networkAddresses>) => ContainerSpec> {
+  const { base } = options;
+  if (base === 'same') return (candidate) => ({ ...candidate, name: 'base' });
+  if ('set' in base) {
+    const other = await readConfig(options.configPath, [...options.overrides, ...base.set]);
+    return (_candidate, addresses) =>
+      containerSpec('base', other.config.service, [other.config.service.port], addresses, other.configDir);
+  }
+  if ('image' in base) {
+    return (candidate) => {
+      const { build: _build, ...rest } = candidate;
+      return { ...rest, name: 'base', image: base.image };
+    };
+  }
+  const { config } = await readConfig(options.configPath, options.overrides);
+  const build = config.service.build;
+  if (!build) {
+    throw new ConfigError(
+      '--base-ref needs a service built from a Dockerfile (service.build); use --base-image',
+      ['service.build: missing for --base-ref'],
+    );
+  }
+  const git = promisify(execFile);
+  const context = resolve(configDir, build.context);
+  let root: string;
+  try {
+    root = (await git('git', ['rev-parse', '--show-toplevel'], { cwd: context })).stdout.trim();
+  } catch (error) {
+    throw new ConfigError(`--base-ref: ${context} is not inside a git repository`, ['--base-ref'], {
+      cause: error,
+    });
+  }
+  const worktree = await mkdtemp(join(tmpdir(), 'loadgate-base-'));
+  try {
+    await git('git', ['worktree', 'add', '--detach', '--force', worktree, base.ref], { cwd: root });
+  } catch (error) {
+    await rm(worktree, { recursive: true, force: true });
+    throw new ConfigError(
+      `--base-ref ${base.ref}: ${(error as Error).message.split('\n')[0]}`,
+      ['--base-ref'],
+      {
+        cause: error,
+      },
+    );
+  }
+  cleanup.push(async () => {
+    await git('git', ['worktree', 'remove', '--force', worktree], { cwd: root }).catch(() => {});
+    await rm(worktree, { recursive: true, force: true });
+  });
+  const baseContext = join(worktree, relative(root, context));
+  return (candidate) => ({
+    ...candidate,
+    name: 'base',
+    ...(candidate.build ? { build: { ...candidate.build, context: baseContext } } : {}),
+  });
+}
+
+function describeBase(base: PairedRunOptions['base']): string {
+  if (base === 'same') return 'A/A (the same service)';
+  if ('set' in base) return `the config with ${base.set.join(' ')}`;
+  return 'image' in base ? `image ${base.image}` : `revision ${base.ref}`;
+}
+
+function slotLine(slot: Slot): string {
+  const head = `block ${slot.block + 1} slot ${slot.position + 1} (${slot.variant})`;
+  if (slot.invalidReason) return `${head}: invalid, ${slot.invalidReason}`;
+  const parts = slot.requests.map((r) => {
+    const p50 = sortedQuantile(r.samples, 0.5);
+    return `${r.name} ${r.count} requests, p50 ${p50 === null ? '—' : `${p50.toFixed(1)} ms`}`;
+  });
+  const canary = slot.canary ? sortedQuantile(slot.canary, 0.5) : null;
+  const dropped = slot.droppedIterations > 0 ? `, ${slot.droppedIterations} dropped` : '';
+  return `${head}: ${parts.join('; ')}; canary p50 ${canary === null ? '—' : `${canary.toFixed(2)} ms`}${dropped}`;
+}
+
+function slotSummaries(slots: readonly Slot[]) {
+  return slots.map((s) => ({
+    block: s.block,
+    position: s.position,
+    variant: s.variant,
+    invalidReason: s.invalidReason ?? null,
+    droppedIterations: s.droppedIterations,
+    canaryP50Ms: s.canary ? sortedQuantile(s.canary, 0.5) : null,
+    requests: s.requests.map((r) => ({
+      name: r.name,
+      count: r.count,
+      errors: r.errors,
+      timeouts: r.timeouts,
+      p50Ms: sortedQuantile(r.samples, 0.5),
+      p95Ms: sortedQuantile(r.samples, 0.95),
+      p99Ms: sortedQuantile(r.samples, 0.99),
+    })),
+  }));
+}
+
+function slotTable(slots: readonly Slot[]): string {
+  const rows = slotSummaries(slots).map((s) => {
+    const req = s.requests
+      .map((r) => `${escapeMarkdown(r.name)}: ${r.count}, p50 ${r.p50Ms?.toFixed(1) ?? '—'} ms`)
+      .join('; ');
+    const what = s.invalidReason ? `invalid: ${escapeMarkdown(s.invalidReason, 200)}` : req;
+    return `| ${s.block + 1} | ${s.position + 1} | ${s.variant} | ${what} | ${s.canaryP50Ms?.toFixed(2) ?? '—'} |`;
+  });
+  return [
+    '| Block | Slot | Side | Requests | Canary p50 (ms) |',
+    '| ---: | ---: | :--- | :--- | ---: |',
+    ...rows,
+  ].join('\n');
+}

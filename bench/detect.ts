@@ -1,0 +1,312 @@
+// bench:detect — how often loadgate calls a regression when there is none, and how often it
+// finds the ones there are, in paired and stored-baseline modes, on the demo.
+//
+//   flock /tmp/loadgate-engine.lock npm run bench:detect -- [--rate 40] [--slot 10] [--warmup 3]
+//        [--blocks 8] [--checks 20] [--per-check 3] [--seed 1]
+//
+// It records a pool of slots once, on one stack (bench/detect-demo.yml: the demo service in four
+// variants from one image: A calls an upstream answering in 50 ms; U10 and U15 one answering in
+// 56 and 59 ms, an endpoint about 10% and 15% slower; POOL has half the pool): `--blocks` ABBA
+// blocks of each kind (A/A, A/U10, A/U15, A/POOL), kinds interleaved. Then it forms checks by
+// drawing blocks from the pool: paired mode, `--per-check` blocks of a kind (each block's four
+// slots stay together, as they ran); stored-baseline mode, the base slots of one block as the
+// baseline against the candidate slots of another, recorded at another time. A/A checks use
+// disjoint A slots. It prints the false-alarm rate, the detection rate per effect and the runner
+// minutes per check; it asserts nothing. Loads 127.0.0.1 only; bounded by the slots it plans.
+import { randomBytes } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { compareBaselines } from '../src/compare/compare.ts';
+import { noiseFromHistory } from '../src/compare/noise.ts';
+import { comparePaired, type Slot, slotVariant } from '../src/compare/paired.ts';
+import { DEFAULT_POLICY } from '../src/compare/policy.ts';
+import { runSlot, type SlotLoad, startCanary } from '../src/compare/slots.ts';
+import { seededRandom, sortedQuantile } from '../src/compare/stats.ts';
+import { syntheticBaseline } from '../src/compare/testing.ts';
+import { referableContainers } from '../src/config/faults.ts';
+import { readConfig } from '../src/config/read.ts';
+import { networkAddresses, startOrder } from '../src/config/refs.ts';
+import { checkEngine, RunContainers } from '../src/containers/environment.ts';
+import { serviceAddresses, startable } from '../src/faults/setup.ts';
+import { locateK6 } from '../src/load/k6.ts';
+import { containerSpec } from '../src/run.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    rate: { type: 'string', default: '40' },
+    slot: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '3' },
+    blocks: { type: 'string', default: '8' },
+    checks: { type: 'string', default: '20' },
+    'per-check': { type: 'string', default: '3' },
+    seed: { type: 'string', default: '1' },
+  },
+});
+const rate = Number(args.rate);
+const slotS = Number(args.slot);
+const warmupS = Number(args.warmup);
+const blocksPerKind = Number(args.blocks);
+const checks = Number(args.checks);
+const perCheck = Number(args['per-check']);
+const random = seededRandom(Number(args.seed));
+
+const root = resolve(import.meta.dirname, '..');
+const configPath = join(root, 'bench', 'detect-demo.yml');
+const out = join(root, 'out', 'bench-detect');
+const VARIANTS: Record<string, string[]> = {
+  A: [],
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: the config's own reference syntax
+  U10: ['service.env.DEMO_UPSTREAM_URL=http://${up56.host}:${up56.port}/quote'],
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: the config's own reference syntax
+  U15: ['service.env.DEMO_UPSTREAM_URL=http://${up59.host}:${up59.port}/quote'],
+  POOL: ['service.env.DEMO_POOL_SIZE=5'],
+};
+/** The kinds of block: the candidate side's variant (A/A: A on both sides). */
+const KINDS = ['A', 'U10', 'U15', 'POOL'] as const;
+type Kind = (typeof KINDS)[number];
+const KIND_LABEL: Record<Kind, string> = {
+  A: 'A/A (no change)',
+  U10: 'an endpoint ~10% slower',
+  U15: 'an endpoint ~15% slower',
+  POOL: 'the pool halved',
+};
+
+interface RecordedBlock {
+  kind: Kind;
+  /** order of recording */
+  index: number;
+  slots: Slot[];
+}
+
+const started = performance.now();
+await mkdir(out, { recursive: true });
+const loaded = await readConfig(configPath, []);
+await checkEngine();
+const k6 = await locateK6();
+const runId = `bench-detect-${randomBytes(3).toString('hex')}`;
+const recorded: RecordedBlock[] = [];
+let startupS = 0;
+let slotWallS = 0;
+{
+  await using containers = await RunContainers.create({ runId, logsDir: join(out, 'logs') });
+  const t0 = performance.now();
+  const { config } = loaded;
+  const referable = referableContainers(config);
+  const addresses = networkAddresses(config.service, referable);
+  for (const name of startOrder(referable)) {
+    const what = startable(config, name);
+    await containers.start(
+      what.kind === 'stub'
+        ? what.spec
+        : containerSpec(name, what.container, what.ports, addresses, loaded.configDir),
+    );
+  }
+  const urls: Record<string, string> = {};
+  for (const [variant, set] of Object.entries(VARIANTS)) {
+    const variantConfig = (await readConfig(configPath, set)).config;
+    const started = await containers.start(
+      containerSpec(
+        `svc-${variant.toLowerCase()}`,
+        variantConfig.service,
+        [variantConfig.service.port],
+        serviceAddresses(addresses, undefined),
+        loaded.configDir,
+      ),
+    );
+    urls[variant] = `http://127.0.0.1:${started.hostPorts.get(variantConfig.service.port)}`;
+  }
+  startupS = (performance.now() - t0) / 1000;
+  console.log(`stack up in ${startupS.toFixed(0)} s: ${Object.keys(urls).join(', ')}`);
+  const canary = await startCanary();
+  const load: SlotLoad = {
+    rate,
+    slotS,
+    warmupS,
+    requestTimeoutMs: config.load.requestTimeoutMs,
+    requests: config.load.requests.map((r) => ({ name: r.name, path: r.path, weight: r.weight })),
+  };
+  try {
+    const totalSlots = blocksPerKind * KINDS.length * 4;
+    let done = 0;
+    for (let round = 0; round < blocksPerKind; round++) {
+      // kinds in a rotating order, so none always runs first
+      const kinds = KINDS.map((_, i) => KINDS[(i + round) % KINDS.length] as Kind);
+      for (const kind of kinds) {
+        const block: RecordedBlock = { kind, index: recorded.length, slots: [] };
+        for (let position = 0; position < 4; position++) {
+          const variant = slotVariant(round, position);
+          const t = performance.now();
+          const slot = await runSlot({
+            k6,
+            baseUrl: urls[variant === 'base' ? 'A' : kind] as string,
+            canaryUrl: canary.url,
+            slot: { block: 0, position, variant },
+            load,
+            outDir: join(out, 'slots', `${block.index}`),
+          });
+          slotWallS += (performance.now() - t) / 1000;
+          block.slots.push(slot);
+          done++;
+          const items = slot.requests.find((r) => r.name === 'items');
+          const p50 = items ? sortedQuantile(items.samples, 0.5) : null;
+          process.stdout.write(
+            `\rslot ${done}/${totalSlots}: ${kind} ${variant}, items p50 ${p50?.toFixed(1) ?? '—'} ms${slot.invalidReason ? ` (invalid: ${slot.invalidReason})` : ''}        `,
+          );
+        }
+        recorded.push(block);
+      }
+    }
+  } finally {
+    await canary.close();
+  }
+  process.stdout.write('\n');
+}
+const perSlotS = slotWallS / recorded.flatMap((b) => b.slots).length;
+
+// ---- analysis -----------------------------------------------------------------------------------
+const baseline = { runId: 'pool', startedAt: '', toolVersion: '', commit: null, source: 'bench pool' };
+const pick = <T>(items: readonly T[], n: number): T[] => {
+  const copy = [...items];
+  for (let i = copy.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [copy[i], copy[j]] = [copy[j] as T, copy[i] as T];
+  }
+  return copy.slice(0, n);
+};
+const renumber = (blocks: readonly RecordedBlock[]): Slot[] =>
+  blocks.flatMap((b, i) => b.slots.map((s) => ({ ...s, block: i })));
+
+interface Tally {
+  checks: number;
+  regressed: number;
+  itemsP95: number;
+  itemsP50: number;
+  inconclusive: number;
+}
+const tally = (): Tally => ({ checks: 0, regressed: 0, itemsP95: 0, itemsP50: 0, inconclusive: 0 });
+const paired: Record<string, Tally> = {};
+const stored: Record<string, Tally> = {};
+const count = (
+  t: Tally,
+  comparison: { verdict: string; metrics: { request: string; metric: string; verdict: string }[] },
+) => {
+  t.checks++;
+  if (comparison.verdict === 'regressed') t.regressed++;
+  if (comparison.verdict === 'inconclusive') t.inconclusive++;
+  const is = (metric: string) =>
+    comparison.metrics.some((m) => m.request === 'items' && m.metric === metric && m.verdict === 'regressed');
+  if (is('p95Ms')) t.itemsP95++;
+  if (is('p50Ms')) t.itemsP50++;
+};
+for (const kind of KINDS) {
+  const blocks = recorded.filter((b) => b.kind === kind);
+  paired[kind] = tally();
+  stored[kind] = tally();
+  for (let c = 0; c < checks; c++) {
+    if (blocks.length >= perCheck) {
+      const outcome = comparePaired(renumber(pick(blocks, perCheck)), {
+        level: rate,
+        model: 'open',
+        baseline,
+      });
+      count(paired[kind] as Tally, outcome.comparison);
+    }
+    // stored: the baseline run's slots from one block, the candidate's from another, recorded at another time
+    if (blocks.length >= 2) {
+      const [first, second] = pick(blocks, 2) as [RecordedBlock, RecordedBlock];
+      const side = (b: RecordedBlock, variant: 'base' | 'candidate') =>
+        syntheticBaseline(
+          ['items', 'health'].map((request) => {
+            const rs = b.slots
+              .filter((s) => s.variant === variant && !s.invalidReason)
+              .map((s) => s.requests.find((r) => r.name === request))
+              .filter((r) => r !== undefined);
+            const samples = Float64Array.from(rs.flatMap((r) => [...r.samples])).sort();
+            return {
+              level: rate,
+              request,
+              samples,
+              errors: rs.reduce((n, r) => n + r.errors, 0),
+              timeouts: rs.reduce((n, r) => n + r.timeouts, 0),
+            };
+          }),
+          { replicates: 500 },
+        );
+      // A/A: the first block's base slots against the second's base slots (disjoint A slots)
+      const candidate = side(second, kind === 'A' ? 'base' : 'candidate');
+      count(
+        stored[kind] as Tally,
+        compareBaselines(side(first, 'base'), candidate, { baselineSource: 'pool', policy: DEFAULT_POLICY }),
+      );
+    }
+  }
+}
+
+// stored mode's run-to-run noise on this runner: every block's base side is a run of A
+const baseSides = recorded.map((b) =>
+  syntheticBaseline(
+    ['items', 'health'].map((request) => ({
+      level: rate,
+      request,
+      samples: Float64Array.from(
+        b.slots
+          .filter((s) => s.variant === 'base' && !s.invalidReason)
+          .flatMap((s) => [...(s.requests.find((r) => r.name === request)?.samples ?? [])]),
+      ).sort(),
+    })),
+    { replicates: 500 },
+  ),
+);
+const measuredNoise = noiseFromHistory(baseSides);
+
+// the true effects: every slot of a kind pooled, candidate against base
+const effect = (kind: Kind, request: string, q: number) => {
+  const all = recorded.filter((b) => b.kind === kind).flatMap((b) => b.slots);
+  const of = (variant: 'base' | 'candidate') =>
+    sortedQuantile(
+      Float64Array.from(
+        all
+          .filter((s) => s.variant === variant)
+          .flatMap((s) => [...(s.requests.find((r) => r.name === request)?.samples ?? [])]),
+      ).sort(),
+      q,
+    );
+  const b = of('base');
+  const c = of('candidate');
+  return b !== null && c !== null ? `${((c / b - 1) * 100).toFixed(1)}%` : '—';
+};
+
+const pct = (n: number, d: number) => (d === 0 ? '—' : `${((n / d) * 100).toFixed(0)}%`);
+const minutesPaired = (startupS + perCheck * 4 * perSlotS) / 60;
+const minutesStored = (startupS + 2 * perSlotS) / 60;
+const lines = [
+  `bench:detect — ${recorded.length} blocks recorded (${blocksPerKind} per kind), slots of ${slotS} s after ${warmupS} s warm-up at ${rate} req/s (canary 5%)`,
+  `one slot took ${perSlotS.toFixed(1)} s of wall time; the stack ${startupS.toFixed(0)} s to start; recording took ${((performance.now() - started) / 60000).toFixed(1)} min`,
+  '',
+  'true effect on items (all slots of the kind pooled): ' +
+    KINDS.map((k) => `${k} p50 ${effect(k, 'items', 0.5)}, p95 ${effect(k, 'items', 0.95)}`).join('; '),
+  '',
+  `mode             kind                       checks  regressed  items p95 regr.  items p50 regr.  inconclusive`,
+  ...(['paired', 'stored'] as const).flatMap((mode) =>
+    KINDS.map((kind) => {
+      const t = (mode === 'paired' ? paired : stored)[kind] as Tally;
+      return `${(mode === 'paired' ? `paired (${perCheck} blocks)` : 'stored baseline').padEnd(17)}${KIND_LABEL[kind].padEnd(27)}${String(t.checks).padStart(6)}  ${pct(t.regressed, t.checks).padStart(9)}  ${pct(t.itemsP95, t.checks).padStart(15)}  ${pct(t.itemsP50, t.checks).padStart(15)}  ${pct(t.inconclusive, t.checks).padStart(12)}`;
+    }),
+  ),
+  '',
+  `false alarms per run (A/A, all checks of the run counted): paired ${pct((paired.A as Tally).regressed, (paired.A as Tally).checks)} (target ≤ 5%), stored ${pct((stored.A as Tally).regressed, (stored.A as Tally).checks)}`,
+  `+10% endpoint, items p95 detected: paired ${pct((paired.U10 as Tally).itemsP95, (paired.U10 as Tally).checks)} (target ≥ 90%), stored ${pct((stored.U10 as Tally).itemsP95, (stored.U10 as Tally).checks)}`,
+  `stored mode's run-to-run noise measured here (sd of ln(B/A) between two runs beyond sampling, from ${baseSides.length} runs of A): ${
+    measuredNoise
+      ? Object.entries(measuredNoise.runNoise)
+          .map(([m, v]) => `${m.replace('Ms', '')} ${((v as number) * 100).toFixed(1)}%`)
+          .join(', ')
+      : '—'
+  }; assumed by default: p50 ${DEFAULT_POLICY.runNoise.p50Ms * 100}%, p95 ${DEFAULT_POLICY.runNoise.p95Ms * 100}%, p99 ${DEFAULT_POLICY.runNoise.p99Ms * 100}%`,
+  `runner minutes per check: paired ${minutesPaired.toFixed(1)} (target ≤ 10; stack start + ${perCheck * 4} slots), stored ${minutesStored.toFixed(1)} (stack start + a run of 2 slots; its baseline run was paid for earlier)`,
+  `checks drawn from a pool of recorded blocks: with ${blocksPerKind} blocks per kind, paired checks of ${perCheck} blocks overlap, so the rates above are less certain than ${checks} independent checks would make them`,
+];
+const report = `${lines.join('\n')}\n`;
+console.log(report);
+await writeFile(join(out, 'result.txt'), report);

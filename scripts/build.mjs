@@ -1,7 +1,7 @@
 // Bundles the action (dist/index.js, dist/post.js) and the CLI (dist/cli.js) with esbuild.
 // `node scripts/build.mjs --out DIR` writes elsewhere: the dist check test builds into a
 // temporary folder and compares it with the committed dist/.
-import { chmod, mkdir, rm } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -9,6 +9,8 @@ import { build } from 'esbuild';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const outIndex = process.argv.indexOf('--out');
 const outDir = outIndex > 0 ? resolve(process.argv[outIndex + 1]) : join(root, 'dist');
+
+const { version } = JSON.parse(await readFile(join(root, 'package.json'), 'utf8'));
 
 await rm(outDir, { recursive: true, force: true });
 await mkdir(outDir, { recursive: true });
@@ -35,6 +37,8 @@ await build({
       'const __dirname = __lgDirname(__filename);',
     ].join(' '),
   },
+  // Only the version of package.json goes into the bundle (see src/version.ts).
+  define: { LOADGATE_VERSION: JSON.stringify(version) },
   legalComments: 'none',
   logLevel: 'warning',
   metafile: false,

@@ -44,7 +44,7 @@ import {
   startable,
   studentQuantile,
   summaryLine
-} from "./chunks/chunk-64U4LLK3.js";
+} from "./chunks/chunk-RBOPMT6J.js";
 import "./chunks/chunk-53R4RFIO.js";
 import {
   __callDispose,

@@ -45,7 +45,7 @@ import {
   runLoadgate,
   tailFile,
   tools_default
-} from "./chunks/chunk-64U4LLK3.js";
+} from "./chunks/chunk-RBOPMT6J.js";
 import "./chunks/chunk-53R4RFIO.js";
 import {
   __commonJS,

@@ -4,7 +4,7 @@ import { compareOffline } from '../compare/offline.ts';
 import { runCalibration, runPaired } from '../compare/pairedRun.ts';
 import { ConfigError, ExitCode, exitCodeOf } from '../errors.ts';
 import { formatPoolTable, formatTerminalTable } from '../report/terminal.ts';
-import { exitCodeForVerdict, runLoadgate } from '../run.ts';
+import { exitCodeForResult, exitCodeForVerdict, runLoadgate } from '../run.ts';
 import { consoleProgress } from './progress.ts';
 
 export const DEFAULT_CONFIG_PATH = '.github/loadgate.yml';
@@ -71,7 +71,7 @@ export async function runCli(argv: string[], io: CliIo = processIo()): Promise<n
         io.out(`\n${formatPoolTable(outcome.result)}\n`);
         io.out(`\n${outcome.result.summary}\n`);
         io.out(`result: ${outcome.resultPath}\nreport: ${outcome.reportPath}\n`);
-        exitCode = exitCodeForVerdict(outcome.result.verdict);
+        exitCode = exitCodeForResult(outcome.result);
       } finally {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);

@@ -122,8 +122,8 @@ describe('a pool of 2 under a rising ladder', () => {
   it('shows the wait rising with the level, near zero at the lowest, and the DB at the pool size', async () => {
     const [low, mid, high] = await ladder([1, 4, 10], 3, 1, 'ladder');
     const p95 = [low, mid, high].map((m) => m?.pool.waitP95Ms ?? Number.NaN);
-    // One VU never waits for one of two connections: within the histogram's first bucket (0.5 ms).
-    expect(p95[0]).toBeLessThan(1);
+    // One VU never waits for one of two connections: a few ms at most on a busy machine, against tens of ms above.
+    expect(p95[0]).toBeLessThan(5);
     expect(p95[1]).toBeGreaterThan(p95[0] as number);
     expect(p95[2]).toBeGreaterThan(p95[1] as number);
     // 10 VUs share 2 connections each held about 55 ms: most wait for several turns.

@@ -91,7 +91,7 @@ describe('cancellation leaves nothing running', () => {
     );
     expect(run.runId).not.toBe('');
     expect(run.signal).toBeNull(); // it ended by itself, before SIGKILL
-    expect(run.exitCode).toBe(130);
+    expect(run.exitCode, run.stderr + run.stdout).toBe(130);
     expect(run.stderr).toContain('cancelled');
     expect(run.leftovers).toEqual({ containers: 0, networks: 0 });
   });
@@ -103,7 +103,7 @@ describe('cancellation leaves nothing running', () => {
       300,
     );
     expect(run.signal).toBeNull();
-    expect(run.exitCode).toBe(130);
+    expect(run.exitCode, run.stderr + run.stdout).toBe(130);
     expect(run.leftovers).toEqual({ containers: 0, networks: 0 });
   });
 
@@ -115,7 +115,7 @@ describe('cancellation leaves nothing running', () => {
       1_000,
     );
     expect(run.signal).toBeNull();
-    expect(run.exitCode).toBe(130);
+    expect(run.exitCode, run.stderr + run.stdout).toBe(130);
     expect(run.leftovers).toEqual({ containers: 0, networks: 0 });
     expect(existsSync(join(out, 'result.json'))).toBe(true);
     const result = ResultSchema.parse(JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')));

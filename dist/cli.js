@@ -19,6 +19,7 @@ import {
   containerSpec,
   decideVerdict,
   escapeMarkdown,
+  exitCodeForResult,
   exitCodeForVerdict,
   exitCodeOf,
   formatPoolTable,
@@ -4289,7 +4290,7 @@ ${outcome.result.summary}
       io.out(`result: ${outcome.resultPath}
 report: ${outcome.reportPath}
 `);
-      exitCode = exitCodeForVerdict(outcome.result.verdict);
+      exitCode = exitCodeForResult(outcome.result);
     } finally {
       process.off("SIGINT", onSignal);
       process.off("SIGTERM", onSignal);

@@ -14,7 +14,7 @@
 // disjoint A slots. It prints the false-alarm rate, the detection rate per effect and the runner
 // minutes per check; it asserts nothing. Loads 127.0.0.1 only; bounded by the slots it plans.
 import { randomBytes } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { compareBaselines } from '../src/compare/compare.ts';
@@ -41,6 +41,8 @@ const { values: args } = parseArgs({
     checks: { type: 'string', default: '20' },
     'per-check': { type: 'string', default: '3' },
     seed: { type: 'string', default: '1' },
+    /** analyse a pool recorded earlier (out/bench-detect/pool.json) instead of recording one */
+    pool: { type: 'string' },
   },
 });
 const rate = Number(args.rate);
@@ -81,14 +83,68 @@ interface RecordedBlock {
 
 const started = performance.now();
 await mkdir(out, { recursive: true });
-const loaded = await readConfig(configPath, []);
-await checkEngine();
-const k6 = await locateK6();
-const runId = `bench-detect-${randomBytes(3).toString('hex')}`;
+const poolFile = join(out, 'pool.json');
 const recorded: RecordedBlock[] = [];
 let startupS = 0;
 let slotWallS = 0;
-{
+// A signal ends the recording after the slot under way; what was recorded is analysed.
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (stopping) process.exit(130);
+    stopping = true;
+    console.error(`\n${signal}: stopping after this slot, then analysing what was recorded`);
+  });
+}
+/** The pool on disk after every block, so an interrupted recording is not lost. */
+const savePool = () =>
+  writeFile(
+    poolFile,
+    JSON.stringify({
+      rate,
+      slotS,
+      warmupS,
+      startupS,
+      slotWallS,
+      blocks: recorded.map((b) => ({
+        ...b,
+        slots: b.slots.map((s) => ({
+          ...s,
+          canary: s.canary ? [...s.canary] : null,
+          requests: s.requests.map((r) => ({ ...r, samples: [...r.samples] })),
+        })),
+      })),
+    }),
+  );
+if (args.pool) {
+  const saved = JSON.parse(await readFile(args.pool, 'utf8')) as {
+    startupS: number;
+    slotWallS: number;
+    blocks: (Omit<RecordedBlock, 'slots'> & {
+      slots: (Omit<Slot, 'canary' | 'requests'> & {
+        canary: number[] | null;
+        requests: (Omit<Slot['requests'][number], 'samples'> & { samples: number[] })[];
+      })[];
+    })[];
+  };
+  startupS = saved.startupS;
+  slotWallS = saved.slotWallS;
+  for (const b of saved.blocks) {
+    recorded.push({
+      ...b,
+      slots: b.slots.map((s) => ({
+        ...s,
+        canary: s.canary ? Float64Array.from(s.canary) : null,
+        requests: s.requests.map((r) => ({ ...r, samples: Float64Array.from(r.samples) })),
+      })),
+    });
+  }
+  console.log(`analysing ${recorded.length} blocks from ${args.pool}`);
+} else {
+  const loaded = await readConfig(configPath, []);
+  await checkEngine();
+  const k6 = await locateK6();
+  const runId = `bench-detect-${randomBytes(3).toString('hex')}`;
   await using containers = await RunContainers.create({ runId, logsDir: join(out, 'logs') });
   const t0 = performance.now();
   const { config } = loaded;
@@ -129,7 +185,7 @@ let slotWallS = 0;
   try {
     const totalSlots = blocksPerKind * KINDS.length * 4;
     let done = 0;
-    for (let round = 0; round < blocksPerKind; round++) {
+    for (let round = 0; round < blocksPerKind && !stopping; round++) {
       // kinds in a rotating order, so none always runs first
       const kinds = KINDS.map((_, i) => KINDS[(i + round) % KINDS.length] as Kind);
       for (const kind of kinds) {
@@ -155,6 +211,8 @@ let slotWallS = 0;
           );
         }
         recorded.push(block);
+        await savePool();
+        if (stopping) break;
       }
     }
   } finally {

@@ -1,13 +1,14 @@
 import type { PercentileMetric } from '../baseline/schema.ts';
 import { blockStatuses, type PairedOptions, pool, type Slot, type Variant } from './paired.ts';
-import { MIN_LOG_MS, sortedQuantile, studentQuantile } from './stats.ts';
+import { MIN_LOG_MS, normalQuantile, sortedQuantile } from './stats.ts';
 
 /**
  * `loadgate calibrate`: A/A pairs (the same service on both sides of every block) measure how
  * much each percentile's block log ratio moves when nothing changed. From that spread follows
  * the smallest change a paired check of `blocks` blocks detects with 90% power at a false-alarm
  * rate α shared by `checks` checks (Holm's first step, α / checks): a floor below it only buys
- * inconclusive verdicts.
+ * inconclusive verdicts. The blocks' spread stands for the paired test's standard error (its
+ * bootstrap over requests, when the blocks agree beyond that), so the quantiles are normal ones.
  */
 export interface NoiseRow {
   request: string;
@@ -45,9 +46,7 @@ export function calibrate(
   const n = options.plannedBlocks;
   const factor =
     n >= 2
-      ? (studentQuantile(1 - options.alpha / Math.max(1, options.checks), n - 1) +
-          studentQuantile(0.9, n - 1)) /
-        Math.sqrt(n)
+      ? (normalQuantile(1 - options.alpha / Math.max(1, options.checks)) + normalQuantile(0.9)) / Math.sqrt(n)
       : null;
   const rows: NoiseRow[] = [];
   for (const request of requests) {

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { compareBaselines } from './compare.ts';
-import { blockStatuses, comparePaired, type PairedOptions, type Slot, slotSchedule } from './paired.ts';
+import {
+  blockStatuses,
+  comparePaired,
+  type PairedOptions,
+  pairedShift,
+  pool,
+  type Slot,
+  slotSchedule,
+} from './paired.ts';
 import { DEFAULT_POLICY } from './policy.ts';
 import { ComparisonSchema } from './schema.ts';
 import { seededRandom } from './stats.ts';
@@ -61,6 +69,39 @@ describe('slotSchedule', () => {
   });
 });
 
+describe('pairedShift', () => {
+  const sides = (seed: number, baseMs: number, candMs: number, n = 2000) => ({
+    base: lognormalSamples(n, seed, baseMs, 0.3),
+    cand: lognormalSamples(n, seed + 1, candMs, 0.3),
+  });
+  const pooledOf = (blocks: { base: Float64Array; cand: Float64Array }[]) => ({
+    base: pool(blocks.map((b) => b.base)),
+    cand: pool(blocks.map((b) => b.cand)),
+  });
+
+  it('is the sampling error alone when the blocks agree', () => {
+    const blocks = [sides(1, 50, 55), sides(3, 50, 55), sides(5, 50, 55)];
+    const shift = pairedShift(pooledOf(blocks), blocks, 0.5, 9);
+    expect(Math.expm1(shift.d)).toBeGreaterThan(0.07);
+    expect(Math.expm1(shift.d)).toBeLessThan(0.13);
+    // the median of 6,000 lognormal(σ 0.3) samples: log se ≈ 0.3·1.25/√6000 ≈ 0.005 per side
+    expect(shift.se).toBeGreaterThan(0.004);
+    expect(shift.se).toBeLessThan(0.012);
+    expect(shift.df).toBe(Number.POSITIVE_INFINITY);
+    expect(shift.betweenShare).toBe(0);
+  });
+
+  it('widens to the blocks spread, with blocks − 1 degrees of freedom, when they disagree', () => {
+    const blocks = [sides(1, 50, 40), sides(3, 50, 50), sides(5, 50, 62)];
+    const shift = pairedShift(pooledOf(blocks), blocks, 0.5, 9);
+    // per-block shifts ≈ ln 0.8, 0, ln 1.24: sd ≈ 0.22, so se ≈ 0.22/√3 ≈ 0.125
+    expect(shift.se).toBeGreaterThan(0.09);
+    expect(shift.se).toBeLessThan(0.16);
+    expect(shift.df).toBeLessThan(2.1);
+    expect(shift.betweenShare).toBeGreaterThan(0.95);
+  });
+});
+
 describe('comparePaired', () => {
   it('detects +10% in p50 and p95 through a drifting runner', () => {
     // the runner slows 2% per slot: 20% over a stored comparison's worth of time
@@ -90,6 +131,20 @@ describe('comparePaired', () => {
       if (outcome.comparison.counts.regressed > 0) alarms++;
     }
     expect(alarms).toBeLessThanOrEqual(5);
+  });
+
+  it('stays quiet when blocks disagree beyond their sampling error, by widening the interval', () => {
+    // a runner whose speed jumps 8% from slot to slot: ABBA cannot cancel it, the blocks' spread shows it
+    let alarms = 0;
+    let widened = 0;
+    for (let i = 0; i < 40; i++) {
+      const outcome = comparePaired(simulate({ blocks: 3, seed: 300 + i, jitter: 0.08 }), options);
+      if (outcome.comparison.counts.regressed > 0) alarms++;
+      const p50 = outcome.comparison.metrics.find((m) => m.metric === 'p50Ms');
+      if ((p50?.changeHigh ?? 0) - (p50?.changeLow ?? 0) > 0.1) widened++;
+    }
+    expect(alarms).toBeLessThanOrEqual(3);
+    expect(widened).toBeGreaterThan(20);
   });
 
   it('needs pairs: the same drift fools a comparison of two single runs', () => {
@@ -154,16 +209,18 @@ describe('comparePaired', () => {
     expect(blockStatuses(small, options)[0]?.valid).toBe(true);
   });
 
-  it('does not judge a tail a block cannot fill, and pools failures over the valid blocks', () => {
-    const slots = simulate({ blocks: 3, seed: 5, requestsPerSlot: 400 });
+  it('does not judge a tail the pooled sides cannot fill, and pools failures over the valid blocks', () => {
+    const slots = simulate({ blocks: 3, seed: 5, requestsPerSlot: 300 });
     for (const slot of slots) {
       const r = slot.requests[0] as Slot['requests'][0];
-      slot.requests[0] = { ...r, errors: slot.variant === 'candidate' ? 40 : 0, timeouts: 0 };
+      slot.requests[0] = { ...r, errors: slot.variant === 'candidate' ? 30 : 0, timeouts: 0 };
     }
     const outcome = comparePaired(slots, options);
     const p99 = outcome.comparison.metrics.find((m) => m.metric === 'p99Ms');
     expect(p99?.verdict).toBe('inconclusive');
-    expect(p99?.reason).toContain("too few samples beyond p99 in a block's pair of slots: 8 (at least 20");
+    expect(p99?.reason).toContain('too few samples beyond p99 on a side: 18 (at least 20');
+    // the same slots judge p95, whose tail the pooled blocks fill (90 samples beyond it)
+    expect(outcome.comparison.metrics.find((m) => m.metric === 'p95Ms')?.verdict).not.toBe('inconclusive');
     const errors = outcome.comparison.metrics.find((m) => m.metric === 'errorRate');
     expect(errors).toMatchObject({ verdict: 'regressed', baseline: 0, candidate: 0.1 });
   });

@@ -2,15 +2,16 @@ import type { LoadModel } from '../result/schema.ts';
 import { type Check, judge, noiseNote, percentileTest, rateCheck, summaryLine } from './compare.ts';
 import { DEFAULT_POLICY } from './policy.ts';
 import type { Comparison, Policy } from './schema.ts';
-import { MIN_LOG_MS, sortedQuantile } from './stats.ts';
+import { bootstrapPercentile, MIN_LOG_MS, seedOf, sortedQuantile } from './stats.ts';
 
 /**
  * Paired mode: the base revision's service and the candidate's, driven alternately on the same
  * runner at one fixed arrival rate, never at once. Slots come in blocks of four, ABBA (then BAAB,
- * and so on), so a runner that drifts linearly weighs on both sides alike; per block, the log
- * ratio of each percentile (candidate over base, each side's two slots pooled) cancels the
- * runner's speed. Across blocks: a one-sided t-test on those ratios (df = blocks − 1), Holm across
- * every check, the same floors and verdicts as stored baselines. A slot with dropped iterations or
+ * and so on), so a runner that drifts linearly weighs on both sides alike and each side's pooled
+ * samples see the same runner; the log ratio of a percentile (candidate's pooled samples over the
+ * base's) cancels the runner's speed. Its uncertainty: the percentiles' bootstrap over requests,
+ * widened by whatever the blocks disagree beyond that (see pairedShift); a one-sided test, Holm
+ * across every check, the same floors and verdicts as stored baselines. A slot with dropped iterations or
  * a saturated load generator, or a block whose canary (a fixed request to loadgate's own endpoint)
  * moved between base and candidate, is invalid: left out, never a regression.
  */
@@ -188,29 +189,23 @@ export function comparePaired(slots: readonly Slot[], options: PairedOptions): P
         checks.push(untested(`only ${valid.length} valid ABBA blocks (at least ${minBlocks} needed)`));
         continue;
       }
-      const ratios: number[] = [];
-      let thinnest = Number.POSITIVE_INFINITY;
-      for (const block of valid) {
-        const base = pool(side('base', block).map((r) => r.samples));
-        const cand = pool(side('candidate', block).map((r) => r.samples));
-        thinnest = Math.min(thinnest, base.length * (1 - q), cand.length * (1 - q));
-        const qb = sortedQuantile(base, q);
-        const qc = sortedQuantile(cand, q);
-        if (qb !== null && qc !== null)
-          ratios.push(Math.log(Math.max(MIN_LOG_MS, qc)) - Math.log(Math.max(MIN_LOG_MS, qb)));
-      }
+      const base = pool(side('base').map((r) => r.samples));
+      const cand = pool(side('candidate').map((r) => r.samples));
+      const thinnest = Math.min(base.length, cand.length) * (1 - q);
       if (thinnest < policy.minTailSamples) {
         checks.push(
           untested(
-            `too few samples beyond ${metric.replace('Ms', '')} in a block's pair of slots: ${Math.floor(thinnest)} (at least ${policy.minTailSamples}; longer slots or a higher rate give more)`,
+            `too few samples beyond ${metric.replace('Ms', '')} on a side: ${Math.floor(thinnest)} (at least ${policy.minTailSamples}; more blocks, longer slots or a higher rate give more)`,
           ),
         );
         continue;
       }
-      const n = ratios.length;
-      const mean = ratios.reduce((a, b) => a + b, 0) / n;
-      const sd = Math.sqrt(ratios.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1));
-      checks.push(percentileTest(common, mean, sd / Math.sqrt(n), n - 1, policy));
+      const perBlock = valid.map((block) => ({
+        base: pool(side('base', block).map((r) => r.samples)),
+        cand: pool(side('candidate', block).map((r) => r.samples)),
+      }));
+      const shift = pairedShift({ base, cand }, perBlock, q, seedOf(`${request}\u0000${metric}`));
+      checks.push(percentileTest(common, shift.d, shift.se, shift.df, policy));
     }
     const pooled = (variant: Variant) =>
       side(variant).reduce(
@@ -257,6 +252,63 @@ export function comparePaired(slots: readonly Slot[], options: PairedOptions): P
     comparison,
     blocks,
     moreBlocksWouldHelp: metrics.some((m) => m.verdict === 'inconclusive' && m.pWorse !== null),
+  };
+}
+
+export interface PairedShift {
+  /** ln(candidate's q-quantile / base's), every valid block's samples pooled per side */
+  d: number;
+  se: number;
+  /** degrees of freedom of the test: infinite when the requests' sampling error is all there is */
+  df: number;
+  /** share of the variance that comes from the blocks disagreeing beyond sampling */
+  betweenShare: number;
+}
+
+/**
+ * The shift of a percentile between sides and its standard error. Sampling: each side's pooled
+ * q-quantile, bootstrapped over requests (exact, sampled: bootstrapPercentile). Requests of one
+ * slot are not independent (a stall slows a burst of them), and a runner's speed can change within
+ * a block in ways ABBA does not cancel, so the blocks are compared too: the spread of the per-block
+ * shifts beyond their own sampling error (a random-effects term, as in a meta-analysis) is added,
+ * and the degrees of freedom follow Satterthwaite — from infinite when the blocks agree down to
+ * blocks − 1 when their disagreement is all the uncertainty there is.
+ */
+export function pairedShift(
+  pooled: { base: Float64Array; cand: Float64Array },
+  perBlock: readonly { base: Float64Array; cand: Float64Array }[],
+  q: number,
+  seed: number,
+  replicates = 1000,
+): PairedShift {
+  const shiftOf = (sides: { base: Float64Array; cand: Float64Array }, at: number) => {
+    const b = bootstrapPercentile(sides.base, q, replicates, seed + at);
+    const c = bootstrapPercentile(sides.cand, q, replicates, seed + at + 7919);
+    if (b === null || c === null) return null;
+    return {
+      d: Math.log(Math.max(MIN_LOG_MS, c.estimate)) - Math.log(Math.max(MIN_LOG_MS, b.estimate)),
+      v: b.logSe ** 2 + c.logSe ** 2,
+    };
+  };
+  const all = shiftOf(pooled, 0);
+  if (all === null) return { d: 0, se: Number.POSITIVE_INFINITY, df: 1, betweenShare: 0 };
+  const blocks = perBlock
+    .map((sides, i) => shiftOf(sides, (i + 1) * 104729))
+    .filter((s): s is { d: number; v: number } => s !== null);
+  const k = blocks.length;
+  let between = 0;
+  if (k >= 2) {
+    const mean = blocks.reduce((a, s) => a + s.d, 0) / k;
+    const spread = blocks.reduce((a, s) => a + (s.d - mean) ** 2, 0) / (k - 1);
+    const sampling = blocks.reduce((a, s) => a + s.v, 0) / k;
+    between = Math.max(0, spread - sampling) / k;
+  }
+  const variance = all.v + between;
+  return {
+    d: all.d,
+    se: Math.sqrt(variance),
+    df: between > 0 ? Math.max(k - 1, (variance ** 2 * (k - 1)) / between ** 2) : Number.POSITIVE_INFINITY,
+    betweenShare: variance > 0 ? between / variance : 0,
   };
 }
 

@@ -1,17 +1,18 @@
 // bench:detect — how often loadgate calls a regression when there is none, and how often it
 // finds the ones there are, in paired and stored-baseline modes, on the demo.
 //
-//   flock /tmp/loadgate-engine.lock npm run bench:detect -- [--rate 40] [--slot 10] [--warmup 3]
+//   flock /tmp/loadgate-engine.lock npm run bench:detect -- [--rate 90] [--slot 10] [--warmup 2]
 //        [--blocks 8] [--checks 20] [--per-check 3] [--seed 1]
 //
-// It records a pool of slots once, on one stack (bench/detect-demo.yml: the demo service in four
-// variants from one image: A calls an upstream answering in 50 ms; U10 and U15 one answering in
-// 56 and 59 ms, an endpoint about 10% and 15% slower; POOL has half the pool): `--blocks` ABBA
-// blocks of each kind (A/A, A/U10, A/U15, A/POOL), kinds interleaved. Then it forms checks by
+// It records a pool of slots once, on one stack (bench/detect-demo.yml: the demo service in five
+// containers from one image: A and its twin A2 call an upstream answering in 50 ms; U10 and U15
+// one answering in 57 and 60 ms, an endpoint about 10% and 15% slower (/items takes ~61 ms at
+// 90 req/s); POOL has half the pool): `--blocks` ABBA blocks of each kind (A/A2, A/U10, A/U15,
+// A/POOL), kinds interleaved. Then it forms checks by
 // drawing blocks from the pool: paired mode, `--per-check` blocks of a kind (each block's four
 // slots stay together, as they ran); stored-baseline mode, the base slots of one block as the
 // baseline against the candidate slots of another, recorded at another time. A/A checks use
-// disjoint A slots. It prints the false-alarm rate, the detection rate per effect and the runner
+// disjoint A slots (stored mode) or A against its twin A2 (paired mode). It prints the false-alarm rate, the detection rate per effect and the runner
 // minutes per check; it asserts nothing. Loads 127.0.0.1 only; bounded by the slots it plans.
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -20,6 +21,7 @@ import { parseArgs } from 'node:util';
 import { compareBaselines } from '../src/compare/compare.ts';
 import { noiseFromHistory } from '../src/compare/noise.ts';
 import { comparePaired, type Slot, slotVariant } from '../src/compare/paired.ts';
+import { PRIMING_S } from '../src/compare/pairedRun.ts';
 import { DEFAULT_POLICY } from '../src/compare/policy.ts';
 import { runSlot, type SlotLoad, startCanary } from '../src/compare/slots.ts';
 import { seededRandom, sortedQuantile } from '../src/compare/stats.ts';
@@ -34,9 +36,9 @@ import { containerSpec } from '../src/run.ts';
 
 const { values: args } = parseArgs({
   options: {
-    rate: { type: 'string', default: '40' },
+    rate: { type: 'string', default: '90' },
     slot: { type: 'string', default: '10' },
-    warmup: { type: 'string', default: '3' },
+    warmup: { type: 'string', default: '2' },
     blocks: { type: 'string', default: '8' },
     checks: { type: 'string', default: '20' },
     'per-check': { type: 'string', default: '3' },
@@ -45,9 +47,9 @@ const { values: args } = parseArgs({
     pool: { type: 'string' },
   },
 });
-const rate = Number(args.rate);
-const slotS = Number(args.slot);
-const warmupS = Number(args.warmup);
+let rate = Number(args.rate);
+let slotS = Number(args.slot);
+let warmupS = Number(args.warmup);
 const blocksPerKind = Number(args.blocks);
 const checks = Number(args.checks);
 const perCheck = Number(args['per-check']);
@@ -58,10 +60,12 @@ const configPath = join(root, 'bench', 'detect-demo.yml');
 const out = join(root, 'out', 'bench-detect');
 const VARIANTS: Record<string, string[]> = {
   A: [],
+  // A/A's candidate: a second container of A, so process-to-process differences count as noise
+  A2: [],
   // biome-ignore lint/suspicious/noTemplateCurlyInString: the config's own reference syntax
-  U10: ['service.env.DEMO_UPSTREAM_URL=http://${up56.host}:${up56.port}/quote'],
+  U10: ['service.env.DEMO_UPSTREAM_URL=http://${up57.host}:${up57.port}/quote'],
   // biome-ignore lint/suspicious/noTemplateCurlyInString: the config's own reference syntax
-  U15: ['service.env.DEMO_UPSTREAM_URL=http://${up59.host}:${up59.port}/quote'],
+  U15: ['service.env.DEMO_UPSTREAM_URL=http://${up60.host}:${up60.port}/quote'],
   POOL: ['service.env.DEMO_POOL_SIZE=5'],
 };
 /** The kinds of block: the candidate side's variant (A/A: A on both sides). */
@@ -118,6 +122,9 @@ const savePool = () =>
   );
 if (args.pool) {
   const saved = JSON.parse(await readFile(args.pool, 'utf8')) as {
+    rate: number;
+    slotS: number;
+    warmupS: number;
     startupS: number;
     slotWallS: number;
     blocks: (Omit<RecordedBlock, 'slots'> & {
@@ -127,8 +134,7 @@ if (args.pool) {
       })[];
     })[];
   };
-  startupS = saved.startupS;
-  slotWallS = saved.slotWallS;
+  ({ rate, slotS, warmupS, startupS, slotWallS } = saved);
   for (const b of saved.blocks) {
     recorded.push({
       ...b,
@@ -183,6 +189,18 @@ if (args.pool) {
     requests: config.load.requests.map((r) => ({ name: r.name, path: r.path, weight: r.weight })),
   };
   try {
+    // freshly started services are slow at first: one unmeasured slot on each, as paired runs do
+    for (const [variant, url] of Object.entries(urls)) {
+      process.stdout.write(`\rpriming ${variant}        `);
+      await runSlot({
+        k6,
+        baseUrl: url,
+        canaryUrl: canary.url,
+        slot: { block: -1, position: 0, variant: 'base' },
+        load: { ...load, slotS: PRIMING_S },
+        outDir: join(out, 'priming', variant),
+      });
+    }
     const totalSlots = blocksPerKind * KINDS.length * 4;
     let done = 0;
     for (let round = 0; round < blocksPerKind && !stopping; round++) {
@@ -195,7 +213,7 @@ if (args.pool) {
           const t = performance.now();
           const slot = await runSlot({
             k6,
-            baseUrl: urls[variant === 'base' ? 'A' : kind] as string,
+            baseUrl: urls[variant === 'base' ? 'A' : kind === 'A' ? 'A2' : kind] as string,
             canaryUrl: canary.url,
             slot: { block: 0, position, variant },
             load,
@@ -291,8 +309,8 @@ for (const kind of KINDS) {
           }),
           { replicates: 500 },
         );
-      // A/A: the first block's base slots against the second's base slots (disjoint A slots)
-      const candidate = side(second, kind === 'A' ? 'base' : 'candidate');
+      // A/A: the first block's A slots against the second's A2 slots (another time, another process)
+      const candidate = side(second, 'candidate');
       count(
         stored[kind] as Tally,
         compareBaselines(side(first, 'base'), candidate, { baselineSource: 'pool', policy: DEFAULT_POLICY }),
@@ -339,7 +357,7 @@ const pct = (n: number, d: number) => (d === 0 ? '—' : `${((n / d) * 100).toFi
 const minutesPaired = (startupS + perCheck * 4 * perSlotS) / 60;
 const minutesStored = (startupS + 2 * perSlotS) / 60;
 const lines = [
-  `bench:detect — ${recorded.length} blocks recorded (${blocksPerKind} per kind), slots of ${slotS} s after ${warmupS} s warm-up at ${rate} req/s (canary 5%)`,
+  `bench:detect — ${recorded.length} blocks recorded (${KINDS.map((k) => `${recorded.filter((b) => b.kind === k).length} ${k}`).join(', ')}), slots of ${slotS} s after ${warmupS} s warm-up at ${rate} req/s (canary 5%)`,
   `one slot took ${perSlotS.toFixed(1)} s of wall time; the stack ${startupS.toFixed(0)} s to start; recording took ${((performance.now() - started) / 60000).toFixed(1)} min`,
   '',
   'true effect on items (all slots of the kind pooled): ' +

@@ -11,6 +11,8 @@ export const Inputs = {
   commentAuthor: 'comment-author',
   artifactName: 'artifact-name',
   runId: 'run-id',
+  paired: 'paired',
+  pairedRate: 'paired-rate',
 } as const;
 
 /** What the action is for in a workflow; see README "Workflows". */

@@ -1,6 +1,8 @@
-import { mkdir, readdir } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as core from '@actions/core';
+import { pairedRateFromLadder, withPairedComparison } from '../compare/pairedGate.ts';
+import { runPaired } from '../compare/pairedRun.ts';
 import { tailFile } from '../containers/logs.ts';
 import { ConfigError, exitCodeOf } from '../errors.ts';
 import { createGitHubClient } from '../github/client.ts';
@@ -12,10 +14,11 @@ import { K6_PATH_ENV } from '../load/k6.ts';
 import { ensureK6 } from '../load/k6Install.ts';
 import type { ProgressSink } from '../progress.ts';
 import { formatProgress } from '../report/terminal.ts';
-import { exitCodeForResult, OUT_FILES, runLoadgate } from '../run.ts';
+import type { Result } from '../result/schema.ts';
+import { exitCodeForResult, OUT_FILES, type RunOutcome, runLoadgate } from '../run.ts';
 import { Outputs } from './inputs.ts';
 import { RUN_ID_STATE } from './runPost.ts';
-import { readSettings } from './settings.ts';
+import { type ActionSettings, readSettings } from './settings.ts';
 
 /**
  * The action's one run: read inputs, run loadgate, write the job summary and outputs, and
@@ -62,8 +65,11 @@ export async function runAction(deps: { baseline?: BaselineRecorder } = {}): Pro
       progress: actionProgress(sink),
       onRunId: (runId) => core.saveState(RUN_ID_STATE, runId),
     });
-    const { result } = outcome;
     const pr = context.pullRequest;
+    const { result, reportMarkdown } =
+      settings.mode === 'pr' && settings.paired && pr
+        ? await withPairedRun(outcome, settings, pr.baseSha)
+        : outcome;
     // For the companion workflow, when this run's token cannot comment (a fork).
     await writeCommentRequest(settings.outDir, {
       jobKey: settings.jobKey,
@@ -77,7 +83,7 @@ export async function runAction(deps: { baseline?: BaselineRecorder } = {}): Pro
       mode: settings.mode,
       failOnRegression: settings.failOnRegression,
       result,
-      reportMarkdown: outcome.reportMarkdown,
+      reportMarkdown,
       resultPath: outcome.resultPath,
       reportPath: outcome.reportPath,
       context,
@@ -112,6 +118,54 @@ export async function runAction(deps: { baseline?: BaselineRecorder } = {}): Pro
     core.setFailed(message.split('\n', 1)[0] ?? message);
   }
   process.exit(exitCode);
+}
+
+/**
+ * pr mode's paired comparison: the base commit's service built and driven alternately with this
+ * one at a rate below this run's knee (paired mode cancels the runner's speed, which a stored
+ * baseline from another job cannot). What cannot be paired (no base commit in the checkout, an
+ * image instead of a Dockerfile, no rate below the knee) is a warning: the run keeps the
+ * comparison it had. result.json and report.md are rewritten with the paired comparison.
+ */
+async function withPairedRun(
+  outcome: RunOutcome,
+  settings: ActionSettings,
+  baseSha: string,
+): Promise<{ result: Result; reportMarkdown: string }> {
+  const { result } = outcome;
+  if (result.partial || result.verdict === 'error') return outcome;
+  const skip = (why: string) => {
+    core.warning(`loadgate: no paired comparison: ${why}`);
+    return outcome;
+  };
+  if (!baseSha) return skip('the pull_request event names no base commit');
+  const chosen =
+    settings.pairedRate !== null
+      ? { rate: settings.pairedRate, why: 'the paired-rate input' }
+      : pairedRateFromLadder(result);
+  if (chosen.rate === null) return skip(chosen.why);
+  core.info(
+    `loadgate: paired comparison with the base commit ${baseSha.slice(0, 12)} at ${chosen.rate} req/s (${chosen.why})`,
+  );
+  let paired: Awaited<ReturnType<typeof runPaired>>;
+  try {
+    paired = await runPaired({
+      configPath: settings.configPath,
+      overrides: settings.overrides,
+      outDir: join(settings.outDir, 'paired'),
+      progress: actionProgress(coreSink()),
+      base: { ref: baseSha },
+      rate: chosen.rate,
+      runId: result.runId,
+    });
+  } catch (error) {
+    if (error instanceof ConfigError) return skip(error.message);
+    throw error;
+  }
+  const joined = withPairedComparison(result, paired.paired.comparison);
+  await writeFile(outcome.resultPath, `${JSON.stringify(joined.result, null, 2)}\n`);
+  await writeFile(outcome.reportPath, joined.reportMarkdown);
+  return joined;
 }
 
 /** @actions/core as the publishing sink; untrusted text goes between stop-commands markers. */

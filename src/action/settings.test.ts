@@ -18,6 +18,8 @@ describe('readSettings', () => {
       commentAuthor: '',
       artifactName: 'loadgate-report',
       runId: null,
+      paired: true,
+      pairedRate: null,
     });
   });
 
@@ -31,15 +33,26 @@ describe('readSettings', () => {
 
   it('reports every bad input at once', () => {
     try {
-      readSettings(inputs({ mode: 'weekly', comment: 'maybe', 'run-id': '12a' }));
+      readSettings(
+        inputs({ mode: 'weekly', comment: 'maybe', 'run-id': '12a', paired: 'always', 'paired-rate': '-3' }),
+      );
       expect.unreachable();
     } catch (error) {
       expect(error).toBeInstanceOf(ConfigError);
       expect((error as ConfigError).problems).toEqual([
         'mode: "weekly" is not one of pr, nightly, release, comment-from-artifact',
         'run-id: "12a" is not a run id',
+        'paired: "always" is not auto or off',
+        'paired-rate: "-3" is not a positive number of requests per second',
         'comment: "maybe" is not true or false',
       ]);
     }
+  });
+
+  it('paired mode: off turns it off, paired-rate fixes the rate', () => {
+    expect(readSettings(inputs({ paired: 'OFF', 'paired-rate': '25' }))).toMatchObject({
+      paired: false,
+      pairedRate: 25,
+    });
   });
 });

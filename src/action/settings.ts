@@ -22,6 +22,10 @@ export interface ActionSettings {
   artifactName: string;
   /** comment-from-artifact: the run whose artifact to post; null: the workflow_run event's */
   runId: number | null;
+  /** pr mode: also drive the base revision and this one alternately and compare them (paired mode) */
+  paired: boolean;
+  /** paired slots' arrivals per second; null: from this run's knee */
+  pairedRate: number | null;
 }
 
 export const DEFAULTS = {
@@ -57,6 +61,14 @@ export function readSettings(get: (name: string) => string): ActionSettings {
     if (/^\d{1,20}$/.test(runIdText)) runId = Number(runIdText);
     else problems.push(`${Inputs.runId}: "${runIdText}" is not a run id`);
   }
+  const pairedText = text(Inputs.paired).toLowerCase() || 'auto';
+  if (!['auto', 'off'].includes(pairedText))
+    problems.push(`${Inputs.paired}: "${pairedText}" is not auto or off`);
+  const rateText = text(Inputs.pairedRate);
+  const pairedRate = rateText === '' ? null : Number(rateText);
+  if (pairedRate !== null && !(Number.isFinite(pairedRate) && pairedRate > 0)) {
+    problems.push(`${Inputs.pairedRate}: "${rateText}" is not a positive number of requests per second`);
+  }
   const settings: ActionSettings = {
     mode,
     configPath,
@@ -69,6 +81,8 @@ export function readSettings(get: (name: string) => string): ActionSettings {
     commentAuthor: text(Inputs.commentAuthor),
     artifactName: text(Inputs.artifactName) || DEFAULTS.artifactName,
     runId,
+    paired: pairedText !== 'off',
+    pairedRate,
   };
   if (problems.length > 0) throw new ConfigError(`bad action inputs: ${problems.join('; ')}`, problems);
   return settings;

@@ -50,6 +50,8 @@ export interface PairedRunOptions {
   /** blocks at most, run while a test is undecided; default 6 (calibrate runs exactly minBlocks) */
   maxBlocks?: number;
   floors?: readonly string[];
+  /** the label of everything this run starts; default a new id (the action reuses its run's, for its post step) */
+  runId?: string;
 }
 
 export interface PairedRunOutcome {
@@ -58,6 +60,9 @@ export interface PairedRunOutcome {
   reportMarkdown: string;
   files: string[];
 }
+
+/** Seconds each side is driven, unmeasured, before the first block. */
+export const PRIMING_S = 3;
 
 /** `loadgate run --paired`: base and candidate alternated; the comparison and its report. */
 export async function runPaired(options: PairedRunOptions): Promise<PairedRunOutcome> {
@@ -159,7 +164,9 @@ async function driveSlots(
   const k6 = await locateK6();
   const out = resolve(options.outDir);
   await mkdir(out, { recursive: true });
-  const runId = `${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-')}-${randomBytes(3).toString('hex')}`;
+  const runId =
+    options.runId ??
+    `${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-')}-${randomBytes(3).toString('hex')}`;
   progress.step(
     `loadgate ${TOOL_VERSION}: paired run ${runId}, k6 ${k6.version}, output in ${options.outDir}`,
   );
@@ -220,6 +227,21 @@ async function driveSlots(
         expectStatus: r.expectStatus?.[0] ?? null,
       })),
     };
+    // Freshly started services are slow at first (cold caches, connections being opened, JIT):
+    // one unmeasured slot on each side, so the first block does not pay for it.
+    for (const variant of ['base', 'candidate'] as const) {
+      if (options.signal?.aborted) throw new InfraError('cancelled');
+      progress.step(`priming the ${variant} side (${load.warmupS + PRIMING_S} s, not measured)`);
+      await runSlot({
+        k6,
+        baseUrl: urls[variant],
+        canaryUrl: canary.url,
+        slot: { block: -1, position: variant === 'base' ? 0 : 1, variant },
+        load: { ...load, slotS: PRIMING_S },
+        outDir: join(out, 'priming'),
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+    }
     const slots: Slot[] = [];
     for (const planned of slotSchedule(maxBlocks)) {
       if (planned.position === 0 && planned.block >= minBlocks && decided(slots)) break;

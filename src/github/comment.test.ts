@@ -256,7 +256,8 @@ describe('shellQuote', () => {
       ),
       { numRuns: 40 },
     );
-  });
+    // 40 bash processes: seconds on a busy 2-core machine
+  }, 60_000);
 
   it('reproduceCommand keeps plain values bare and quotes the rest', () => {
     expect(reproduceCommand({ configPath: 'a.yml', overrides: ['load.levels=[1,2]', 'x=y'] })).toBe(

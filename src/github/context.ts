@@ -25,6 +25,8 @@ export interface PullRequestContext {
   number: number;
   headRef: string;
   headSha: string;
+  /** the base branch's commit the pull request is compared against; '' when the event lacks it */
+  baseSha: string;
   /** "owner/name"; null when the head repository was deleted */
   headRepo: string | null;
   baseRepo: string;
@@ -94,6 +96,7 @@ function pullRequestOf(value: unknown): PullRequestContext | null {
     number: value.number,
     headRef: typeof head.ref === 'string' ? head.ref : '',
     headSha: typeof head.sha === 'string' ? head.sha : '',
+    baseSha: typeof base.sha === 'string' ? base.sha : '',
     headRepo,
     baseRepo,
     fromFork: headRepo !== baseRepo,

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import * as core from '@actions/core';
 import { pairedRateFromLadder, withPairedComparison } from '../compare/pairedGate.ts';
 import { runPaired } from '../compare/pairedRun.ts';
+import { readConfig } from '../config/read.ts';
 import { tailFile } from '../containers/logs.ts';
 import { ConfigError, exitCodeOf } from '../errors.ts';
 import { createGitHubClient } from '../github/client.ts';
@@ -139,10 +140,13 @@ async function withPairedRun(
     return outcome;
   };
   if (!baseSha) return skip('the pull_request event names no base commit');
+  const configured = (await readConfig(settings.configPath, settings.overrides)).config.paired.rate;
   const chosen =
     settings.pairedRate !== null
       ? { rate: settings.pairedRate, why: 'the paired-rate input' }
-      : pairedRateFromLadder(result);
+      : configured !== undefined
+        ? { rate: configured, why: "the config's paired.rate" }
+        : pairedRateFromLadder(result);
   if (chosen.rate === null) return skip(chosen.why);
   core.info(
     `loadgate: paired comparison with the base commit ${baseSha.slice(0, 12)} at ${chosen.rate} req/s (${chosen.why})`,

@@ -116,11 +116,15 @@ export async function runCli(argv: string[], io: CliIo = processIo()): Promise<n
       collect,
       [],
     )
-    .requiredOption('--rate <perSecond>', 'arrivals per second, below the knee of the base', Number)
-    .option('--slot <seconds>', 'measured seconds per slot', Number, 10)
-    .option('--warmup <seconds>', 'unmeasured seconds before each slot', Number, 3)
-    .option('--blocks <n>', 'ABBA blocks always run', Number, 3)
-    .option('--max-blocks <n>', 'ABBA blocks at most, while a test is undecided', Number, 6)
+    .option(
+      '--rate <perSecond>',
+      'arrivals per second, below the knee of the base (default paired.rate)',
+      Number,
+    )
+    .option('--slot <seconds>', 'measured seconds per slot (default paired.slot, 10 s)', Number)
+    .option('--warmup <seconds>', 'unmeasured seconds before each slot (default paired.warmup, 3 s)', Number)
+    .option('--blocks <n>', 'ABBA blocks always run (default paired.blocks, 3)', Number)
+    .option('--max-blocks <n>', 'ABBA blocks at most, while a test is undecided (default 6)', Number)
     .option('--floor <metric=value>', 'a practical floor, e.g. p95=10% (repeatable)', collect, [])
     .action(async (options: PairedCommandOptions) => {
       const bases = [options.baseRef, options.baseImage, options.baseSet.length > 0 ? 'set' : undefined];
@@ -158,9 +162,13 @@ export async function runCli(argv: string[], io: CliIo = processIo()): Promise<n
     .option('-c, --config <file>', 'the config file', DEFAULT_CONFIG_PATH)
     .option('-o, --out <dir>', 'where calibration.json, slots and logs go', DEFAULT_OUT_DIR)
     .option('-s, --set <key=value>', 'override a setting (repeatable)', collect, [])
-    .requiredOption('--rate <perSecond>', 'arrivals per second, as paired runs will use', Number)
-    .option('--slot <seconds>', 'measured seconds per slot', Number, 10)
-    .option('--warmup <seconds>', 'unmeasured seconds before each slot', Number, 3)
+    .option(
+      '--rate <perSecond>',
+      'arrivals per second, as paired runs will use (default paired.rate)',
+      Number,
+    )
+    .option('--slot <seconds>', 'measured seconds per slot (default paired.slot)', Number)
+    .option('--warmup <seconds>', 'unmeasured seconds before each slot (default paired.warmup)', Number)
     .option('--blocks <n>', 'A/A blocks to run', Number, 6)
     .option('--blocks-per-check <n>', 'blocks a paired check will run', Number, 3)
     .option('--alpha <share>', 'false-alarm rate of a whole run', Number, 0.05)
@@ -212,11 +220,11 @@ interface PairedCommandOptions {
   baseRef?: string;
   baseImage?: string;
   baseSet: string[];
-  rate: number;
-  slot: number;
-  warmup: number;
-  blocks: number;
-  maxBlocks: number;
+  rate?: number;
+  slot?: number;
+  warmup?: number;
+  blocks?: number;
+  maxBlocks?: number;
   floor: string[];
 }
 
@@ -224,9 +232,9 @@ interface CalibrateCommandOptions {
   config: string;
   out: string;
   set: string[];
-  rate: number;
-  slot: number;
-  warmup: number;
+  rate?: number;
+  slot?: number;
+  warmup?: number;
   blocks: number;
   blocksPerCheck: number;
   alpha: number;

@@ -41,13 +41,15 @@ export interface PairedRunOptions {
    * other `--set` settings for its service (an experiment, the benchmark); or (calibrate) the same
    */
   base: { image: string } | { ref: string } | { set: readonly string[] } | 'same';
-  /** arrivals per second (open model), below the knee of the base */
-  rate: number;
+  /** arrivals per second (open model), below the knee of the base; default the config's paired.rate */
+  rate?: number;
+  /** default the config's paired.slot (10 s) */
   slotS?: number;
+  /** default the config's paired.warmup (3 s) */
   warmupS?: number;
-  /** blocks always run; default 3 */
+  /** blocks always run; default the config's paired.blocks (3) */
   minBlocks?: number;
-  /** blocks at most, run while a test is undecided; default 6 (calibrate runs exactly minBlocks) */
+  /** blocks at most, run while a test is undecided; default paired.maxBlocks (6); calibrate runs exactly minBlocks */
   maxBlocks?: number;
   floors?: readonly string[];
   /** the label of everything this run starts; default a new id (the action reuses its run's, for its post step) */
@@ -65,10 +67,11 @@ export interface PairedRunOutcome {
 export const PRIMING_S = 3;
 
 /** `loadgate run --paired`: base and candidate alternated; the comparison and its report. */
-export async function runPaired(options: PairedRunOptions): Promise<PairedRunOutcome> {
-  const policy = applyFloorSettings(DEFAULT_POLICY, options.floors ?? []);
-  const minBlocks = options.minBlocks ?? 3;
-  const maxBlocks = Math.max(minBlocks, options.maxBlocks ?? 6);
+export async function runPaired(given: PairedRunOptions): Promise<PairedRunOutcome> {
+  const policy = applyFloorSettings(DEFAULT_POLICY, given.floors ?? []);
+  const options = await withConfigDefaults(given);
+  const minBlocks = options.minBlocks;
+  const maxBlocks = Math.max(minBlocks, options.maxBlocks);
   const baseline = {
     runId: 'paired',
     startedAt: new Date().toISOString(),
@@ -99,11 +102,35 @@ export async function runPaired(options: PairedRunOptions): Promise<PairedRunOut
   return { paired, slots, reportMarkdown, files };
 }
 
+/** The options with the config's `paired` section filling what was not given. */
+async function withConfigDefaults(
+  options: PairedRunOptions,
+): Promise<
+  PairedRunOptions & { rate: number; slotS: number; warmupS: number; minBlocks: number; maxBlocks: number }
+> {
+  const { paired } = (await readConfig(options.configPath, options.overrides)).config;
+  const rate = options.rate ?? paired.rate;
+  if (rate === undefined) {
+    throw new ConfigError('paired mode needs an arrival rate: give --rate or set paired.rate in the config', [
+      'paired.rate: missing',
+    ]);
+  }
+  return {
+    ...options,
+    rate,
+    slotS: options.slotS ?? paired.slotS,
+    warmupS: options.warmupS ?? paired.warmupS,
+    minBlocks: options.minBlocks ?? paired.blocks,
+    maxBlocks: options.maxBlocks ?? paired.maxBlocks,
+  };
+}
+
 /** `loadgate calibrate`: A/A blocks, their spread, the floors it implies. */
 export async function runCalibration(
-  options: Omit<PairedRunOptions, 'base'> & { alpha?: number; checks?: number; plannedBlocks?: number },
+  given: Omit<PairedRunOptions, 'base'> & { alpha?: number; checks?: number; plannedBlocks?: number },
 ): Promise<{ calibration: Calibration; text: string; files: string[] }> {
-  const blocks = options.minBlocks ?? 6;
+  const options = { ...given, ...(await withConfigDefaults({ ...given, base: 'same' })) };
+  const blocks = given.minBlocks ?? 6;
   const slots = await driveSlots({ ...options, base: 'same' }, blocks, blocks, () => false);
   const requests = new Set(slots.flatMap((s) => s.requests.map((r) => r.name)));
   const alpha = options.alpha ?? DEFAULT_POLICY.alpha;
@@ -118,7 +145,7 @@ export async function runCalibration(
     plannedBlocks,
   });
   const lines = [
-    `A/A: ${calibration.validBlocks} of ${calibration.blocks} blocks valid, ${options.rate} req/s, slots of ${options.slotS ?? 10} s`,
+    `A/A: ${calibration.validBlocks} of ${calibration.blocks} blocks valid, ${options.rate} req/s, slots of ${options.slotS} s`,
     'request     metric  spread of ln(B/A) per block   detectable (90% power)',
     ...calibration.rows.map(
       (r) =>
@@ -145,7 +172,7 @@ export async function runCalibration(
  * a time while `decided(slots)` is false, up to `maxBlocks`. Everything started is removed.
  */
 async function driveSlots(
-  options: PairedRunOptions,
+  options: PairedRunOptions & { rate: number; slotS: number; warmupS: number },
   minBlocks: number,
   maxBlocks: number,
   decided: (slots: Slot[]) => boolean,
@@ -213,8 +240,8 @@ async function driveSlots(
     cleanup.push(() => canary.close());
     const load: SlotLoad = {
       rate: options.rate,
-      slotS: options.slotS ?? 10,
-      warmupS: options.warmupS ?? 3,
+      slotS: options.slotS,
+      warmupS: options.warmupS,
       requestTimeoutMs: config.load.requestTimeoutMs,
       ...(config.load.maxVUs !== undefined ? { maxVUs: config.load.maxVUs } : {}),
       requests: config.load.requests.map((r) => ({

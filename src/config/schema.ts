@@ -801,6 +801,34 @@ export const PostgresSamplerSchema = z
     'sampling pg_stat_activity during each level; on by default for a dependency whose image is Postgres; false turns it off',
   );
 
+/** Paired mode (pull requests): the base and the candidate driven alternately at one rate. */
+export const PairedSchema = z
+  .strictObject({
+    rate: z
+      .number({ error: say((issue) => `expected arrivals per second, got ${describeValue(issue.input)}`) })
+      .positive({ error: 'expected a number of arrivals per second above 0' })
+      .describe(
+        'arrivals per second, below the knee; default 60% of the throughput the ladder measured at its knee',
+      )
+      .optional(),
+    slot: duration('measured time per slot', { minMs: 1000, maxMs: 600_000 }).prefault('10s'),
+    warmup: duration('unmeasured load before each slot', { minMs: 0, maxMs: 600_000 }).prefault('3s'),
+    blocks: positiveInt('ABBA blocks always run').default(3),
+    maxBlocks: positiveInt('ABBA blocks at most, run while a test is undecided').default(6),
+  })
+  .transform(({ rate, slot, warmup, blocks, maxBlocks }) => ({
+    ...(rate !== undefined ? { rate } : {}),
+    slotS: slot / 1000,
+    warmupS: warmup / 1000,
+    blocks,
+    maxBlocks: Math.max(blocks, maxBlocks),
+  }))
+  .prefault({})
+  .meta({
+    description:
+      "paired mode: the pull request's base and head services driven alternately (ABBA) at one arrival rate, so the runner's speed cancels",
+  });
+
 export const MetricsSchema = z
   .strictObject({
     preset: z
@@ -1218,6 +1246,7 @@ export const ConfigSchema = z
     upstreams: UpstreamsSchema,
     phases: PhasesSchema,
     metrics: MetricsSchema,
+    paired: PairedSchema,
   })
   .describe(
     'loadgate: starts the service and its dependencies, drives it with k6 level by level, and gates the release',

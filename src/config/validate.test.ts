@@ -90,6 +90,7 @@ describe('validateConfig: a valid config', () => {
       upstreams: {},
       phases: [{ name: 'clean', toxics: {}, stubs: {} }],
       metrics: { preset: 'auto', labels: {}, pool: {}, sampleIntervalMs: 1000 },
+      paired: { slotS: 10, warmupS: 3, blocks: 3, maxBlocks: 6 },
     });
   });
 
@@ -113,6 +114,25 @@ describe('validateConfig: a valid config', () => {
       { metric: 'http5xxRate', maxRate: 0.1 },
       { metric: 'max', maxMs: 120_000 },
     ]);
+  });
+
+  it('reads the paired section, and names each bad paired setting', () => {
+    const raw = validRaw() as ReturnType<typeof validRaw> & { paired?: unknown };
+    raw.paired = { rate: 40, slot: '5s', warmup: '1s', blocks: 4, maxBlocks: 2 };
+    expect(validateConfig(raw).config?.paired).toEqual({
+      rate: 40,
+      slotS: 5,
+      warmupS: 1,
+      blocks: 4,
+      maxBlocks: 4,
+    });
+    const errors = errorsAfter((r) => {
+      (r as typeof raw).paired = { rate: 0, slot: '0.5s', blocks: 0, every: 2 };
+    });
+    expectError(errors, 'paired.rate', 'above 0');
+    expectError(errors, 'paired.slot', 'at least 1s');
+    expectError(errors, 'paired.blocks', 'whole number of 1 or more');
+    expect(errors.join('\n')).toMatch(/paired.*every/);
   });
 
   it('gives the open model a VU cap: the one written, or one derived from the top level', () => {

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,6 +53,11 @@ function parseOutputFile(text: string): Record<string, string> {
     outputs[m[1] as string] = value.join('\n');
   }
   return outputs;
+}
+
+/** The commit a repository's HEAD is at. */
+function headOf(repo: string): string {
+  return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: repo, encoding: 'utf8' }).trim();
 }
 
 let gh: FakeGitHub;
@@ -197,15 +202,37 @@ describe('the bundled action, run as the runner runs it', () => {
     expect(readFileSync(join(out, 'loadgate-comment.json'), 'utf8')).toContain('"jobKey"');
     expect(await listRunLeftovers(result.runId)).toEqual({ containers: 0, networks: 0 });
 
-    // A second run on the same pull request updates the same comment.
+    // A second run on the same pull request updates the same comment. Its event names the base
+    // commit (this repository's HEAD, whose demo Dockerfile the base is built from), so paired
+    // mode runs: short slots from the config's paired section, through `set`.
+    const out2 = join(root, 'pr-out-2');
+    const pairedSettings = ['paired.rate=20', 'paired.slot=3s', 'paired.warmup=1s', 'paired.blocks=2'];
     const again = await runAction(
       'pr-again',
-      { config: demoConfig, out: join(root, 'pr-out-2'), set: shortLevels },
-      prEvent,
+      { config: demoConfig, out: out2, set: [shortLevels, ...pairedSettings].join('\n') },
+      {
+        pull_request: {
+          ...prEvent.pull_request,
+          base: { ...prEvent.pull_request.base, sha: headOf(repoRoot) },
+        },
+      },
     );
     expect(again.exitCode, again.stdout).toBe(0);
-    expect(['updated', 'unchanged']).toContain(again.outputs.comment);
+    expect(again.stdout).toMatch(
+      /paired comparison with the base commit [0-9a-f]{12} at 20 req\/s \(the config's paired\.rate\)/,
+    );
+    const paired = ResultSchema.parse(JSON.parse(readFileSync(join(out2, 'result.json'), 'utf8')));
+    expect(paired.comparison?.mode).toBe('paired');
+    expect(again.outputs.verdict).toBe(paired.verdict);
+    const slots = JSON.parse(readFileSync(join(out2, 'paired', 'paired.json'), 'utf8')) as {
+      slots: { variant: string }[];
+    };
+    expect(slots.slots.map((s) => s.variant[0]).join('')).toMatch(/^bccbcbbc/);
+    expect(readFileSync(join(out2, 'report.md'), 'utf8')).toContain('paired runs');
+    expect(again.outputs.comment).toBe('updated');
     expect(gh.commentsOn(5).map((c) => c.id)).toEqual([comment?.id]);
+    expect(gh.violations).toEqual([]);
+    expect(await listRunLeftovers(paired.runId)).toEqual({ containers: 0, networks: 0 });
   });
 
   it('release mode: a gate breach fails the job (exit 1), with an error annotation per breach and no comment', async () => {

@@ -24,6 +24,8 @@ export interface LadderRun {
   /** the name of the slow request; default "items" */
   itemsName?: string;
   phase?: string;
+  /** requests per (level, request); default 4000 (40 beyond p99: every percentile judged) */
+  samples?: number;
   seed: number;
 }
 
@@ -37,12 +39,13 @@ export const SLOWER_RUN: LadderRun = {
 };
 
 export function ladderCells(run: LadderRun): SyntheticCell[] {
+  const n = run.samples ?? N;
   return LADDER.flatMap((vus, i) => [
     {
       ...(run.phase ? { phase: run.phase } : {}),
       level: vus,
       request: run.itemsName ?? 'items',
-      samples: lognormalSamples(N, run.seed * 100 + i, run.itemsMedianMs[i] ?? 20, 0.3),
+      samples: lognormalSamples(n, run.seed * 100 + i, run.itemsMedianMs[i] ?? 20, 0.3),
       errors: run.itemsErrors?.[i] ?? 0,
       timeouts: run.itemsErrors?.[i] ?? 0,
     },
@@ -50,7 +53,7 @@ export function ladderCells(run: LadderRun): SyntheticCell[] {
       ...(run.phase ? { phase: run.phase } : {}),
       level: vus,
       request: 'health',
-      samples: lognormalSamples(N, run.seed * 100 + 50 + i, 2, 0.2),
+      samples: lognormalSamples(n, run.seed * 100 + 50 + i, 2, 0.2),
     },
   ]);
 }
@@ -112,14 +115,19 @@ export function resultWithComparison(
 export function comparedResult(
   base: LadderRun = BASE_RUN,
   candidate: LadderRun = SLOWER_RUN,
-  options: { breaches?: Breach[]; baseComparability?: Parameters<typeof syntheticBaseline>[1] } = {},
+  options: {
+    breaches?: Breach[];
+    /** options of the base's syntheticBaseline, e.g. another comparability */
+    baseOptions?: Parameters<typeof syntheticBaseline>[1];
+    baselineSource?: string;
+  } = {},
 ): Result {
   const baseCells = ladderCells(base);
   const candidateCells = ladderCells(candidate);
   const comparison = compareBaselines(
-    syntheticBaseline(baseCells, { runId: 'base-run', ...options.baseComparability }),
+    syntheticBaseline(baseCells, { runId: 'base-run', ...options.baseOptions }),
     syntheticBaseline(candidateCells, { runId: 'run-1' }),
-    { baselineSource: 'git branch loadgate-baselines, main' },
+    { baselineSource: options.baselineSource ?? 'git branch loadgate-baselines, main' },
   );
   return resultWithComparison(levelsOfCells(candidateCells), comparison, {
     ...(options.breaches ? { breaches: options.breaches } : {}),

@@ -122,6 +122,17 @@ describe('verdictExplanation', () => {
     );
   });
 
+  it('a failure outside loadgate’s gate (k6’s own thresholds) keeps its summary first', () => {
+    const r = {
+      ...comparedResult(),
+      verdict: 'fail' as const,
+      summary: 'k6 thresholds of your script were crossed (k6 exit 99; see k6.log)',
+    };
+    expect(verdictExplanation(r, findingsOf(r))).toMatch(
+      /^k6 thresholds of your script were crossed \(k6 exit 99; see k6\.log\); slower than the base: items at 80 VUs/,
+    );
+  });
+
   it('no regression: how many comparisons, and how many improved', () => {
     const faster = comparedResult(SLOWER_RUN, BASE_RUN);
     expect(faster.comparison?.counts.regressed).toBe(0);

@@ -162,7 +162,7 @@ export function formatChange(f: Pick<Finding, 'metric' | 'change'>): string {
 /** Where a finding is, for prose: "items at 32 VUs", with the phase when a run has several. Markdown. */
 export function placeOf(f: Finding, model: LoadModel, withPhase: boolean): string {
   const request = f.request === '' ? '' : `${escapeMarkdown(f.request, 40)} at `;
-  const phase = withPhase ? ` (${escapeMarkdown(f.phase, 30)})` : '';
+  const phase = withPhase ? ` in phase ${escapeMarkdown(f.phase, 30)}` : '';
   return `${request}${escapeMarkdown(formatLevel(f.level, model), 30)}${phase}`;
 }
 
@@ -198,6 +198,8 @@ export function verdictExplanation(result: Result, findings: readonly Finding[],
   const parts: string[] = [];
 
   const breaches = findings.filter((f) => f.status === 'breach');
+  // failed without a breach of loadgate's gate: k6's own thresholds; the summary says so
+  if (result.verdict === 'fail' && breaches.length === 0) parts.push(escapeMarkdown(result.summary, 200));
   if (breaches.length > 0) {
     const n = breaches.length;
     parts.push(

@@ -1,8 +1,20 @@
 import { markdownTable } from 'markdown-table';
+import type { Comparison } from '../compare/schema.ts';
 import { escapeMarkdown } from '../report/escape.ts';
-import { formatLevelNumber, formatMs, levelUnit } from '../report/format.ts';
-import type { Breach, LoadModel, Result, Verdict } from '../result/schema.ts';
+import { formatLevelNumber, levelUnit } from '../report/format.ts';
+import type { Result, Verdict } from '../result/schema.ts';
 import { GitHubApiError, type GitHubClient, type IssueComment } from './client.ts';
+import { comparisonChart } from './comparisonChart.ts';
+import {
+  type Finding,
+  type FindingStatus,
+  findingsOf,
+  formatChange,
+  formatMetricValue,
+  kneeHeadlines,
+  metricLabel,
+  verdictExplanation,
+} from './findings.ts';
 import { shellCommand } from './shell.ts';
 
 /** GitHub rejects a comment body longer than this (characters). */
@@ -13,6 +25,9 @@ export const COMMENT_MAX_CHARS = 65_000;
 export const ACTIONS_BOT_LOGIN = 'github-actions[bot]';
 
 const MAX_FINDING_ROWS = 30;
+const SHORT_FINDING_ROWS = 5;
+const MAX_REASONS = 10;
+const MAX_REASON_CHARS = 300;
 const MAX_SUMMARY_CHARS = 300;
 const MAX_COMMAND_CHARS = 3_000;
 
@@ -29,37 +44,8 @@ export function commentMarker(jobKey: string): string {
   return `<!-- loadgate:${key} -->`;
 }
 
-/** What one row of the comment's table says: a comparison's finding or an absolute gate's breach. */
-export type FindingStatus = 'regressed' | 'breach' | 'improved' | 'inconclusive';
-
-export interface Finding {
-  status: FindingStatus;
-  phase: string;
-  level: number;
-  request: string;
-  /** e.g. "p95Ms", "errorRate" */
-  metric: string;
-  /** the base branch's value; null without a comparison */
-  base: number | null;
-  /** this run's value */
-  candidate: number | null;
-  /** the gate's limit; null for a comparison */
-  limit: number | null;
-}
-
-/** Gate breaches as table rows, until the comparison adds its own findings. */
-export function findingsFromBreaches(breaches: readonly Breach[]): Finding[] {
-  return breaches.map((b) => ({
-    status: 'breach',
-    phase: b.phase,
-    level: b.level,
-    request: b.request,
-    metric: b.metric,
-    base: null,
-    candidate: b.actual,
-    limit: b.limit,
-  }));
-}
+export type { Finding, FindingChange, FindingStatus } from './findings.ts';
+export { findingsFromBreaches, findingsFromComparison, findingsOf } from './findings.ts';
 
 export interface CommentInput {
   /** one comment per job key: the config path, plus the matrix's overrides when they differ */
@@ -67,9 +53,9 @@ export interface CommentInput {
   result: Result;
   /** report.md as renderReport made it */
   reportMarkdown: string;
-  /** default: the gate's breaches */
+  /** default: findingsOf(result), the gate's breaches and the comparison's verdicts */
   findings?: readonly Finding[];
-  /** Mermaid chart(s) shown open; default: those of the report */
+  /** Mermaid chart(s) shown open; default: base against this run when compared, else those of the report */
   chartMarkdown?: string;
   /** the run's page and the report artifact's, when known */
   links?: { runUrl?: string; artifactUrl?: string; artifactName?: string };
@@ -95,88 +81,181 @@ const STATUS_WORDS: Readonly<Record<FindingStatus, string>> = {
   inconclusive: '❔ inconclusive',
 };
 
-/**
- * The sticky comment's body: the marker, then a first line with the verdict and why, a table of
- * what regressed, breached, improved or is inconclusive, the chart, links to the run and the
- * report artifact, the command that reproduces the run, and the full report folded. Every string
- * from a config, a service or a pull request is rendered inert. The body never exceeds
- * COMMENT_MAX_CHARS: the folded report is shortened section by section, then left out, with a
- * note; the marker is the first line and is never cut. Pure and deterministic.
- */
-export function renderComment(input: CommentInput, maxChars: number = COMMENT_MAX_CHARS): string {
+/** The parts of the comment above the links, shared with the job summary. */
+interface Overview {
+  /** the verdict line, the knee's move, where the run came from */
+  head: string;
+  /** why the runs could not be compared; '' when they could */
+  notComparable: string;
+  table: string;
+  /** the table with fewer rows, for when the comment is short of room */
+  shortTable: string;
+  /** how the comparison judged, folded */
+  judged: string;
+  chart: string;
+}
+
+function overview(input: CommentInput): Overview {
   const { result } = input;
-  const marker = commentMarker(input.jobKey);
+  const findings = input.findings ?? findingsOf(result);
   const partial = result.partial ? ' (partial run)' : '';
-  const headline = `${VERDICT_LINE[result.verdict]}${partial} — ${escapeMarkdown(result.summary, MAX_SUMMARY_CHARS)}`;
-  const context: string[] = [`Config \`${inertCode(input.jobKey, 200)}\``];
+  const headline = `${VERDICT_LINE[result.verdict]}${partial} — ${verdictExplanation(result, findings, MAX_SUMMARY_CHARS)}`;
+  const context: string[] = input.jobKey === '' ? [] : [`Config \`${inertCode(input.jobKey, 200)}\``];
   if (input.head?.ref) context.push(`branch ${escapeMarkdown(input.head.ref, 120)}`);
   if (input.head?.sha) context.push(`commit ${escapeMarkdown(input.head.sha.slice(0, 12), 12)}`);
   context.push(`run ${escapeMarkdown(result.runId, 60)}`);
-
-  const findings = input.findings ?? findingsFromBreaches(result.gate.breaches);
-  const fixed: string[] = [marker, headline, context.join(' · ')];
-  fixed.push(findingsTable(findings, result.loadModel));
-  const chart = input.chartMarkdown ?? extractCharts(input.reportMarkdown);
-  const links = linkLine(input.links);
-  const reproduce = input.reproduce ? reproduceBlock(input.reproduce) : '';
-
-  const head = fixed.join('\n\n');
-  const tail = [links, reproduce].filter((s) => s !== '').join('\n\n');
-  const assemble = (chartPart: string, details: string) =>
-    `${[head, chartPart, tail, details].filter((s) => s !== '').join('\n\n')}\n`;
-
-  const chartPart = chart;
-  const reportBudget = maxChars - assemble(chartPart, '').length;
-  const details = foldedReport(input.reportMarkdown, reportBudget);
-  let body = assemble(chartPart, details);
-  if (body.length > maxChars)
-    body = assemble('', foldedReport(input.reportMarkdown, maxChars - assemble('', '').length));
-  if (body.length > maxChars) {
-    // Only reachable with absurd limits: cut the end, keeping the marker and headline first.
-    const note = '\n\n…(cut to fit a comment; see the report artifact)\n';
-    body = body.slice(0, Math.max(marker.length + 1, maxChars - note.length)) + note;
+  const comparison = result.comparison;
+  if (comparison) {
+    const b = comparison.baseline;
+    const commit = b.commit ? ` (commit ${escapeMarkdown(b.commit.slice(0, 12), 12)})` : '';
+    context.push(
+      comparison.mode === 'paired'
+        ? `paired with the base revision${commit}`
+        : `against base run ${escapeMarkdown(b.runId, 60)}${commit}`,
+    );
   }
-  return body;
+  const knees = kneeHeadlines(comparison);
+  const head = [headline, ...(knees.length > 0 ? [knees.join('\n')] : []), context.join(' · ')].join('\n\n');
+  return {
+    head,
+    notComparable: comparison?.verdict === 'not-comparable' ? notComparableBlock(comparison) : '',
+    table: findingsTable(findings, result, MAX_FINDING_ROWS),
+    shortTable: findingsTable(findings, result, SHORT_FINDING_ROWS),
+    judged: comparison && comparison.verdict !== 'not-comparable' ? judgedBlock(comparison, findings) : '',
+    chart: input.chartMarkdown ?? (comparisonChart(result, findings) || extractCharts(input.reportMarkdown)),
+  };
 }
 
-function findingsTable(findings: readonly Finding[], model: LoadModel): string {
-  if (findings.length === 0) return 'No regression, gate breach or inconclusive result.';
+/**
+ * The sticky comment's body: the marker, then a first line with the verdict and why (slower or
+ * less reliable than the base, and where; a gate breach; or why the runs could not be compared),
+ * the knee's move when it moved, a table of what regressed, breached, improved or is
+ * inconclusive, how the comparison judged (folded), the chart of base against this run, links to
+ * the run and the report artifact, the command that reproduces the run, and the full report
+ * folded. Every string from a config, a service or a pull request is rendered inert. The body
+ * never exceeds COMMENT_MAX_CHARS: the folded report is shortened section by section, then left
+ * out, with a note; then the chart, the folded judgement and table rows go; the marker is the
+ * first line and is never cut. Pure and deterministic.
+ */
+export function renderComment(input: CommentInput, maxChars: number = COMMENT_MAX_CHARS): string {
+  const marker = commentMarker(input.jobKey);
+  const o = overview(input);
+  const links = linkLine(input.links);
+  const reproduce = input.reproduce ? reproduceBlock(input.reproduce) : '';
+  const assemble = (parts: readonly string[]) => `${parts.filter((s) => s !== '').join('\n\n')}\n`;
+
+  // What goes when room runs out, in order: the report (shortened first), the chart, the
+  // folded judgement, then table rows.
+  const attempts: { table: string; judged: string; chart: string }[] = [
+    { table: o.table, judged: o.judged, chart: o.chart },
+    { table: o.table, judged: o.judged, chart: '' },
+    { table: o.table, judged: '', chart: '' },
+    { table: o.shortTable, judged: '', chart: '' },
+  ];
+  let body = '';
+  for (const a of attempts) {
+    const parts = [marker, o.head, o.notComparable, a.table, a.judged, a.chart, links, reproduce];
+    // +2: the blank line before the folded report
+    const details = foldedReport(input.reportMarkdown, maxChars - assemble(parts).length - 2);
+    body = assemble([...parts, details]);
+    if (body.length <= maxChars) return body;
+  }
+  // Only reachable with absurd limits: cut the end, keeping the marker and headline first.
+  const note = '\n\n…(cut to fit a comment; see the report artifact)\n';
+  return body.slice(0, Math.max(marker.length + 1, maxChars - note.length)) + note;
+}
+
+/**
+ * The job summary: report.md as it is when the run was not compared (it opens with the verdict
+ * and lists the gate's breaches); when it was, the comment's overview (verdict and where, the
+ * knee, the table, the chart) above the whole report.
+ */
+export function renderSummary(input: CommentInput): string {
+  if (!input.result.comparison) return input.reportMarkdown;
+  const o = overview(input);
+  const parts = [o.head, o.notComparable, o.table, o.judged, o.chart, '---', input.reportMarkdown.trimEnd()];
+  return `${parts.filter((s) => s !== '').join('\n\n')}\n`;
+}
+
+function notComparableBlock(comparison: Comparison): string {
+  const reasons = comparison.notComparable.length > 0 ? comparison.notComparable : [comparison.summary];
+  return [
+    'The base and this run cannot be compared, so no metric was judged:',
+    ...reasons.slice(0, 10).map((r) => `- ${escapeMarkdown(r, MAX_REASON_CHARS)}`),
+  ].join('\n');
+}
+
+function judgedBlock(comparison: Comparison, findings: readonly Finding[]): string {
+  const b = comparison.baseline;
+  const mode =
+    comparison.mode === 'paired'
+      ? 'paired runs: base and this run alternated on the same runner (ABBA)'
+      : 'a stored baseline';
+  const commit = b.commit ? `, commit ${escapeMarkdown(b.commit.slice(0, 12), 12)}` : '';
+  const c = comparison.counts;
+  const against =
+    comparison.mode === 'paired'
+      ? `Base: ${escapeMarkdown(b.source, 120)}${commit} (loadgate ${escapeMarkdown(b.toolVersion, 20)}), ${mode}.`
+      : `Against run ${escapeMarkdown(b.runId, 60)} (${escapeMarkdown(b.source, 120)}${commit}; loadgate ${escapeMarkdown(b.toolVersion, 20)}), ${mode}.`;
+  const lines = [
+    against,
+    `${comparison.checks} one-sided tests at α = ${comparison.policy.alpha}, Holm-corrected: ${c.regressed} regressed, ${c.improved} improved, ${c.inconclusive} inconclusive, ${c.unchanged} unchanged.`,
+    ...comparison.notes.slice(0, 5).map((n) => `${escapeMarkdown(n, MAX_REASON_CHARS)}.`),
+  ];
+  const reasons = [
+    ...findings.filter((f) => f.status === 'regressed'),
+    ...findings.filter((f) => f.status === 'inconclusive'),
+  ]
+    .slice(0, MAX_REASONS)
+    .map((f) => `- ${escapeMarkdown(f.reason, MAX_REASON_CHARS)}`);
+  return [
+    '<details><summary>How this was judged</summary>',
+    lines.join(' '),
+    ...(reasons.length > 0 ? [reasons.join('\n')] : []),
+    '</details>',
+  ].join('\n\n');
+}
+
+function findingsTable(findings: readonly Finding[], result: Result, maxRows: number): string {
+  if (findings.length === 0) {
+    if (result.comparison?.verdict === 'not-comparable') return 'No gate breach.';
+    return result.comparison
+      ? 'No regression, gate breach or inconclusive result.'
+      : 'No gate breach. (No baseline was compared: regressions are not judged.)';
+  }
   const order: FindingStatus[] = ['regressed', 'breach', 'inconclusive', 'improved'];
   const sorted = [...findings].sort((a, b) => order.indexOf(a.status) - order.indexOf(b.status));
-  const shown = sorted.slice(0, MAX_FINDING_ROWS);
-  const value = (metric: string, v: number | null) => (v === null ? '—' : formatMetric(metric, v));
+  const shown = sorted.slice(0, maxRows);
+  // Columns a reader needs: base and change only with a comparison, the limit only with a breach.
+  const compared = findings.some((f) => f.change !== null);
+  const breached = findings.some((f) => f.status === 'breach');
   const rows = shown.map((f) => [
     STATUS_WORDS[f.status],
     escapeMarkdown(f.phase, 40),
     formatLevelNumber(f.level),
     escapeMarkdown(f.request, 60),
-    escapeMarkdown(f.metric, 40),
-    value(f.metric, f.base),
-    value(f.metric, f.candidate),
-    value(f.metric, f.limit),
+    metricLabel(f.metric),
+    ...(compared ? [formatMetricValue(f.metric, f.base)] : []),
+    formatMetricValue(f.metric, f.candidate),
+    ...(compared ? [formatChange(f)] : []),
+    ...(breached ? [formatMetricValue(f.metric, f.limit)] : []),
   ]);
   const header = [
     '',
     'Phase',
-    `Level (${levelUnit(model)})`,
+    `Level (${levelUnit(result.loadModel)})`,
     'Request',
     'Metric',
-    'Base',
+    ...(compared ? ['Base'] : []),
     'This run',
-    'Limit',
+    ...(compared ? ['Change (interval)'] : []),
+    ...(breached ? ['Limit'] : []),
   ];
-  const table = markdownTable([header, ...rows], { align: ['l', 'l', 'r', 'l', 'l', 'r', 'r', 'r'] });
+  const align = header.map((_, i) => (i === 2 || i >= 5 ? 'r' : 'l'));
+  const table = markdownTable([header, ...rows], { align });
   const more =
     sorted.length > shown.length ? `\n\n…and ${sorted.length - shown.length} more in result.json.` : '';
   return `${table}${more}`;
-}
-
-/** "812 ms", "3.10%", or the bare number for a metric without a known unit. */
-function formatMetric(metric: string, value: number): string {
-  if (/Ms$/.test(metric)) return `${formatMs(value)} ms`;
-  if (/Rate$/.test(metric)) return `${(value * 100).toFixed(2)}%`;
-  if (/Rps$/.test(metric)) return `${value.toFixed(1)} req/s`;
-  return escapeMarkdown(String(value), 20);
 }
 
 /** The report's Mermaid blocks, each with the caption line that follows it. */

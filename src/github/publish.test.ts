@@ -5,6 +5,7 @@ import { drainingResult } from '../report/testing/draining-pool.ts';
 import type { Breach, Verdict } from '../result/schema.ts';
 import { githubContextFrom } from './context.ts';
 import { type ActionSink, failsJob, MAX_ANNOTATIONS, publishRun } from './publish.ts';
+import { BASE_RUN, comparedResult, SLOWER_RUN } from './testing/compared.ts';
 
 function collectingSink() {
   const events: { kind: string; text: string; title?: string }[] = [];
@@ -126,5 +127,73 @@ describe('publishRun', () => {
       baseline: { record: async (r) => `baseline ${r.runId} recorded` },
     });
     expect(recorded.events.find((e) => e.kind === 'info')?.text).toBe('baseline run-1 recorded');
+  });
+
+  describe('with a comparison', () => {
+    const regressed = comparedResult();
+    const comparison = regressed.comparison as NonNullable<typeof regressed.comparison>;
+    const compared = { ...base, result: regressed, reportMarkdown: renderReport(regressed) };
+
+    it('outputs count the comparison’s verdicts; an annotation per regression, with its reason', async () => {
+      const { sink, events, outputs } = collectingSink();
+      const outcome = await publishRun(sink, { ...compared, mode: 'pr', failOnRegression: true });
+      expect(outcome.failed).toBe(true);
+      expect(outputs).toMatchObject({
+        verdict: 'regressed',
+        breaches: '0',
+        regressions: String(comparison.counts.regressed),
+        improvements: String(comparison.counts.improved),
+        inconclusive: String(comparison.counts.inconclusive),
+      });
+      expect(comparison.counts.regressed).toBeGreaterThan(0);
+      const errors = events.filter((e) => e.kind === 'error');
+      const reasons = comparison.metrics.filter((m) => m.verdict === 'regressed').map((m) => m.reason);
+      expect(errors).toEqual(
+        reasons
+          .slice(0, MAX_ANNOTATIONS)
+          .map((text) => ({ kind: 'error', text, title: 'loadgate: regression' })),
+      );
+    });
+
+    it('the job summary: the verdict, the table and the chart above the whole report', async () => {
+      const { sink, summaries } = collectingSink();
+      await publishRun(sink, { ...compared, mode: 'pr' });
+      const summary = summaries[0] ?? '';
+      expect(summary.startsWith('❌ **loadgate: REGRESSED** — slower than the base: items at 80 VUs')).toBe(
+        true,
+      );
+      expect(summary).toContain('📉 **The knee moved from 80 VUs to 40 VUs**');
+      expect(summary).toContain('| 🔺 regressed');
+      expect(summary).toContain('base (light)');
+      expect(summary).not.toContain('<!-- loadgate:');
+      expect(summary.endsWith(renderReport(regressed))).toBe(true);
+    });
+
+    it('breaches and regressions both annotated, each titled for what it is', async () => {
+      const both = comparedResult(BASE_RUN, SLOWER_RUN, { breaches: [breach(160)] });
+      const { sink, events, outputs } = collectingSink();
+      await publishRun(sink, { ...base, result: both, reportMarkdown: renderReport(both), mode: 'release' });
+      expect(outputs.breaches).toBe('1');
+      expect(outputs.regressions).toBe(String(both.comparison?.counts.regressed));
+      const titles = events.filter((e) => e.kind === 'error').map((e) => e.title);
+      expect(titles).toContain('loadgate: gate breach');
+      expect(titles).toContain('loadgate: regression');
+    });
+
+    it('not comparable: a warning saying why, no counts', async () => {
+      const other = comparedResult(BASE_RUN, SLOWER_RUN, {
+        baseOptions: { comparability: { k6Version: '1.0.0' } },
+      });
+      const { sink, events, outputs } = collectingSink();
+      await publishRun(sink, { ...base, result: other, reportMarkdown: renderReport(other), mode: 'pr' });
+      expect(outputs).toMatchObject({ verdict: 'not-comparable', regressions: '0', inconclusive: '0' });
+      expect(events.filter((e) => e.kind === 'warning')).toEqual([
+        {
+          kind: 'warning',
+          text: 'not compared with the baseline, so regressions were not judged: k6 differs: 1.0.0 in the baseline, 2.2.0 here',
+          title: 'loadgate: not comparable',
+        },
+      ]);
+    });
   });
 });

@@ -1,14 +1,9 @@
 import { type Mode, Outputs } from '../action/inputs.ts';
 import type { Result, Verdict } from '../result/schema.ts';
 import type { GitHubClient } from './client.ts';
-import {
-  type Finding,
-  findingsFromBreaches,
-  type PostOutcome,
-  postStickyComment,
-  renderComment,
-} from './comment.ts';
+import { type PostOutcome, postStickyComment, renderComment, renderSummary } from './comment.ts';
 import { type GitHubRunContext, runUrl } from './context.ts';
+import { type Finding, findingsOf } from './findings.ts';
 
 /**
  * Where the action's words go: the job log, annotations, outputs and the job summary. The
@@ -72,8 +67,9 @@ export const MAX_ANNOTATIONS = 10;
 
 /**
  * One annotation per breach or regression (an error when it fails the job, else a warning),
- * titled, at most MAX_ANNOTATIONS and then one saying how many more. Messages are escaped by
- * the annotation command itself, so a name cannot add a line or a command.
+ * titled, at most MAX_ANNOTATIONS and then one saying how many more; a comparison that could not
+ * be made gets a warning saying why. Messages are escaped by the annotation command itself, so a
+ * name cannot add a line or a command.
  */
 export function annotate(
   sink: ActionSink,
@@ -81,19 +77,21 @@ export function annotate(
   findings: readonly Finding[],
   asError: boolean,
 ): void {
-  const reasons = new Map(
-    result.gate.breaches.map((b) => [`${b.metric}|${b.phase}|${b.level}|${b.request}`, b.reason]),
-  );
   const bad = findings.filter((f) => f.status === 'breach' || f.status === 'regressed');
   const emit = asError ? sink.error.bind(sink) : sink.warning.bind(sink);
   for (const f of bad.slice(0, MAX_ANNOTATIONS)) {
-    const reason =
-      reasons.get(`${f.metric}|${f.phase}|${f.level}|${f.request}`) ??
-      `${f.metric} of ${f.request} at level ${f.level} (${f.phase}): ${f.base ?? '—'} → ${f.candidate ?? '—'}`;
-    emit(reason.slice(0, 1000), f.status === 'breach' ? 'loadgate: gate breach' : 'loadgate: regression');
+    emit(f.reason.slice(0, 1000), f.status === 'breach' ? 'loadgate: gate breach' : 'loadgate: regression');
   }
   if (bad.length > MAX_ANNOTATIONS) {
     emit(`and ${bad.length - MAX_ANNOTATIONS} more: see the job summary`, 'loadgate');
+  }
+  const comparison = result.comparison;
+  if (comparison?.verdict === 'not-comparable') {
+    const why = comparison.notComparable.join('; ') || comparison.summary;
+    sink.warning(
+      `not compared with the baseline, so regressions were not judged: ${why}`.slice(0, 1000),
+      'loadgate: not comparable',
+    );
   }
 }
 
@@ -104,7 +102,7 @@ export interface PublishInput {
   reportMarkdown: string;
   resultPath: string;
   reportPath: string;
-  /** the comparison's findings when one ran; default the gate's breaches */
+  /** default: findingsOf(result), the gate's breaches and, when compared, the comparison's verdicts */
   findings?: readonly Finding[];
   context: GitHubRunContext;
   /** null: no comment wanted (comment input off, or not a pull request) */
@@ -136,7 +134,7 @@ export interface PublishOutcome {
  */
 export async function publishRun(sink: ActionSink, input: PublishInput): Promise<PublishOutcome> {
   const { result, mode } = input;
-  const findings = input.findings ?? findingsFromBreaches(result.gate.breaches);
+  const findings = input.findings ?? findingsOf(result);
   const counts = countFindings(findings);
   const failed = failsJob(mode, result.verdict, input.failOnRegression);
 
@@ -149,7 +147,14 @@ export async function publishRun(sink: ActionSink, input: PublishInput): Promise
   sink.setOutput(Outputs.improvements, String(counts.improvements));
   sink.setOutput(Outputs.inconclusive, String(counts.inconclusive));
 
-  await sink.writeSummary(input.reportMarkdown);
+  await sink.writeSummary(
+    renderSummary({
+      jobKey: input.comment?.jobKey ?? '',
+      result,
+      reportMarkdown: input.reportMarkdown,
+      findings,
+    }),
+  );
   annotate(sink, result, findings, failed);
 
   let comment: PostOutcome | null = null;

@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
+import { defaultJobKey } from '../../src/action/settings.ts';
+import { parseOverrideLines } from '../../src/config/overrides.ts';
 import { listRunLeftovers } from '../../src/containers/leftovers.ts';
 import { ResultSchema } from '../../src/result/schema.ts';
 import { FakeGitHub } from './fakeGitHub.ts';
@@ -209,7 +211,13 @@ describe('the bundled action, run as the runner runs it', () => {
     const pairedSettings = ['paired.rate=20', 'paired.slot=3s', 'paired.warmup=1s', 'paired.blocks=2'];
     const again = await runAction(
       'pr-again',
-      { config: demoConfig, out: out2, set: [shortLevels, ...pairedSettings].join('\n') },
+      {
+        config: demoConfig,
+        out: out2,
+        set: [shortLevels, ...pairedSettings].join('\n'),
+        // other settings make another default job key: this one is the first run's, so its comment
+        'job-key': defaultJobKey(demoConfig, parseOverrideLines(shortLevels)),
+      },
       {
         pull_request: {
           ...prEvent.pull_request,

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { BaselineSchema } from '../baseline/schema.ts';
 import { decideVerdict } from '../gate/verdict.ts';
 import { compareBaselines, comparisonOutcome } from './compare.ts';
-import { DEFAULT_POLICY } from './policy.ts';
+import { applyFloorSettings, DEFAULT_POLICY } from './policy.ts';
 import { ComparisonSchema, type MetricComparison, type Policy } from './schema.ts';
 import { lognormalSamples, type SyntheticCell, syntheticBaseline } from './testing.ts';
 
@@ -92,6 +92,31 @@ describe('compareBaselines', () => {
     expect(p50.pWorseAdjusted).toBeLessThan(0.05);
     expect(p50.verdict).toBe('unchanged');
     expect(p50.reason).toContain('a real change under the floor');
+  });
+
+  it('never calls a fast endpoint regressed for less than the latency floor (2 ms)', () => {
+    // a 2 ms endpoint 40% slower: 0.8 ms, certain, yet under the absolute floor
+    const fast = (seed: number, median: number) =>
+      syntheticBaseline([{ level: 2, request: 'health', samples: lognormalSamples(40000, seed, median) }]);
+    const comparison = compareBaselines(fast(1, 2), fast(2, 2.8), { ...source, policy: quiet });
+    const p50 = find(comparison.metrics, { request: 'health', metric: 'p50Ms' });
+    expect(p50.pWorseAdjusted).toBeLessThan(0.05);
+    expect(p50.verdict).toBe('unchanged');
+    expect(p50.reason).toContain('within ±2 ms');
+    // the same share of a 20 ms endpoint (+8 ms) is a regression; so is 2 → 8 ms
+    const slow = compareBaselines(fast(1, 20), fast(2, 28), { ...source, policy: quiet });
+    expect(find(slow.metrics, { metric: 'p50Ms' }).verdict).toBe('regressed');
+    const much = compareBaselines(fast(1, 2), fast(2, 8), { ...source, policy: quiet });
+    expect(find(much.metrics, { metric: 'p50Ms' }).reason).toContain('slower beyond the 2 ms floor');
+    // and it can be set, or turned off
+    const off = compareBaselines(fast(1, 2), fast(2, 2.8), {
+      ...source,
+      policy: applyFloorSettings(quiet, ['latency=0ms']),
+    });
+    expect(find(off.metrics, { metric: 'p50Ms' }).verdict).toBe('regressed');
+    expect(() => applyFloorSettings(quiet, ['latency=2'])).toThrow(
+      /latency floor is milliseconds, e.g. latency=2ms/,
+    );
   });
 
   it('calls a faster request improved', () => {

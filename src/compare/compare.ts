@@ -333,12 +333,17 @@ export function percentileTest(
   const se = Math.max(1e-9, rawSe);
   const z = d / se;
   const change = Math.expm1(d);
-  const floor = Math.log1p(policy.floors[metric]);
+  // the relative floor, or the absolute one where it is the larger (a fast endpoint)
+  const absolute = policy.floors.latencyMs ?? 0;
+  const base = common.baseline ?? 0;
+  const absoluteShare = base > 0 ? absolute / base : 0;
+  const share = Math.max(policy.floors[metric], absoluteShare);
+  const floor = Math.log1p(share);
   const zAlpha = studentQuantile(1 - policy.alpha, df);
   const low = d - zAlpha * se;
   const high = d + zAlpha * se;
   const interval = `${signedPct(change)} (${signedPct(Math.expm1(low))} … ${signedPct(Math.expm1(high))})`;
-  const floorText = pct(policy.floors[metric]);
+  const floorText = share > policy.floors[metric] ? `${absolute} ms` : pct(policy.floors[metric]);
   return {
     ...common,
     change,

@@ -14,6 +14,8 @@ export const DEFAULT_POLICY: Policy = {
     p50Ms: 0.1,
     p95Ms: 0.1,
     p99Ms: 0.15,
+    // a millisecond endpoint's tail jitters by more than 10% between two processes of one build
+    latencyMs: 2,
     errorRate: { ratio: 2, absolute: 0.005 },
     timeoutRate: { ratio: 2, absolute: 0.005 },
   },
@@ -26,18 +28,29 @@ export const DEFAULT_POLICY: Policy = {
 const PERCENT = /^(\d+(?:\.\d+)?)%$/;
 
 /**
- * Applies `--floor metric=value` settings: a percentile's relative floor ("p95=8%"), a rate's
- * absolute floor ("errorRate=0.2%") or ratio ("timeoutRate.ratio=3"). Throws ConfigError listing
+ * Applies `--floor metric=value` settings: a percentile's relative floor ("p95=8%"), the
+ * percentiles' absolute one ("latency=2ms"), a rate's absolute floor ("errorRate=0.2%") or
+ * ratio ("timeoutRate.ratio=3"). Throws ConfigError listing
  * every malformed one.
  */
 export function applyFloorSettings(policy: Policy, settings: readonly string[]): Policy {
   const floors = structuredClone(policy.floors);
   const problems: string[] = [];
   for (const setting of settings) {
+    const latency = /^latency(?:Ms)?=(.*)$/.exec(setting.trim());
+    if (latency) {
+      const ms = /^(\d+(?:\.\d+)?)\s*ms$/.exec((latency[1] as string).trim());
+      if (ms) floors.latencyMs = Number(ms[1]);
+      else
+        problems.push(`--floor ${setting}: the latency floor is milliseconds, e.g. latency=2ms (0ms: none)`);
+      continue;
+    }
     const m = /^([A-Za-z0-9]+)(\.ratio)?=(.+)$/.exec(setting.trim());
     const metric = m?.[1] ? metricName(m[1]) : null;
     if (!m || metric === null) {
-      problems.push(`--floor ${setting}: expected p50|p95|p99|errorRate|timeoutRate=<percent>, e.g. p95=10%`);
+      problems.push(
+        `--floor ${setting}: expected p50|p95|p99|errorRate|timeoutRate=<percent>, e.g. p95=10%, or latency=<ms>`,
+      );
       continue;
     }
     const raw = m[3] as string;

@@ -35,6 +35,8 @@ export const PolicySchema = z.object({
     p50Ms: z.number().positive(),
     p95Ms: z.number().positive(),
     p99Ms: z.number().positive(),
+    /** a percentile that moved by less than this many milliseconds never regressed (absent: none) */
+    latencyMs: z.number().nonnegative().optional(),
     errorRate: RateFloorSchema,
     timeoutRate: RateFloorSchema,
   }),

@@ -11,6 +11,7 @@ export const Inputs = {
   commentAuthor: 'comment-author',
   artifactName: 'artifact-name',
   runId: 'run-id',
+  baseline: 'baseline',
 } as const;
 
 /** What the action is for in a workflow; see README "Workflows". */
@@ -28,4 +29,5 @@ export const Outputs = {
   inconclusive: 'inconclusive',
   comment: 'comment',
   commentUrl: 'comment-url',
+  baseline: 'baseline',
 } as const;

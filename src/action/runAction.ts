@@ -3,11 +3,12 @@ import { join } from 'node:path';
 import * as core from '@actions/core';
 import { tailFile } from '../containers/logs.ts';
 import { ConfigError, exitCodeOf } from '../errors.ts';
+import { baselineRecorder } from '../github/baselineRecorder.ts';
 import { createGitHubClient } from '../github/client.ts';
 import { logUntrusted, mayIssueCommand } from '../github/commands.ts';
 import { readGitHubContext } from '../github/context.ts';
 import { commentFromArtifact, writeCommentRequest } from '../github/fromArtifact.ts';
-import { type ActionSink, type BaselineRecorder, publishRun } from '../github/publish.ts';
+import { type ActionSink, publishRun } from '../github/publish.ts';
 import { K6_PATH_ENV } from '../load/k6.ts';
 import { ensureK6 } from '../load/k6Install.ts';
 import type { ProgressSink } from '../progress.ts';
@@ -22,7 +23,7 @@ import { readSettings } from './settings.ts';
  * turn the verdict or an error into the step's status. Exits explicitly, because the
  * engine's socket would keep Node alive.
  */
-export async function runAction(deps: { baseline?: BaselineRecorder } = {}): Promise<void> {
+export async function runAction(): Promise<void> {
   let exitCode = 0;
   const sink = coreSink();
   let outDir = '';
@@ -96,7 +97,14 @@ export async function runAction(deps: { baseline?: BaselineRecorder } = {}): Pro
               reproduce: { configPath: settings.configPath, overrides: settings.overrides },
             }
           : null,
-      ...(deps.baseline ? { baseline: deps.baseline } : {}),
+      ...(settings.baseline !== ''
+        ? {
+            baseline: baselineRecorder(settings.baseline, {
+              repoDir: process.cwd(),
+              outDir: settings.outDir,
+            }),
+          }
+        : {}),
     });
     exitCode = published.failed ? exitCodeForResult(result) || 1 : 0;
     if (exitCode !== 0) core.setFailed(result.summary);

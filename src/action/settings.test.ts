@@ -18,6 +18,7 @@ describe('readSettings', () => {
       commentAuthor: '',
       artifactName: 'loadgate-report',
       runId: null,
+      baseline: '',
     });
   });
 
@@ -31,13 +32,14 @@ describe('readSettings', () => {
 
   it('reports every bad input at once', () => {
     try {
-      readSettings(inputs({ mode: 'weekly', comment: 'maybe', 'run-id': '12a' }));
+      readSettings(inputs({ mode: 'weekly', comment: 'maybe', 'run-id': '12a', baseline: 'git:..x' }));
       expect.unreachable();
     } catch (error) {
       expect(error).toBeInstanceOf(ConfigError);
       expect((error as ConfigError).problems).toEqual([
         'mode: "weekly" is not one of pr, nightly, release, comment-from-artifact',
         'run-id: "12a" is not a run id',
+        "baseline: 'git:..x': '..x' is not a branch name",
         'comment: "maybe" is not true or false',
       ]);
     }

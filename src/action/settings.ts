@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { parseLocation } from '../baseline/location.ts';
 import { parseOverrideLines } from '../config/overrides.ts';
 import { ConfigError } from '../errors.ts';
 import { Inputs, MODES, type Mode } from './inputs.ts';
@@ -22,6 +23,8 @@ export interface ActionSettings {
   artifactName: string;
   /** comment-from-artifact: the run whose artifact to post; null: the workflow_run event's */
   runId: number | null;
+  /** where a passing run of the default branch is saved as the baseline (a file or `git:…`); empty: nowhere */
+  baseline: string;
 }
 
 export const DEFAULTS = {
@@ -57,6 +60,14 @@ export function readSettings(get: (name: string) => string): ActionSettings {
     if (/^\d{1,20}$/.test(runIdText)) runId = Number(runIdText);
     else problems.push(`${Inputs.runId}: "${runIdText}" is not a run id`);
   }
+  const baseline = text(Inputs.baseline);
+  if (baseline !== '') {
+    try {
+      parseLocation(baseline);
+    } catch (error) {
+      problems.push(`${Inputs.baseline}: ${(error as Error).message}`);
+    }
+  }
   const settings: ActionSettings = {
     mode,
     configPath,
@@ -69,6 +80,7 @@ export function readSettings(get: (name: string) => string): ActionSettings {
     commentAuthor: text(Inputs.commentAuthor),
     artifactName: text(Inputs.artifactName) || DEFAULTS.artifactName,
     runId,
+    baseline,
   };
   if (problems.length > 0) throw new ConfigError(`bad action inputs: ${problems.join('; ')}`, problems);
   return settings;

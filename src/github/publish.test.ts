@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { MODES } from '../action/inputs.ts';
 import { renderReport } from '../report/markdown.ts';
 import { drainingResult } from '../report/testing/draining-pool.ts';
-import type { Breach, Verdict } from '../result/schema.ts';
+import type { Breach, Result, Verdict } from '../result/schema.ts';
 import { githubContextFrom } from './context.ts';
 import { type ActionSink, failsJob, MAX_ANNOTATIONS, publishRun } from './publish.ts';
 
@@ -91,6 +91,7 @@ describe('publishRun', () => {
       inconclusive: '0',
       comment: 'off',
       'comment-url': '',
+      baseline: '',
     });
     expect(summaries).toEqual([renderReport(result)]);
     const errors = events.filter((e) => e.kind === 'error');
@@ -107,24 +108,110 @@ describe('publishRun', () => {
     expect(events.some((e) => e.kind === 'error')).toBe(false);
   });
 
-  it('nightly: says plainly that no baseline was recorded without a recorder, and uses one when given', async () => {
-    const passing = drainingResult();
-    const plain = collectingSink();
-    await publishRun(plain.sink, {
-      ...base,
-      result: passing,
-      reportMarkdown: renderReport(passing),
-      mode: 'nightly',
+  /** A recorder that remembers what it was asked to save. */
+  function recorder(fails = false) {
+    const saved: string[] = [];
+    return {
+      saved,
+      recorder: {
+        description: 'branch loadgate-baselines of origin',
+        record: async (r: Result) => {
+          if (fails) throw new Error('push rejected');
+          saved.push(r.runId);
+          return { ref: `loadgate-baselines:baselines/main/${r.runId}.json@abc` };
+        },
+      },
+    };
+  }
+  const passing = drainingResult();
+  const passingRun = { ...base, result: passing, reportMarkdown: renderReport(passing) };
+  const pushToMain = githubContextFrom(
+    { GITHUB_EVENT_NAME: 'push', GITHUB_REF: 'refs/heads/main' },
+    { repository: { default_branch: 'main' } },
+  );
+
+  it('nightly: a passing, complete run is recorded as the baseline; the output says where', async () => {
+    const { sink, events, outputs } = collectingSink();
+    const r = recorder();
+    const outcome = await publishRun(sink, { ...passingRun, mode: 'nightly', baseline: r.recorder });
+    expect(r.saved).toEqual([passing.runId]);
+    expect(outcome.failed).toBe(false);
+    expect(outputs.baseline).toBe(`loadgate-baselines:baselines/main/${passing.runId}.json@abc`);
+    expect(events).toContainEqual({
+      kind: 'info',
+      text: `nightly: recorded this run as the baseline loadgate-baselines:baselines/main/${passing.runId}.json@abc`,
     });
-    expect(plain.events.find((e) => e.kind === 'notice')?.text).toMatch(/not available in this version yet/);
-    const recorded = collectingSink();
-    await publishRun(recorded.sink, {
-      ...base,
-      result: passing,
-      reportMarkdown: renderReport(passing),
-      mode: 'nightly',
-      baseline: { record: async (r) => `baseline ${r.runId} recorded` },
+  });
+
+  it('nightly: a failed, regressed or partial run is never recorded, and the job does not fail for it', async () => {
+    for (const changed of [
+      { verdict: 'fail' as const },
+      { verdict: 'regressed' as const },
+      { verdict: 'error' as const },
+      { partial: true },
+    ]) {
+      const result = { ...passing, ...changed };
+      const { sink, events, outputs } = collectingSink();
+      const r = recorder();
+      await publishRun(sink, { ...passingRun, result, mode: 'nightly', baseline: r.recorder });
+      expect(r.saved, JSON.stringify(changed)).toEqual([]);
+      expect(outputs.baseline).toBe('');
+      expect(
+        events.some((e) => /never recorded|not recorded as the baseline/.test(e.text)),
+        JSON.stringify(changed),
+      ).toBe(true);
+    }
+  });
+
+  it('nightly without a baseline input says plainly that nothing was recorded', async () => {
+    const { sink, events } = collectingSink();
+    await publishRun(sink, { ...passingRun, mode: 'nightly' });
+    expect(events.find((e) => e.kind === 'notice')?.text).toMatch(/^nightly: no baseline input/);
+  });
+
+  it('a push to the default branch records in any mode; a pull request or another branch never does', async () => {
+    const onMain = recorder();
+    await publishRun(collectingSink().sink, {
+      ...passingRun,
+      mode: 'pr',
+      context: pushToMain,
+      baseline: onMain.recorder,
     });
-    expect(recorded.events.find((e) => e.kind === 'info')?.text).toBe('baseline run-1 recorded');
+    expect(onMain.saved).toEqual([passing.runId]);
+    for (const other of [
+      githubContextFrom(
+        { GITHUB_EVENT_NAME: 'push', GITHUB_REF: 'refs/heads/feature' },
+        { repository: { default_branch: 'main' } },
+      ),
+      githubContextFrom(
+        { GITHUB_EVENT_NAME: 'pull_request', GITHUB_REF: 'refs/pull/5/merge' },
+        { repository: { default_branch: 'main' }, pull_request: { number: 5 } },
+      ),
+      githubContextFrom(
+        { GITHUB_EVENT_NAME: 'push', GITHUB_REF: 'refs/tags/v1.0.0' },
+        { repository: { default_branch: 'main' } },
+      ),
+    ]) {
+      const r = recorder();
+      const { sink, outputs } = collectingSink();
+      await publishRun(sink, { ...passingRun, mode: 'release', context: other, baseline: r.recorder });
+      expect(r.saved, other.ref ?? '').toEqual([]);
+      expect(outputs.baseline).toBe('');
+    }
+  });
+
+  it('a store that cannot be written fails the job with an error annotation', async () => {
+    const { sink, events } = collectingSink();
+    const outcome = await publishRun(sink, {
+      ...passingRun,
+      mode: 'nightly',
+      baseline: recorder(true).recorder,
+    });
+    expect(outcome.failed).toBe(true);
+    expect(events).toContainEqual({
+      kind: 'error',
+      text: 'nightly: recording the baseline in branch loadgate-baselines of origin failed: push rejected',
+      title: 'loadgate: baseline not recorded',
+    });
   });
 });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import * as core from '@actions/core';
 import { tailFile } from '../containers/logs.ts';
 import { ConfigError, exitCodeOf } from '../errors.ts';
-import { baselineRecorder } from '../github/baselineRecorder.ts';
+import { baselineRecorder, baselineToCompare } from '../github/baselineRecorder.ts';
 import { createGitHubClient } from '../github/client.ts';
 import { logUntrusted, mayIssueCommand } from '../github/commands.ts';
 import { readGitHubContext } from '../github/context.ts';
@@ -56,15 +56,23 @@ export async function runAction(): Promise<void> {
     // k6 from PATH when supported, else the pinned release (checksum-verified, tool-cached).
     const k6 = await ensureK6({ log: (message) => core.info(message) });
     process.env[K6_PATH_ENV] = k6.path;
+    const pr = context.pullRequest;
+    // A pull request compares with its base branch's baseline, when the baseline input names one.
+    let compareWith: string | null = null;
+    if (settings.mode === 'pr' && pr && settings.baseline !== '') {
+      const found = await baselineToCompare(settings.baseline, process.cwd());
+      if ('baselinePath' in found) compareWith = found.baselinePath;
+      else core.notice(`no baseline at ${found.missing} yet: not compared`, { title: 'loadgate' });
+    }
     const outcome = await runLoadgate({
       configPath: settings.configPath,
       outDir: settings.outDir,
       overrides: settings.overrides,
       progress: actionProgress(sink),
       onRunId: (runId) => core.saveState(RUN_ID_STATE, runId),
+      ...(compareWith !== null ? { baseline: { baselinePath: compareWith, repoDir: process.cwd() } } : {}),
     });
     const { result } = outcome;
-    const pr = context.pullRequest;
     // For the companion workflow, when this run's token cannot comment (a fork).
     await writeCommentRequest(settings.outDir, {
       jobKey: settings.jobKey,

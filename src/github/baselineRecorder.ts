@@ -1,3 +1,4 @@
+import { access } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { readBaseline } from '../baseline/file.ts';
 import { GitBranchStore } from '../baseline/gitStore.ts';
@@ -51,4 +52,24 @@ export function baselineRecorder(location: string, options: RecorderOptions): Ba
       return store.add(await series(), record);
     },
   };
+}
+
+/**
+ * What a pull request run compares with: the baseline input, read by `loadgate run --baseline`'s
+ * code (a `git:` store's newest record of the base branch's series, GITHUB_BASE_REF). A file that
+ * does not exist yet (no run of the default branch has been recorded) is no baseline, not an error.
+ */
+export async function baselineToCompare(
+  location: string,
+  repoDir: string,
+): Promise<{ baselinePath: string } | { missing: string }> {
+  const parsed = parseLocation(location);
+  if (parsed.kind === 'git') return { baselinePath: location };
+  const path = resolve(repoDir, parsed.path);
+  try {
+    await access(path);
+  } catch {
+    return { missing: path };
+  }
+  return { baselinePath: path };
 }

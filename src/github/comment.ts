@@ -47,7 +47,29 @@ export interface Finding {
   limit: number | null;
 }
 
-/** Gate breaches as table rows, until the comparison adds its own findings. */
+/**
+ * The table's rows for a result: its gate breaches, then each compared metric that regressed,
+ * improved or is inconclusive (unchanged ones are left to the folded report).
+ */
+export function findingsOf(result: Pick<Result, 'gate' | 'comparison'>): Finding[] {
+  const compared = (result.comparison?.metrics ?? [])
+    .filter((m) => m.verdict !== 'unchanged')
+    .map(
+      (m): Finding => ({
+        status: m.verdict as Exclude<typeof m.verdict, 'unchanged'>,
+        phase: m.phase,
+        level: m.level,
+        request: m.request,
+        metric: m.metric,
+        base: m.baseline,
+        candidate: m.candidate,
+        limit: null,
+      }),
+    );
+  return [...findingsFromBreaches(result.gate.breaches), ...compared];
+}
+
+/** Gate breaches as table rows. */
 export function findingsFromBreaches(breaches: readonly Breach[]): Finding[] {
   return breaches.map((b) => ({
     status: 'breach',
@@ -113,7 +135,7 @@ export function renderComment(input: CommentInput, maxChars: number = COMMENT_MA
   if (input.head?.sha) context.push(`commit ${escapeMarkdown(input.head.sha.slice(0, 12), 12)}`);
   context.push(`run ${escapeMarkdown(result.runId, 60)}`);
 
-  const findings = input.findings ?? findingsFromBreaches(result.gate.breaches);
+  const findings = input.findings ?? findingsOf(result);
   const fixed: string[] = [marker, headline, context.join(' · ')];
   fixed.push(findingsTable(findings, result.loadModel));
   const chart = input.chartMarkdown ?? extractCharts(input.reportMarkdown);

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { MODES } from '../action/inputs.ts';
+import { compareBaselines } from '../compare/compare.ts';
+import { DEFAULT_POLICY } from '../compare/policy.ts';
+import { lognormalSamples, syntheticBaseline } from '../compare/testing.ts';
 import { renderReport } from '../report/markdown.ts';
 import { drainingResult } from '../report/testing/draining-pool.ts';
 import type { Breach, Result, Verdict } from '../result/schema.ts';
@@ -106,6 +109,42 @@ describe('publishRun', () => {
     expect(outcome.failed).toBe(false);
     expect(events.filter((e) => e.kind === 'warning')).toHaveLength(MAX_ANNOTATIONS + 1);
     expect(events.some((e) => e.kind === 'error')).toBe(false);
+  });
+
+  it('a compared run: its regressions, improvements and inconclusive metrics are counted and the regressions annotated', async () => {
+    const cells = (seed: number, scale: number) =>
+      ['list', 'item'].map((request, i) => ({
+        level: 8,
+        request,
+        samples: lognormalSamples(4000, seed * 10 + i, request === 'item' ? 20 * scale : 20),
+      }));
+    const comparison = compareBaselines(syntheticBaseline(cells(1, 1)), syntheticBaseline(cells(2, 1.3)), {
+      baselineSource: 'git:loadgate-baselines',
+      policy: { ...DEFAULT_POLICY, runNoise: { p50Ms: 0, p95Ms: 0, p99Ms: 0 }, runNoiseSource: 'calibrated' },
+    });
+    const regressed = drainingResult({ verdict: 'regressed', summary: 'regressed', comparison });
+    const { sink, events, outputs } = collectingSink();
+    const outcome = await publishRun(sink, {
+      ...base,
+      result: regressed,
+      reportMarkdown: renderReport(regressed),
+      mode: 'pr',
+      failOnRegression: true,
+    });
+    expect(outcome.failed).toBe(true);
+    const count = (verdict: string) => comparison.metrics.filter((m) => m.verdict === verdict).length;
+    expect(count('regressed')).toBeGreaterThan(0);
+    expect(outputs).toMatchObject({
+      regressions: String(count('regressed')),
+      improvements: String(count('improved')),
+      inconclusive: String(count('inconclusive')),
+    });
+    const annotations = events.filter((e) => e.title === 'loadgate: regression');
+    expect(annotations).toHaveLength(count('regressed'));
+    expect(annotations[0]?.kind).toBe('error');
+    expect(annotations[0]?.text).toMatch(
+      /^p\d\d of item at 8 VUs \(clean\): \+\d+(\.\d)?% .*slower beyond the \d+% floor/,
+    );
   });
 
   /** A recorder that remembers what it was asked to save. */

@@ -2,13 +2,7 @@ import { type Mode, Outputs } from '../action/inputs.ts';
 import { savable } from '../baseline/step.ts';
 import type { Result, Verdict } from '../result/schema.ts';
 import type { GitHubClient } from './client.ts';
-import {
-  type Finding,
-  findingsFromBreaches,
-  type PostOutcome,
-  postStickyComment,
-  renderComment,
-} from './comment.ts';
+import { type Finding, findingsOf, type PostOutcome, postStickyComment, renderComment } from './comment.ts';
 import { type GitHubRunContext, isPushToDefaultBranch, runUrl } from './context.ts';
 
 /**
@@ -92,9 +86,12 @@ export function annotate(
   findings: readonly Finding[],
   asError: boolean,
 ): void {
-  const reasons = new Map(
-    result.gate.breaches.map((b) => [`${b.metric}|${b.phase}|${b.level}|${b.request}`, b.reason]),
-  );
+  const reasons = new Map([
+    ...(result.comparison?.metrics ?? []).map(
+      (m) => [`${m.metric}|${m.phase}|${m.level}|${m.request}`, m.reason] as const,
+    ),
+    ...result.gate.breaches.map((b) => [`${b.metric}|${b.phase}|${b.level}|${b.request}`, b.reason] as const),
+  ]);
   const bad = findings.filter((f) => f.status === 'breach' || f.status === 'regressed');
   const emit = asError ? sink.error.bind(sink) : sink.warning.bind(sink);
   for (const f of bad.slice(0, MAX_ANNOTATIONS)) {
@@ -115,7 +112,7 @@ export interface PublishInput {
   reportMarkdown: string;
   resultPath: string;
   reportPath: string;
-  /** the comparison's findings when one ran; default the gate's breaches */
+  /** default: the gate's breaches and the comparison's findings (findingsOf) */
   findings?: readonly Finding[];
   context: GitHubRunContext;
   /** null: no comment wanted (comment input off, or not a pull request) */
@@ -149,7 +146,7 @@ export interface PublishOutcome {
  */
 export async function publishRun(sink: ActionSink, input: PublishInput): Promise<PublishOutcome> {
   const { result, mode } = input;
-  const findings = input.findings ?? findingsFromBreaches(result.gate.breaches);
+  const findings = input.findings ?? findingsOf(result);
   const counts = countFindings(findings);
   const failed = failsJob(mode, result.verdict, input.failOnRegression);
 

@@ -16,7 +16,8 @@ import { ResultSchema } from '../../src/result/schema.ts';
 // hands each step a fresh GITHUB_STEP_SUMMARY and logs what the step wrote to it as a `summary`
 // entry of its --json log: that is where the summary is read. Its origin is a local bare
 // repository, so the baseline branch the action pushes to (mode nightly, or a push to the default
-// branch) is checked there. Three runs of the demo with levels of a few seconds: about 90 s.
+// branch) is checked there. A pull request then compares with the newest record. Four runs of the demo with levels of a
+// few seconds: about 90 s.
 
 const repoRoot = join(import.meta.dirname, '..', '..');
 const demoConfig = join(repoRoot, 'examples', 'demo', 'loadgate.yml');
@@ -60,12 +61,16 @@ interface ActRun {
 }
 
 /** A workflow with the action and a step that saves its outputs; runs it with act on a push to main. */
-async function runWorkflow(name: string, inputs: Record<string, string>): Promise<ActRun> {
+async function runWorkflow(
+  name: string,
+  inputs: Record<string, string>,
+  on: 'push' | 'pull_request' = 'push',
+): Promise<ActRun> {
   const saved = join(root, `${name}.outputs`);
   const withLines = Object.entries(inputs).map(([k, v]) => `          ${k}: ${JSON.stringify(v)}`);
   const workflow = [
     `name: ${name}`,
-    'on: push',
+    `on: ${on}`,
     'jobs:',
     '  load:',
     '    runs-on: ubuntu-latest',
@@ -86,13 +91,25 @@ async function runWorkflow(name: string, inputs: Record<string, string>): Promis
   ].join('\n');
   const file = join(repo, '.github', 'workflows', `${name}.yml`);
   writeFileSync(file, workflow);
-  const event = join(root, 'push.json');
+  const event = join(root, `${on}.json`);
+  const repository = { default_branch: 'main', full_name: 'octo/app' };
   writeFileSync(
     event,
-    JSON.stringify({ ref: 'refs/heads/main', repository: { default_branch: 'main', full_name: 'octo/app' } }),
+    JSON.stringify(
+      on === 'push'
+        ? { ref: 'refs/heads/main', repository }
+        : {
+            repository,
+            pull_request: {
+              number: 5,
+              head: { ref: 'feature', sha: 'a'.repeat(40), repo: { full_name: 'octo/app' } },
+              base: { ref: 'main', repo: { full_name: 'octo/app' } },
+            },
+          },
+    ),
   );
   const args = [
-    'push',
+    on,
     '-W',
     file,
     '-e',
@@ -236,5 +253,41 @@ describe('the bundled action under act, a local Actions runner', () => {
       git(origin, 'rev-parse', `${before}:${files[0]}`),
     );
     expect(run.outputs.baseline).toBe(`${BRANCH}:${files[1]}@${tip.slice(0, 12)}`);
+  });
+
+  it('a pull request is compared with the newest record of its base branch; its findings are the outputs', async () => {
+    const newest = git(origin, 'ls-tree', '-r', '--name-only', baselineTip() as string)
+      .split('\n')
+      .at(-1) as string;
+    const out = join(root, 'pull-out');
+    const run = await runWorkflow(
+      'pull',
+      {
+        mode: 'pr',
+        comment: 'false',
+        config: demoConfig,
+        out,
+        set: shortLevels.join('\n'),
+        baseline: `git:${BRANCH}`,
+      },
+      'pull_request',
+    );
+    expect(run.exitCode, run.log).toBe(0);
+    const result = ResultSchema.parse(JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')));
+    const comparison = result.comparison;
+    expect(comparison?.baseline.source).toMatch(new RegExp(`^${BRANCH}:${newest.replaceAll('.', '\\.')}@`));
+    expect(comparison?.notComparable).toEqual([]);
+    const count = (verdict: string) =>
+      String(comparison?.metrics.filter((m) => m.verdict === verdict).length);
+    expect(run.outputs).toMatchObject({
+      verdict: result.verdict,
+      regressions: count('regressed'),
+      improvements: count('improved'),
+      inconclusive: count('inconclusive'),
+      comment: 'off',
+      baseline: '',
+    });
+    expect(run.summary).toBe(`${readFileSync(join(out, 'report.md'), 'utf8')}\n`);
+    expect(run.summary).toContain('### Comparison: ');
   });
 });

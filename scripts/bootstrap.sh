@@ -16,6 +16,7 @@ pinned() { sed -n "s/.*\"$1\": *\"\([^\"]*\)\".*/\1/p" "$root_dir/tools.json"; }
 K6_VERSION=$(pinned k6)
 TOXIPROXY_VERSION=$(pinned toxiproxy)
 POSTGRES_VERSION=$(pinned postgres)
+ACT_VERSION=$(pinned act)
 
 step_started=$SECONDS
 say() { printf '[bootstrap %3ss] %s\n' "$((SECONDS - step_started))" "$*"; }
@@ -38,6 +39,7 @@ daemon() { # log command...
 engine_up() { curl -sf --max-time 3 --unix-socket "${DOCKER_HOST#unix://}" http://d/_ping >/dev/null 2>&1; }
 k6_ok() { [ -x "$LOADGATE_TOOLS/k6-$K6_VERSION/k6" ]; }
 toxiproxy_ok() { [ -x "$LOADGATE_TOOLS/toxiproxy-$TOXIPROXY_VERSION/toxiproxy-server" ]; }
+act_ok() { [ -x "$LOADGATE_TOOLS/act-$ACT_VERSION/act" ]; }
 
 # --- Where we may not install: report, change nothing -------------------------------------
 can_install=yes
@@ -142,6 +144,13 @@ if ! k6_ok; then
   go_build go.k6.io/k6/v2 "$K6_VERSION" . "$LOADGATE_TOOLS/k6-$K6_VERSION/k6" /tmp/loadgate-k6-build.log &
   k6_build_pid=$!
 fi
+# act (nektos/act), the local Actions runner the action's end-to-end test runs the bundle with.
+act_build_pid=
+if ! act_ok; then
+  say "building act $ACT_VERSION in the background"
+  go_build github.com/nektos/act "$ACT_VERSION" . "$LOADGATE_TOOLS/act-$ACT_VERSION/act" /tmp/loadgate-act-build.log &
+  act_build_pid=$!
+fi
 
 # --- Images, built locally under the official names ---------------------------------------
 recipe_hash() { (cd "$1" && find . -type f -print0 | sort -z | xargs -0 sha256sum) | sha256sum | cut -c1-16; }
@@ -193,5 +202,10 @@ if [ -n "$k6_build_pid" ]; then
   wait "$k6_build_pid" || exit 3
 fi
 ln -sfn "$LOADGATE_TOOLS/k6-$K6_VERSION/k6" "$LOADGATE_TOOLS/bin/k6"
+if [ -n "$act_build_pid" ]; then
+  say "waiting for the act build"
+  wait "$act_build_pid" || exit 3
+fi
+ln -sfn "$LOADGATE_TOOLS/act-$ACT_VERSION/act" "$LOADGATE_TOOLS/bin/act"
 
-say "ready: engine at $DOCKER_HOST, k6 $K6_VERSION, Toxiproxy $TOXIPROXY_VERSION, images built"
+say "ready: engine at $DOCKER_HOST, k6 $K6_VERSION, Toxiproxy $TOXIPROXY_VERSION, act $ACT_VERSION, images built"

@@ -13,6 +13,7 @@ export const Inputs = {
   runId: 'run-id',
   paired: 'paired',
   pairedRate: 'paired-rate',
+  baseline: 'baseline',
 } as const;
 
 /** What the action is for in a workflow; see README "Workflows". */
@@ -30,4 +31,5 @@ export const Outputs = {
   inconclusive: 'inconclusive',
   comment: 'comment',
   commentUrl: 'comment-url',
+  baseline: 'baseline',
 } as const;

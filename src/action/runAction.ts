@@ -6,11 +6,12 @@ import { runPaired } from '../compare/pairedRun.ts';
 import { readConfig } from '../config/read.ts';
 import { tailFile } from '../containers/logs.ts';
 import { ConfigError, exitCodeOf } from '../errors.ts';
+import { baselineRecorder, baselineToCompare } from '../github/baselineRecorder.ts';
 import { createGitHubClient } from '../github/client.ts';
 import { logUntrusted, mayIssueCommand } from '../github/commands.ts';
 import { readGitHubContext } from '../github/context.ts';
 import { commentFromArtifact, writeCommentRequest } from '../github/fromArtifact.ts';
-import { type ActionSink, type BaselineRecorder, publishRun } from '../github/publish.ts';
+import { type ActionSink, publishRun } from '../github/publish.ts';
 import { K6_PATH_ENV } from '../load/k6.ts';
 import { ensureK6 } from '../load/k6Install.ts';
 import type { ProgressSink } from '../progress.ts';
@@ -26,7 +27,7 @@ import { type ActionSettings, readSettings } from './settings.ts';
  * turn the verdict or an error into the step's status. Exits explicitly, because the
  * engine's socket would keep Node alive.
  */
-export async function runAction(deps: { baseline?: BaselineRecorder } = {}): Promise<void> {
+export async function runAction(): Promise<void> {
   let exitCode = 0;
   const sink = coreSink();
   let outDir = '';
@@ -59,14 +60,22 @@ export async function runAction(deps: { baseline?: BaselineRecorder } = {}): Pro
     // k6 from PATH when supported, else the pinned release (checksum-verified, tool-cached).
     const k6 = await ensureK6({ log: (message) => core.info(message) });
     process.env[K6_PATH_ENV] = k6.path;
+    const pr = context.pullRequest;
+    // A pull request compares with its base branch's baseline, when the baseline input names one.
+    let compareWith: string | null = null;
+    if (settings.mode === 'pr' && pr && settings.baseline !== '') {
+      const found = await baselineToCompare(settings.baseline, process.cwd());
+      if ('baselinePath' in found) compareWith = found.baselinePath;
+      else core.notice(`no baseline at ${found.missing} yet: not compared`, { title: 'loadgate' });
+    }
     const outcome = await runLoadgate({
       configPath: settings.configPath,
       outDir: settings.outDir,
       overrides: settings.overrides,
       progress: actionProgress(sink),
       onRunId: (runId) => core.saveState(RUN_ID_STATE, runId),
+      ...(compareWith !== null ? { baseline: { baselinePath: compareWith, repoDir: process.cwd() } } : {}),
     });
-    const pr = context.pullRequest;
     const { result, reportMarkdown } =
       settings.mode === 'pr' && settings.paired && pr
         ? await withPairedRun(outcome, settings, pr.baseSha)
@@ -103,7 +112,14 @@ export async function runAction(deps: { baseline?: BaselineRecorder } = {}): Pro
               reproduce: { configPath: settings.configPath, overrides: settings.overrides },
             }
           : null,
-      ...(deps.baseline ? { baseline: deps.baseline } : {}),
+      ...(settings.baseline !== ''
+        ? {
+            baseline: baselineRecorder(settings.baseline, {
+              repoDir: process.cwd(),
+              outDir: settings.outDir,
+            }),
+          }
+        : {}),
     });
     exitCode = published.failed ? exitCodeForResult(result) || 1 : 0;
     if (exitCode !== 0) core.setFailed(result.summary);

@@ -20,6 +20,7 @@ describe('readSettings', () => {
       runId: null,
       paired: true,
       pairedRate: null,
+      baseline: '',
     });
   });
 
@@ -34,7 +35,14 @@ describe('readSettings', () => {
   it('reports every bad input at once', () => {
     try {
       readSettings(
-        inputs({ mode: 'weekly', comment: 'maybe', 'run-id': '12a', paired: 'always', 'paired-rate': '-3' }),
+        inputs({
+          mode: 'weekly',
+          comment: 'maybe',
+          'run-id': '12a',
+          paired: 'always',
+          'paired-rate': '-3',
+          baseline: 'git:..x',
+        }),
       );
       expect.unreachable();
     } catch (error) {
@@ -44,6 +52,7 @@ describe('readSettings', () => {
         'run-id: "12a" is not a run id',
         'paired: "always" is not auto or off',
         'paired-rate: "-3" is not a positive number of requests per second',
+        "baseline: 'git:..x': '..x' is not a branch name",
         'comment: "maybe" is not true or false',
       ]);
     }

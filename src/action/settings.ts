@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { parseLocation } from '../baseline/location.ts';
 import { parseOverrideLines } from '../config/overrides.ts';
 import { ConfigError } from '../errors.ts';
 import { Inputs, MODES, type Mode } from './inputs.ts';
@@ -26,6 +27,8 @@ export interface ActionSettings {
   paired: boolean;
   /** paired slots' arrivals per second; null: from this run's knee */
   pairedRate: number | null;
+  /** where a passing run of the default branch is saved as the baseline (a file or `git:…`); empty: nowhere */
+  baseline: string;
 }
 
 export const DEFAULTS = {
@@ -69,6 +72,14 @@ export function readSettings(get: (name: string) => string): ActionSettings {
   if (pairedRate !== null && !(Number.isFinite(pairedRate) && pairedRate > 0)) {
     problems.push(`${Inputs.pairedRate}: "${rateText}" is not a positive number of requests per second`);
   }
+  const baseline = text(Inputs.baseline);
+  if (baseline !== '') {
+    try {
+      parseLocation(baseline);
+    } catch (error) {
+      problems.push(`${Inputs.baseline}: ${(error as Error).message}`);
+    }
+  }
   const settings: ActionSettings = {
     mode,
     configPath,
@@ -83,6 +94,7 @@ export function readSettings(get: (name: string) => string): ActionSettings {
     runId,
     paired: pairedText !== 'off',
     pairedRate,
+    baseline,
   };
   if (problems.length > 0) throw new ConfigError(`bad action inputs: ${problems.join('; ')}`, problems);
   return settings;

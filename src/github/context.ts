@@ -15,6 +15,10 @@ export interface GitHubRunContext {
   runId: string | null;
   runAttempt: string | null;
   eventName: string;
+  /** the ref the run is for (GITHUB_REF), e.g. refs/heads/main; null outside Actions */
+  ref: string | null;
+  /** the repository's default branch, from the event payload (push, schedule and most events carry it) */
+  defaultBranch: string | null;
   /** the pull request of a pull_request / pull_request_target event */
   pullRequest: PullRequestContext | null;
   /** the triggering run of a workflow_run event (the companion workflow) */
@@ -61,6 +65,8 @@ export function githubContextFrom(env: Env, event: unknown): GitHubRunContext {
     runAttempt:
       env.GITHUB_RUN_ATTEMPT && /^\d+$/.test(env.GITHUB_RUN_ATTEMPT) ? env.GITHUB_RUN_ATTEMPT : null,
     eventName: env.GITHUB_EVENT_NAME ?? '',
+    ref: env.GITHUB_REF || null,
+    defaultBranch: defaultBranchOf(payload.repository),
     pullRequest: pullRequestOf(payload.pull_request),
     workflowRun: workflowRunOf(payload.workflow_run),
   };
@@ -83,6 +89,23 @@ export async function readGitHubContext(env: Env = process.env): Promise<GitHubR
 export function runUrl(context: GitHubRunContext): string | null {
   if (!context.repository || !context.runId) return null;
   return `${context.serverUrl}/${context.repository}/actions/runs/${context.runId}`;
+}
+
+/** A push to the repository's default branch: its passing runs become the baseline. */
+export function isPushToDefaultBranch(context: GitHubRunContext): boolean {
+  return (
+    context.eventName === 'push' &&
+    context.defaultBranch !== null &&
+    context.ref === `refs/heads/${context.defaultBranch}`
+  );
+}
+
+function defaultBranchOf(repository: unknown): string | null {
+  return isRecord(repository) &&
+    typeof repository.default_branch === 'string' &&
+    repository.default_branch !== ''
+    ? repository.default_branch
+    : null;
 }
 
 function pullRequestOf(value: unknown): PullRequestContext | null {

@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { MODES } from '../action/inputs.ts';
+import { compareBaselines } from '../compare/compare.ts';
+import { DEFAULT_POLICY } from '../compare/policy.ts';
+import { lognormalSamples, syntheticBaseline } from '../compare/testing.ts';
 import { renderReport } from '../report/markdown.ts';
 import { drainingResult } from '../report/testing/draining-pool.ts';
-import type { Breach, Verdict } from '../result/schema.ts';
+import type { Breach, Result, Verdict } from '../result/schema.ts';
 import { githubContextFrom } from './context.ts';
 import { type ActionSink, failsJob, MAX_ANNOTATIONS, publishRun } from './publish.ts';
 import { BASE_RUN, comparedResult, SLOWER_RUN } from './testing/compared.ts';
@@ -92,6 +95,7 @@ describe('publishRun', () => {
       inconclusive: '0',
       comment: 'off',
       'comment-url': '',
+      baseline: '',
     });
     expect(summaries).toEqual([renderReport(result)]);
     const errors = events.filter((e) => e.kind === 'error');
@@ -108,25 +112,147 @@ describe('publishRun', () => {
     expect(events.some((e) => e.kind === 'error')).toBe(false);
   });
 
-  it('nightly: says plainly that no baseline was recorded without a recorder, and uses one when given', async () => {
-    const passing = drainingResult();
-    const plain = collectingSink();
-    await publishRun(plain.sink, {
-      ...base,
-      result: passing,
-      reportMarkdown: renderReport(passing),
-      mode: 'nightly',
+  it('a compared run: its regressions, improvements and inconclusive metrics are counted and the regressions annotated', async () => {
+    const cells = (seed: number, scale: number) =>
+      ['list', 'item'].map((request, i) => ({
+        level: 8,
+        request,
+        samples: lognormalSamples(4000, seed * 10 + i, request === 'item' ? 20 * scale : 20),
+      }));
+    const comparison = compareBaselines(syntheticBaseline(cells(1, 1)), syntheticBaseline(cells(2, 1.3)), {
+      baselineSource: 'git:loadgate-baselines',
+      policy: { ...DEFAULT_POLICY, runNoise: { p50Ms: 0, p95Ms: 0, p99Ms: 0 }, runNoiseSource: 'calibrated' },
     });
-    expect(plain.events.find((e) => e.kind === 'notice')?.text).toMatch(/not available in this version yet/);
-    const recorded = collectingSink();
-    await publishRun(recorded.sink, {
+    const regressed = drainingResult({ verdict: 'regressed', summary: 'regressed', comparison });
+    const { sink, events, outputs } = collectingSink();
+    const outcome = await publishRun(sink, {
       ...base,
-      result: passing,
-      reportMarkdown: renderReport(passing),
-      mode: 'nightly',
-      baseline: { record: async (r) => `baseline ${r.runId} recorded` },
+      result: regressed,
+      reportMarkdown: renderReport(regressed),
+      mode: 'pr',
+      failOnRegression: true,
     });
-    expect(recorded.events.find((e) => e.kind === 'info')?.text).toBe('baseline run-1 recorded');
+    expect(outcome.failed).toBe(true);
+    const count = (verdict: string) => comparison.metrics.filter((m) => m.verdict === verdict).length;
+    expect(count('regressed')).toBeGreaterThan(0);
+    expect(outputs).toMatchObject({
+      regressions: String(count('regressed')),
+      improvements: String(count('improved')),
+      inconclusive: String(count('inconclusive')),
+    });
+    const annotations = events.filter((e) => e.title === 'loadgate: regression');
+    expect(annotations).toHaveLength(count('regressed'));
+    expect(annotations[0]?.kind).toBe('error');
+    expect(annotations[0]?.text).toMatch(
+      /^p\d\d of item at 8 VUs \(clean\): \+\d+(\.\d)?% .*slower beyond the (\d+%|\d+ ms) floor/,
+    );
+  });
+
+  /** A recorder that remembers what it was asked to save. */
+  function recorder(fails = false) {
+    const saved: string[] = [];
+    return {
+      saved,
+      recorder: {
+        description: 'branch loadgate-baselines of origin',
+        record: async (r: Result) => {
+          if (fails) throw new Error('push rejected');
+          saved.push(r.runId);
+          return { ref: `loadgate-baselines:baselines/main/${r.runId}.json@abc` };
+        },
+      },
+    };
+  }
+  const passing = drainingResult();
+  const passingRun = { ...base, result: passing, reportMarkdown: renderReport(passing) };
+  const pushToMain = githubContextFrom(
+    { GITHUB_EVENT_NAME: 'push', GITHUB_REF: 'refs/heads/main' },
+    { repository: { default_branch: 'main' } },
+  );
+
+  it('nightly: a passing, complete run is recorded as the baseline; the output says where', async () => {
+    const { sink, events, outputs } = collectingSink();
+    const r = recorder();
+    const outcome = await publishRun(sink, { ...passingRun, mode: 'nightly', baseline: r.recorder });
+    expect(r.saved).toEqual([passing.runId]);
+    expect(outcome.failed).toBe(false);
+    expect(outputs.baseline).toBe(`loadgate-baselines:baselines/main/${passing.runId}.json@abc`);
+    expect(events).toContainEqual({
+      kind: 'info',
+      text: `nightly: recorded this run as the baseline loadgate-baselines:baselines/main/${passing.runId}.json@abc`,
+    });
+  });
+
+  it('nightly: a failed, regressed or partial run is never recorded, and the job does not fail for it', async () => {
+    for (const changed of [
+      { verdict: 'fail' as const },
+      { verdict: 'regressed' as const },
+      { verdict: 'error' as const },
+      { partial: true },
+    ]) {
+      const result = { ...passing, ...changed };
+      const { sink, events, outputs } = collectingSink();
+      const r = recorder();
+      await publishRun(sink, { ...passingRun, result, mode: 'nightly', baseline: r.recorder });
+      expect(r.saved, JSON.stringify(changed)).toEqual([]);
+      expect(outputs.baseline).toBe('');
+      expect(
+        events.some((e) => /never recorded|not recorded as the baseline/.test(e.text)),
+        JSON.stringify(changed),
+      ).toBe(true);
+    }
+  });
+
+  it('nightly without a baseline input says plainly that nothing was recorded', async () => {
+    const { sink, events } = collectingSink();
+    await publishRun(sink, { ...passingRun, mode: 'nightly' });
+    expect(events.find((e) => e.kind === 'notice')?.text).toMatch(/^nightly: no baseline input/);
+  });
+
+  it('a push to the default branch records in any mode; a pull request or another branch never does', async () => {
+    const onMain = recorder();
+    await publishRun(collectingSink().sink, {
+      ...passingRun,
+      mode: 'pr',
+      context: pushToMain,
+      baseline: onMain.recorder,
+    });
+    expect(onMain.saved).toEqual([passing.runId]);
+    for (const other of [
+      githubContextFrom(
+        { GITHUB_EVENT_NAME: 'push', GITHUB_REF: 'refs/heads/feature' },
+        { repository: { default_branch: 'main' } },
+      ),
+      githubContextFrom(
+        { GITHUB_EVENT_NAME: 'pull_request', GITHUB_REF: 'refs/pull/5/merge' },
+        { repository: { default_branch: 'main' }, pull_request: { number: 5 } },
+      ),
+      githubContextFrom(
+        { GITHUB_EVENT_NAME: 'push', GITHUB_REF: 'refs/tags/v1.0.0' },
+        { repository: { default_branch: 'main' } },
+      ),
+    ]) {
+      const r = recorder();
+      const { sink, outputs } = collectingSink();
+      await publishRun(sink, { ...passingRun, mode: 'release', context: other, baseline: r.recorder });
+      expect(r.saved, other.ref ?? '').toEqual([]);
+      expect(outputs.baseline).toBe('');
+    }
+  });
+
+  it('a store that cannot be written fails the job with an error annotation', async () => {
+    const { sink, events } = collectingSink();
+    const outcome = await publishRun(sink, {
+      ...passingRun,
+      mode: 'nightly',
+      baseline: recorder(true).recorder,
+    });
+    expect(outcome.failed).toBe(true);
+    expect(events).toContainEqual({
+      kind: 'error',
+      text: 'nightly: recording the baseline in branch loadgate-baselines of origin failed: push rejected',
+      title: 'loadgate: baseline not recorded',
+    });
   });
 
   describe('with a comparison', () => {

@@ -1,8 +1,9 @@
 import { type Mode, Outputs } from '../action/inputs.ts';
+import { savable } from '../baseline/step.ts';
 import type { Result, Verdict } from '../result/schema.ts';
 import type { GitHubClient } from './client.ts';
 import { type PostOutcome, postStickyComment, renderComment, renderSummary } from './comment.ts';
-import { type GitHubRunContext, runUrl } from './context.ts';
+import { type GitHubRunContext, isPushToDefaultBranch, runUrl } from './context.ts';
 import { type Finding, findingsOf } from './findings.ts';
 
 /**
@@ -21,13 +22,23 @@ export interface ActionSink {
 }
 
 /**
- * nightly mode's hook for recording the run as the default branch's baseline, with history and
- * trend. TODO(issue 7: baselines): the baseline store implements this; until then nightly mode
- * says plainly that no baseline was updated.
+ * Saves a run as the default branch's baseline through the configured store (recordBaseline.ts).
+ * publishRun decides whether a run qualifies; the recorder only writes.
  */
 export interface BaselineRecorder {
-  /** records a complete (non-partial) run; returns one line saying what was recorded where */
-  record(result: Result, context: GitHubRunContext): Promise<string>;
+  /** for messages: "branch loadgate-baselines of origin", "baselines/main.json" */
+  readonly description: string;
+  /** saves this (complete, passing) run; returns where exactly it went */
+  record(result: Result): Promise<{ ref: string }>;
+}
+
+/**
+ * Whether a passing run of this job becomes the baseline: in nightly mode, and on a push to the
+ * repository's default branch (any mode but the companion's).
+ */
+export function recordsBaseline(mode: Mode, context: GitHubRunContext): boolean {
+  if (mode === 'comment-from-artifact') return false;
+  return mode === 'nightly' || isPushToDefaultBranch(context);
 }
 
 /** Whether the verdict fails the job in this mode. */
@@ -118,6 +129,7 @@ export interface PublishInput {
     /** default: this run's page */
     runUrl?: string;
   } | null;
+  /** where a passing run of the default branch is saved as the baseline; absent: not configured */
   baseline?: BaselineRecorder;
 }
 
@@ -129,7 +141,8 @@ export interface PublishOutcome {
 
 /**
  * Everything after a run, for every mode: outputs, the job summary (the same report), an
- * annotation per breach or regression, the sticky comment when asked, the nightly hook. A
+ * annotation per breach or regression, the sticky comment when asked, the default branch's run
+ * recorded as the baseline (nightly mode, or a push to the default branch). A
  * failure to comment never fails the job: it becomes a notice or warning (see postStickyComment).
  */
 export async function publishRun(sink: ActionSink, input: PublishInput): Promise<PublishOutcome> {
@@ -189,16 +202,57 @@ export async function publishRun(sink: ActionSink, input: PublishInput): Promise
   sink.setOutput(Outputs.comment, comment?.status ?? 'off');
   sink.setOutput(Outputs.commentUrl, comment?.url ?? '');
 
-  if (mode === 'nightly') {
-    if (result.partial) sink.warning('nightly: a partial run is never recorded as a baseline', 'loadgate');
-    else if (input.baseline) sink.info(await input.baseline.record(result, input.context));
-    else
-      sink.notice(
-        `nightly: the result is saved in ${input.resultPath}; recording it as the baseline is not available in this version yet`,
-        'loadgate',
-      );
+  let failedToRecord = false;
+  if (recordsBaseline(mode, input.context)) {
+    const recorded = await recordBaseline(sink, input);
+    sink.setOutput(Outputs.baseline, recorded.ref ?? '');
+    failedToRecord = recorded.failed;
+  } else {
+    sink.setOutput(Outputs.baseline, '');
   }
-  return { failed, comment };
+  return { failed: failed || failedToRecord, comment };
+}
+
+/**
+ * The default branch's run as the new baseline: only a complete run whose verdict did not fail
+ * (pass, or a comparison that found no regression) is saved; a partial, failed or regressed run
+ * never is. A store that cannot be written fails the job, since recording is the job's point.
+ */
+async function recordBaseline(
+  sink: ActionSink,
+  input: PublishInput,
+): Promise<{ ref: string | null; failed: boolean }> {
+  const { result } = input;
+  const why = input.mode === 'nightly' ? 'nightly' : 'push to the default branch';
+  if (!input.baseline) {
+    sink.notice(
+      `${why}: no baseline input, so this run is not recorded as the baseline (its result is in ${input.resultPath})`,
+      'loadgate',
+    );
+    return { ref: null, failed: false };
+  }
+  if (result.partial) {
+    sink.warning(`${why}: a partial run is never recorded as the baseline`, 'loadgate');
+    return { ref: null, failed: false };
+  }
+  if (!savable(result.verdict)) {
+    sink.notice(
+      `${why}: not recorded as the baseline in ${input.baseline.description}: the verdict is ${result.verdict}`,
+      'loadgate',
+    );
+    return { ref: null, failed: false };
+  }
+  try {
+    const { ref } = await input.baseline.record(result);
+    sink.info(`${why}: recorded this run as the baseline ${ref}`);
+    return { ref, failed: false };
+  } catch (error) {
+    sink.error(
+      `${why}: recording the baseline in ${input.baseline.description} failed: ${(error as Error).message}`,
+      'loadgate: baseline not recorded',
+    );
+    return { ref: null, failed: true };
+  }
 }
 
 function tell(sink: ActionSink, outcome: PostOutcome): void {

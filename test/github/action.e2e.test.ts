@@ -15,10 +15,10 @@ import { outputsFromStdout, runnerCommands } from './runnerCommands.ts';
 // Actions runner runs a node24 action: `node dist/index.js` with every input of action.yml as
 // INPUT_<NAME> (defaults applied, `${{ github.token }}` expanded), the runner's file commands
 // (GITHUB_OUTPUT, GITHUB_STEP_SUMMARY, GITHUB_ENV, GITHUB_PATH, GITHUB_STATE), the event payload
-// at GITHUB_EVENT_PATH and GITHUB_API_URL pointing at the OpenAPI-validating fake GitHub.
-// @github/local-action cannot run a bundle (it swaps @actions/core by module replacement, which
-// bundled code defeats), so this plays the runner's part; its stdout goes through the runner's
-// command parsing (runnerCommands). Real engine, containers and k6: about 2 minutes in all.
+// at GITHUB_EVENT_PATH and GITHUB_API_URL pointing at the OpenAPI-validating fake GitHub. This
+// test plays the runner itself so that it can point the action at that fake API and feed its
+// stdout through the runner's command parsing (runnerCommands); a real local runner, nektos/act,
+// runs the same bundle in act.e2e.test.ts. Real engine, containers and k6: about 2 minutes.
 
 const repoRoot = join(import.meta.dirname, '..', '..');
 const demoConfig = join(repoRoot, 'examples', 'demo', 'loadgate.yml');

@@ -251,7 +251,7 @@ export async function runLoadgate(options: RunOptions): Promise<RunOutcome> {
   const decided = ladder.thresholdsCrossed
     ? {
         verdict: 'fail' as const,
-        summary: `k6 thresholds of your script were crossed (k6 exit 99; see ${OUT_FILES.k6Log})`,
+        summary: `the script's thresholds were crossed: ${ladder.crossedThresholds.join('; ') || 'k6 named none'} (k6 exit 99; see ${OUT_FILES.k6Log})`,
       }
     : decideVerdict({ gate, ...(compared.verdictInput ? { comparison: compared.verdictInput } : {}) });
   const result: Result = ResultSchema.parse({

@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { submetric } from '../../k6-scripts/contract.ts';
 import { InfraError } from '../errors.ts';
 import { LADDER_ENV, type LadderPlan, renderUserScriptWrapper, scenarioAt } from './plan.ts';
-import { type LevelLoadResult, parseLadderSummary } from './summary.ts';
+import { crossedThresholds, type LevelLoadResult, parseLadderSummary } from './summary.ts';
 
 /** The k6 versions loadgate speaks to: the handleSummary data and REST API it reads are v2's. */
 export const SUPPORTED_K6 = { atLeast: '2.0.0', below: '3.0.0' } as const;
@@ -82,6 +82,8 @@ export interface LadderRun {
   cancelled: boolean;
   /** k6 exited 99; loadgate's own thresholds never fail, so a user script's must have */
   thresholdsCrossed: boolean;
+  /** the thresholds k6 found crossed, each `metric: expression` (empty unless thresholdsCrossed) */
+  crossedThresholds: string[];
   k6Version: string;
   /** absolute paths */
   files: { plan: string; summary: string; log: string; script: string; samples?: string };
@@ -264,6 +266,7 @@ export async function runLadder(options: RunLadderOptions): Promise<LadderRun> {
     levels: parseLadderSummary(text, plan),
     cancelled,
     thresholdsCrossed,
+    crossedThresholds: thresholdsCrossed ? crossedThresholds(text) : [],
     k6Version: k6.version,
     files: { ...files, ...(samples !== undefined ? { samples } : {}) },
   };

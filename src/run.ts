@@ -283,7 +283,8 @@ export async function runLoadgate(options: RunOptions): Promise<RunOutcome> {
   const reportPath = join(outDir, OUT_FILES.report);
   await writeFile(resultPath, `${JSON.stringify(result, null, 2)}\n`);
   await writeFile(reportPath, reportMarkdown);
-  await baselines.save(result, outDir);
+  // A signal after the load leaves the results complete, but the run is no baseline.
+  await baselines.save(result, outDir, options.signal?.aborted === true);
   return { result, reportMarkdown, resultPath, reportPath };
 }
 

@@ -109,8 +109,9 @@ describe('cancellation leaves nothing running', () => {
 
   it('during the load: k6 is stopped, partial results are saved and marked partial', async () => {
     const out = join(outRoot, 'load');
+    const baseline = join(outRoot, 'load-baseline.json');
     const run = await cancelWhen(
-      ['run', '--config', demoConfig, '--out', out, ...short],
+      ['run', '--config', demoConfig, '--out', out, ...short, '--save-baseline', baseline],
       /level 2\/3/,
       1_000,
     );
@@ -122,5 +123,43 @@ describe('cancellation leaves nothing running', () => {
     expect(result.partial).toBe(true);
     expect(result.levels.length).toBeGreaterThanOrEqual(1);
     expect(result.levels[0]?.requests[0]?.count).toBeGreaterThan(0);
+    // a partial run never becomes a baseline
+    expect(existsSync(baseline)).toBe(false);
+  });
+
+  it('while reporting, after the load: complete results marked complete, exit 130, no baseline', async () => {
+    const out = join(outRoot, 'report');
+    const baseline = join(outRoot, 'report-baseline.json');
+    // The first line of the reporting stage: the containers are being removed, and
+    // result.json, report.md and the baseline are still to be written.
+    const run = await cancelWhen(
+      [
+        'run',
+        '--config',
+        demoConfig,
+        '--out',
+        out,
+        ...short,
+        '--set',
+        'load.levels=[1]',
+        '--set',
+        'load.levelDuration=2s',
+        '--save-baseline',
+        baseline,
+      ],
+      /removing \d+ containers and the network/,
+    );
+    expect(run.signal).toBeNull();
+    // it was still running when the signal came, and said so
+    expect(run.stderr).toContain('SIGINT received');
+    expect(run.exitCode, run.stderr + run.stdout).toBe(130);
+    expect(run.stderr).toContain('cancelled after the load (SIGINT); the results above are complete');
+    expect(run.leftovers).toEqual({ containers: 0, networks: 0 });
+    const result = ResultSchema.parse(JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')));
+    expect(result.partial).toBe(false);
+    expect(result.levels.map((l) => l.level)).toEqual([1]);
+    expect(result.levels[0]?.requests[0]?.count).toBeGreaterThan(0);
+    expect(readFileSync(join(out, 'report.md'), 'utf8')).toContain(result.runId);
+    expect(existsSync(baseline)).toBe(false);
   });
 });

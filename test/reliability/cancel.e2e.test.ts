@@ -3,15 +3,15 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { listRunLeftovers } from '../../src/containers/leftovers.ts';
 import { ResultSchema } from '../../src/result/schema.ts';
 import { cliPath, repoRoot } from '../helpers/cli.ts';
+import { leftoversOf } from '../helpers/engine.ts';
+import { countReliability } from '../helpers/reliability.ts';
 
 // Cancellation the way a runner does it: SIGINT to the node process only, SIGTERM 7.5 s later,
 // SIGKILL 2.5 s after that. Within 10 s of the first signal nothing of the run may be left.
 const demoConfig = join(repoRoot, 'examples', 'demo', 'loadgate.yml');
 const short = ['--set', 'load.levelDuration=4s', '--set', 'load.warmup=1s', '--set', 'load.levels=[1,2,4]'];
-const counts = { cancellations: 0, leaked: 0 };
 
 interface Cancelled {
   exitCode: number | null;
@@ -54,9 +54,8 @@ function cancelWhen(args: string[], trigger: RegExp, delayMs = 0): Promise<Cance
       const waitMs = Math.max(0, signalledAt + delayMs + 10_000 - Date.now());
       await new Promise((r) => setTimeout(r, Math.min(waitMs, 500)));
       try {
-        const leftovers = await listRunLeftovers(runId);
-        counts.cancellations++;
-        counts.leaked += leftovers.containers;
+        const leftovers = await leftoversOf(runId);
+        countReliability('cancellations', 1, 'CLI runs sent SIGINT, SIGTERM, SIGKILL');
         resolve({ exitCode, signal, runId, stdout, stderr, leftovers });
       } catch (error) {
         reject(error);
@@ -67,12 +66,7 @@ function cancelWhen(args: string[], trigger: RegExp, delayMs = 0): Promise<Cance
 
 describe('cancellation leaves nothing running', () => {
   const outRoot = mkdtempSync(join(tmpdir(), 'loadgate-cancel-'));
-  afterAll(() => {
-    rmSync(outRoot, { recursive: true, force: true });
-    console.log(
-      `reliability: cancellations tried ${counts.cancellations}, containers leaked ${counts.leaked}`,
-    );
-  });
+  afterAll(() => rmSync(outRoot, { recursive: true, force: true }));
 
   it('during an image build', async () => {
     const run = await cancelWhen(

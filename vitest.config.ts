@@ -4,6 +4,8 @@ import { defineConfig } from 'vitest/config';
 // drive the real engine, k6 and Toxiproxy, so they run one file at a time on a 2-core machine.
 export default defineConfig({
   test: {
+    // after vitest's own summary, the reliability tests' counts (issue 9), once for the whole run
+    reporters: ['default', './test/helpers/reliabilityReporter.ts'],
     projects: [
       {
         test: {

@@ -82,6 +82,21 @@ export function submetric(
   return `${metric}{${tags.join(',')}}`;
 }
 
+/**
+ * The ladder's thresholds with a user script's own added: both apply, so a threshold of the
+ * user's that is crossed still makes k6 exit 99. Where both name one metric, the user's
+ * expressions follow the ladder's. Anything but an object of thresholds adds nothing.
+ */
+export function mergeThresholds<T>(ladder: Record<string, T[]>, user: unknown): Record<string, T[]> {
+  const merged: Record<string, T[]> = { ...ladder };
+  if (user === null || typeof user !== 'object' || Array.isArray(user)) return merged;
+  for (const [metric, value] of Object.entries(user as Record<string, T | T[]>)) {
+    const expressions = Array.isArray(value) ? value : [value];
+    merged[metric] = [...(merged[metric] ?? []), ...expressions];
+  }
+  return merged;
+}
+
 /** The trend statistics the summary carries, p(99) included (it is not in k6's default). */
 export const SUMMARY_TREND_STATS = ['count', 'min', 'med', 'p(50)', 'p(90)', 'p(95)', 'p(99)', 'max'];
 

@@ -27,8 +27,9 @@
  * `http_req_failed{phase:…,sec:k}` give a latency and failure series. Probes never carry it.
  *
  * A user's own script can take the place of the built-in requests: the runner generates a
- * wrapper that imports this module's options, handleSummary and probe, and the user's default
- * function, calling markTimeBucket before each of its iterations. Such a script reads the
+ * wrapper that imports this module's options (with the script's own thresholds added, so that
+ * crossing one makes k6 exit 99), handleSummary and probe, and the user's default function,
+ * calling markTimeBucket before each of its iterations. Such a script reads the
  * service's URL from __ENV.LOADGATE_BASE_URL and tags each request `req` to get per-request
  * results; untagged, it gets one result per level, named `all`.
  */
@@ -41,6 +42,7 @@ import {
   K6_REQUEST_TIMEOUT_CODE,
   LADDER_ENV,
   type LadderPlan,
+  mergeThresholds,
   OUTCOMES,
   type Outcome,
   type PlanRequest,
@@ -67,6 +69,14 @@ export const options: Options = {
   discardResponseBodies: true,
   userAgent: 'loadgate',
 };
+
+/**
+ * The options a user's script runs under: the ladder's, plus the script's own thresholds (the
+ * ladder alone decides the load, so the script's scenarios, VUs and durations are not used).
+ */
+export function optionsWithUserThresholds(user: Options | undefined): Options {
+  return { ...options, thresholds: mergeThresholds(options.thresholds ?? {}, user?.thresholds) };
+}
 
 const picker = weightedPicker(plan.requests);
 const requestParams = new Map(plan.requests.map((r) => [r.name, paramsFor(r)]));

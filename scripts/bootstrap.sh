@@ -14,6 +14,7 @@ source "$root_dir/scripts/env.sh"
 
 pinned() { sed -n "s/.*\"$1\": *\"\([^\"]*\)\".*/\1/p" "$root_dir/tools.json"; }
 K6_VERSION=$(pinned k6)
+K6_UNSUPPORTED_VERSION=$(pinned k6Unsupported)
 TOXIPROXY_VERSION=$(pinned toxiproxy)
 POSTGRES_VERSION=$(pinned postgres)
 ACT_VERSION=$(pinned act)
@@ -38,6 +39,7 @@ daemon() { # log command...
 
 engine_up() { curl -sf --max-time 3 --unix-socket "${DOCKER_HOST#unix://}" http://d/_ping >/dev/null 2>&1; }
 k6_ok() { [ -x "$LOADGATE_TOOLS/k6-$K6_VERSION/k6" ]; }
+k6_unsupported_ok() { [ -x "$LOADGATE_TOOLS/k6-$K6_UNSUPPORTED_VERSION/k6" ]; }
 toxiproxy_ok() { [ -x "$LOADGATE_TOOLS/toxiproxy-$TOXIPROXY_VERSION/toxiproxy-server" ]; }
 act_ok() { [ -x "$LOADGATE_TOOLS/act-$ACT_VERSION/act" ]; }
 
@@ -138,10 +140,16 @@ if ! toxiproxy_ok; then
     "$LOADGATE_TOOLS/toxiproxy-$TOXIPROXY_VERSION/toxiproxy-server" /tmp/loadgate-toxiproxy-build.log
 fi
 # k6 takes minutes to compile: build it while the images and npm packages are fetched.
+# Then an older, unsupported k6 (never on PATH), for the test that loadgate refuses it: after the
+# pinned one, not beside it, so the two do not compete for the cores; it reuses its build cache.
 k6_build_pid=
-if ! k6_ok; then
-  say "building k6 $K6_VERSION in the background (a few minutes the first time)"
-  go_build go.k6.io/k6/v2 "$K6_VERSION" . "$LOADGATE_TOOLS/k6-$K6_VERSION/k6" /tmp/loadgate-k6-build.log &
+if ! k6_ok || ! k6_unsupported_ok; then
+  say "building k6 $K6_VERSION and the unsupported $K6_UNSUPPORTED_VERSION in the background (minutes the first time)"
+  (
+    k6_ok || go_build go.k6.io/k6/v2 "$K6_VERSION" . "$LOADGATE_TOOLS/k6-$K6_VERSION/k6" /tmp/loadgate-k6-build.log
+    k6_unsupported_ok || go_build go.k6.io/k6 "$K6_UNSUPPORTED_VERSION" . \
+      "$LOADGATE_TOOLS/k6-$K6_UNSUPPORTED_VERSION/k6" /tmp/loadgate-k6-unsupported-build.log
+  ) &
   k6_build_pid=$!
 fi
 # act (nektos/act), the local Actions runner the action's end-to-end test runs the bundle with.
@@ -208,4 +216,4 @@ if [ -n "$act_build_pid" ]; then
 fi
 ln -sfn "$LOADGATE_TOOLS/act-$ACT_VERSION/act" "$LOADGATE_TOOLS/bin/act"
 
-say "ready: engine at $DOCKER_HOST, k6 $K6_VERSION, Toxiproxy $TOXIPROXY_VERSION, act $ACT_VERSION, images built"
+say "ready: engine at $DOCKER_HOST, k6 $K6_VERSION (and $K6_UNSUPPORTED_VERSION for a test), Toxiproxy $TOXIPROXY_VERSION, act $ACT_VERSION, images built"

@@ -134,6 +134,16 @@ const recordings = {
     requests: [],
     userScript: {},
   }),
+  // a user's script with thresholds of its own: one crossed (k6 exits 99), one held
+  'user-script-thresholds': (url) => ({
+    baseUrl: url,
+    model: 'closed',
+    levels: [2],
+    ...short,
+    requestTimeoutMs: 300,
+    requests: [],
+    userScript: { requestNames: ['home', 'broken', 'stuck'] },
+  }),
   // the blocking detector's probe (idle and per level) and a recovery timeline, hanging requests included
   'probe-timeline': (url) => ({
     baseUrl: url,
@@ -173,6 +183,13 @@ export default function () {
 }
 `;
 
+// The same requests, with thresholds: the slow one can only be crossed, the other only held.
+const USER_SCRIPT_THRESHOLDS = `${USER_SCRIPT}export const options = {
+  thresholds: { 'http_req_duration{req:home}': ['p(95)<0.001'], http_reqs: ['count>0'] },
+};
+`;
+const SCRIPTS = { 'user-script-thresholds': USER_SCRIPT_THRESHOLDS };
+
 async function record(name, k6, server) {
   const input = recordings[name](server.url, `http://127.0.0.1:${await closedPort()}`);
   const plan = buildLadderPlan(input);
@@ -181,7 +198,7 @@ async function record(name, k6, server) {
     let userScriptPath;
     if (input.userScript) {
       userScriptPath = join(outDir, 'user-script.js');
-      await writeFile(userScriptPath, USER_SCRIPT);
+      await writeFile(userScriptPath, SCRIPTS[name] ?? USER_SCRIPT);
       process.env.FIXTURE_BASE_URL = server.url;
     }
     const run = await runLadder({ k6, plan, outDir, userScriptPath });

@@ -251,7 +251,7 @@ export async function runLoadgate(options: RunOptions): Promise<RunOutcome> {
   const decided = ladder.thresholdsCrossed
     ? {
         verdict: 'fail' as const,
-        summary: `k6 thresholds of your script were crossed (k6 exit 99; see ${OUT_FILES.k6Log})`,
+        summary: `the script's thresholds were crossed: ${ladder.crossedThresholds.join('; ') || 'k6 named none'} (k6 exit 99; see ${OUT_FILES.k6Log})`,
       }
     : decideVerdict({ gate, ...(compared.verdictInput ? { comparison: compared.verdictInput } : {}) });
   const result: Result = ResultSchema.parse({
@@ -283,7 +283,8 @@ export async function runLoadgate(options: RunOptions): Promise<RunOutcome> {
   const reportPath = join(outDir, OUT_FILES.report);
   await writeFile(resultPath, `${JSON.stringify(result, null, 2)}\n`);
   await writeFile(reportPath, reportMarkdown);
-  await baselines.save(result, outDir);
+  // A signal after the load leaves the results complete, but the run is no baseline.
+  await baselines.save(result, outDir, options.signal?.aborted === true);
   return { result, reportMarkdown, resultPath, reportPath };
 }
 

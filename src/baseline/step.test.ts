@@ -125,6 +125,18 @@ describe('BaselineStep', () => {
     }
   });
 
+  it('never saves a passing run cancelled after its load, though its record stays in the output folder', async () => {
+    const target = join(dir, 'never-cancelled.json');
+    const out = join(dir, 'never-out-cancelled');
+    const progress = collecting();
+    const step = await BaselineStep.prepare({ saveBaselinePath: target }, progress);
+    await step.compare(run, config, files);
+    await step.save({ partial: false, verdict: 'pass' }, out, true);
+    await expect(stat(target)).rejects.toThrow();
+    expect(progress.warnings.join(' ')).toMatch(/not saved as a baseline .*: the run was cancelled/);
+    await expect(stat(join(out, RUN_BASELINE_FILE))).resolves.toBeTruthy();
+  });
+
   it('fails before the run on a damaged baseline or save target, leaving both untouched', async () => {
     const damaged = join(dir, 'damaged.json');
     await writeFile(damaged, '{"baselineVersion": 1, "cells": [');

@@ -168,9 +168,10 @@ export class BaselineStep {
 
   /**
    * Writes the record to the output folder (every complete run) and to --save-baseline when the
-   * run passed: never a partial, failed or regressed run.
+   * run passed: never a partial, failed or regressed run, nor one cancelled after its load
+   * (`cancelled`: its results are complete, but whoever stopped it did not want it kept).
    */
-  async save(result: Pick<Result, 'partial' | 'verdict'>, outDir: string): Promise<void> {
+  async save(result: Pick<Result, 'partial' | 'verdict'>, outDir: string, cancelled = false): Promise<void> {
     if (this.record === null || result.partial || result.verdict === 'error') {
       if (this.target !== null) {
         this.progress.warn(`not saved as a baseline: the run is partial or failed (${result.verdict})`);
@@ -180,6 +181,10 @@ export class BaselineStep {
     await writeBaseline(join(resolve(outDir), RUN_BASELINE_FILE), this.record);
     const target = this.target;
     if (target === null) return;
+    if (cancelled) {
+      this.progress.warn(`not saved as a baseline to ${target.store.description}: the run was cancelled`);
+      return;
+    }
     if (!savable(result.verdict)) {
       this.progress.warn(
         `not saved as a baseline to ${target.store.description}: the run's verdict is ${result.verdict}`,

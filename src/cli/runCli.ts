@@ -72,6 +72,13 @@ export async function runCli(argv: string[], io: CliIo = processIo()): Promise<n
         io.out(`\n${outcome.result.summary}\n`);
         io.out(`result: ${outcome.resultPath}\nreport: ${outcome.reportPath}\n`);
         exitCode = exitCodeForResult(outcome.result);
+        if (abort.signal.aborted && !outcome.result.partial) {
+          // The signal came after the load: the results are complete, but the run was stopped.
+          io.err(
+            `loadgate: cancelled after the load (${String(abort.signal.reason)}); the results above are complete\n`,
+          );
+          exitCode = ExitCode.cancelled;
+        }
       } finally {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);

@@ -1,6 +1,7 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${name.host} is the config's own reference syntax
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
+import { countReliability } from '../../test/helpers/reliability.ts';
 import { applyOverrides } from './overrides.ts';
 import { configHash } from './read.ts';
 import { networkAddresses, resolveEnv, startOrder } from './refs.ts';
@@ -120,9 +121,8 @@ function mutate(mutations: Mutation[]): unknown {
 // Thousands of documents per property: minutes of CPU on a busy 2-core machine are possible.
 describe('validateConfig on generated documents', { timeout: 120_000 }, () => {
   afterAll(() => {
-    console.log(
-      `reliability: configs fuzzed ${fuzzed.configs}, rejected ${fuzzed.rejected}, all with a path`,
-    );
+    countReliability('configsFuzzed', fuzzed.configs, 'configs');
+    countReliability('configsRejected', fuzzed.rejected, 'configs');
   });
 
   it('never throws on arbitrary JSON-like values, and words every rejection as path: message', () => {

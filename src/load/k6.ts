@@ -6,12 +6,16 @@ import { delimiter, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { submetric } from '../../k6-scripts/contract.ts';
+import tools from '../../tools.json' with { type: 'json' };
 import { InfraError } from '../errors.ts';
 import { LADDER_ENV, type LadderPlan, renderUserScriptWrapper, scenarioAt } from './plan.ts';
-import { type LevelLoadResult, parseLadderSummary } from './summary.ts';
+import { crossedThresholds, type LevelLoadResult, parseLadderSummary } from './summary.ts';
 
-/** The k6 versions loadgate speaks to: the handleSummary data and REST API it reads are v2's. */
-export const SUPPORTED_K6 = { atLeast: '2.0.0', below: '3.0.0' } as const;
+/**
+ * The k6 versions loadgate speaks to (pinned in tools.json): the handleSummary data, REST API
+ * and exit statuses it reads are v2's.
+ */
+export const SUPPORTED_K6 = { atLeast: tools.k6SupportedAtLeast, below: tools.k6SupportedBelow } as const;
 /** Environment variable naming the k6 binary; otherwise `k6` is looked up on PATH. */
 export const K6_PATH_ENV = 'LOADGATE_K6';
 /** Seconds k6 may take beyond the plan's duration: starting VUs, setup, writing the summary. */
@@ -82,6 +86,8 @@ export interface LadderRun {
   cancelled: boolean;
   /** k6 exited 99; loadgate's own thresholds never fail, so a user script's must have */
   thresholdsCrossed: boolean;
+  /** the thresholds k6 found crossed, each `metric: expression` (empty unless thresholdsCrossed) */
+  crossedThresholds: string[];
   k6Version: string;
   /** absolute paths */
   files: { plan: string; summary: string; log: string; script: string; samples?: string };
@@ -264,6 +270,7 @@ export async function runLadder(options: RunLadderOptions): Promise<LadderRun> {
     levels: parseLadderSummary(text, plan),
     cancelled,
     thresholdsCrossed,
+    crossedThresholds: thresholdsCrossed ? crossedThresholds(text) : [],
     k6Version: k6.version,
     files: { ...files, ...(samples !== undefined ? { samples } : {}) },
   };

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { mergeThresholds } from '../../k6-scripts/contract.ts';
 import { ConfigError } from '../errors.ts';
 import { buildLadderPlan, type LadderPlanInput, renderUserScriptWrapper, scenarioAt } from './plan.ts';
 
@@ -229,11 +230,37 @@ describe('scenarioAt', () => {
 });
 
 describe('renderUserScriptWrapper', () => {
-  it("re-exports the ladder's options and handleSummary around the user's functions", () => {
+  it("runs the user's functions under the ladder's options, the user's thresholds added", () => {
     const text = renderUserScriptWrapper('file:///x/k6-scripts/ladder.ts', 'file:///work/my test.js');
     expect(text).toContain('import * as user from "file:///work/my test.js";');
-    expect(text).toContain('export { options, handleSummary, probe } from "file:///x/k6-scripts/ladder.ts";');
+    expect(text).toContain('export { handleSummary, probe } from "file:///x/k6-scripts/ladder.ts";');
+    expect(text).toContain('export const options = optionsWithUserThresholds(user.options);');
     // each of the user's iterations is tagged with its time slice first
     expect(text).toContain('  markTimeBucket();\n  return user.default(data);');
+  });
+});
+
+describe('mergeThresholds', () => {
+  const ladder = { 'http_reqs{scenario:clean__L0}': ['count>=0'], http_req_failed: ['rate>=0'] };
+
+  it("keeps the ladder's thresholds and adds the user's, joined where both name a metric", () => {
+    const user = {
+      http_req_failed: ['rate<0.01'],
+      http_req_duration: ['p(95)<200', { threshold: 'p(99)<500', abortOnFail: true }],
+      checks: 'rate>0.9',
+    };
+    expect(mergeThresholds<unknown>(ladder, user)).toEqual({
+      'http_reqs{scenario:clean__L0}': ['count>=0'],
+      http_req_failed: ['rate>=0', 'rate<0.01'],
+      http_req_duration: ['p(95)<200', { threshold: 'p(99)<500', abortOnFail: true }],
+      checks: ['rate>0.9'],
+    });
+    expect(ladder.http_req_failed).toEqual(['rate>=0']); // not changed in place
+  });
+
+  it('adds nothing for a script without thresholds', () => {
+    for (const user of [undefined, null, 'p(95)<1', ['p(95)<1']]) {
+      expect(mergeThresholds<unknown>(ladder, user)).toEqual(ladder);
+    }
   });
 });

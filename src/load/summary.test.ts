@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { InfraError } from '../errors.ts';
 import { LevelResultSchema, type RequestResult } from '../result/schema.ts';
 import type { LadderPlan } from './plan.ts';
-import { type LevelLoadResult, parseLadderExtras, parseLadderSummary } from './summary.ts';
+import { crossedThresholds, type LevelLoadResult, parseLadderExtras, parseLadderSummary } from './summary.ts';
 
 // Recorded from real k6 v2.2.0 runs by scripts/record-k6-fixtures.mjs.
 function fixture(name: string): { plan: LadderPlan; text: string } {
@@ -284,5 +284,19 @@ describe('the blocking detector and the recovery timeline', () => {
   it('plans from before probes and timelines have none', () => {
     const old = fixture('closed-3-levels');
     expect(parseLadderExtras(old.text, old.plan)).toMatchObject({ probeIdleP95Ms: null, timelines: [] });
+  });
+});
+
+describe('crossedThresholds', () => {
+  it("names the user script's crossed thresholds, not those that held nor the ladder's own", () => {
+    // recorded with k6 exiting 99: p(95) of `home` under 1 µs cannot hold, a count > 0 must
+    const { plan, text } = fixture('user-script-thresholds');
+    expect(crossedThresholds(text)).toEqual(['http_req_duration{req:home}: p(95)<0.001']);
+    // the ladder still reads its levels from the same summary
+    expect(parseLadderSummary(text, plan).map((l) => l.level)).toEqual([2]);
+  });
+
+  it('finds none in a run whose thresholds all held', () => {
+    expect(crossedThresholds(fixture('user-script').text)).toEqual([]);
   });
 });

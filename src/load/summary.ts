@@ -29,6 +29,8 @@ const K6MetricSchema = z.object({
   type: z.enum(['counter', 'gauge', 'rate', 'trend']),
   contains: z.string(),
   values: z.record(z.string(), z.number().nullable()),
+  /** each threshold expression of the metric and whether it held */
+  thresholds: z.record(z.string(), z.object({ ok: z.boolean() })).optional(),
 });
 export const K6SummarySchema = z.object({
   metrics: z.record(z.string(), K6MetricSchema),
@@ -129,6 +131,19 @@ export function parseLadderExtras(text: string, plan: LadderPlan): LadderExtras 
 function probeP95Ms(read: Reader, plan: LadderPlan, phase: string, levelIndex: number): number | null {
   const probe = plan.probe?.scenarios.find((p) => p.phase === phase && p.levelIndex === levelIndex);
   return probe ? read.ms(submetric('http_req_duration', probe.name, null), 'p(95)') : null;
+}
+
+/**
+ * The thresholds k6 found crossed, each `metric: expression` (a user script's, since the
+ * ladder's own always hold), in the summary's order.
+ */
+export function crossedThresholds(text: string): string[] {
+  const summary = readSummary(text);
+  return Object.entries(summary.metrics).flatMap(([metric, m]) =>
+    Object.entries(m.thresholds ?? {})
+      .filter(([, state]) => !state.ok)
+      .map(([expression]) => `${metric}: ${expression}`),
+  );
 }
 
 function readSummary(text: string): K6Summary {

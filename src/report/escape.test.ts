@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { countReliability } from '../../test/helpers/reliability.ts';
 import { DEFAULT_MAX_CHARS, escapeMarkdown } from './escape.ts';
 
 const ZWJ = '\u200d';
@@ -18,7 +19,13 @@ const hostileString = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 200 }),
 );
 
+let hostileTried = 0;
+
 describe('escapeMarkdown', () => {
+  afterAll(() =>
+    countReliability('hostileInputs', hostileTried, 'generated strings through the Markdown escaping'),
+  );
+
   it('leaves plain names alone', () => {
     expect(escapeMarkdown('items')).toBe('items');
     expect(escapeMarkdown('GET items 2')).toBe('GET items 2');
@@ -83,6 +90,7 @@ describe('escapeMarkdown', () => {
   it('never emits a raw <, >, |, backtick or line break', () => {
     fc.assert(
       fc.property(hostileString, (text) => {
+        hostileTried++;
         const out = escapeMarkdown(text);
         expect(out).not.toMatch(/[<>|`\n\r\u2028\u2029]/);
       }),
@@ -92,6 +100,7 @@ describe('escapeMarkdown', () => {
   it('leaves every & the start of its own entity and every @ unlinkable', () => {
     fc.assert(
       fc.property(hostileString, (text) => {
+        hostileTried++;
         const out = escapeMarkdown(text);
         expect(out).not.toMatch(/&(?!(amp|lt|gt|#124|#96);)/);
         expect(out).not.toMatch(new RegExp(`@(?!${ZWJ})`));
@@ -103,6 +112,7 @@ describe('escapeMarkdown', () => {
   it('escapes every [ and ] so no link can form', () => {
     fc.assert(
       fc.property(hostileString, (text) => {
+        hostileTried++;
         // Every [ or ] is preceded by an odd number of backslashes.
         for (const match of escapeMarkdown(text).matchAll(/(\\*)[[\]]/g)) {
           expect((match[1] ?? '').length % 2).toBe(1);
@@ -114,6 +124,7 @@ describe('escapeMarkdown', () => {
   it('stays within the clip length plus what escaping adds', () => {
     fc.assert(
       fc.property(hostileString, fc.integer({ min: 1, max: 100 }), (text, max) => {
+        hostileTried++;
         // The longest replacement is 6 characters (&#124;) for one character.
         expect(escapeMarkdown(text, max).length).toBeLessThanOrEqual(max * 6 + 2);
       }),

@@ -40,6 +40,53 @@ describe('baselines on the demo', () => {
     expect(existsSync(join(root, 'damaged-out', 'result.json'))).toBe(false);
   });
 
+  it('refuses a baseline of a newer version before starting anything (exit 2), leaving it as it was', async () => {
+    const future = join(root, 'future.json');
+    const text = '{"baselineVersion": 99, "a field of the future": {"cells": []}}\n';
+    writeFileSync(future, text);
+    const run = await runCli([
+      'run',
+      '--config',
+      demoConfig,
+      '--out',
+      join(root, 'future-out'),
+      '--baseline',
+      future,
+    ]);
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr).toContain(`baseline ${future} has version 99, written by a newer loadgate`);
+    expect(run.stderr).toContain('upgrade loadgate');
+    expect(readFileSync(future, 'utf8')).toBe(text);
+    expect(existsSync(join(root, 'future-out', 'result.json'))).toBe(false);
+  });
+
+  it('will not save over a corrupt or newer file (exit 2 before anything starts), leaving each as it was', async () => {
+    const cases = [
+      {
+        file: join(root, 'corrupt-target.json'),
+        text: '{"baselineVersion": 1, "cells": [',
+        why: 'is not valid JSON',
+      },
+      { file: join(root, 'future-target.json'), text: '{"baselineVersion": 2}', why: 'has version 2' },
+    ];
+    for (const { file, text, why } of cases) {
+      writeFileSync(file, text);
+      const run = await runCli([
+        'run',
+        '--config',
+        demoConfig,
+        '--out',
+        `${file}.out`,
+        '--save-baseline',
+        file,
+      ]);
+      expect(run.exitCode, run.stderr).toBe(2);
+      expect(run.stderr).toContain(`will not overwrite ${file}: baseline ${file} ${why}`);
+      expect(readFileSync(file, 'utf8')).toBe(text);
+      expect(existsSync(join(`${file}.out`, 'result.json'))).toBe(false);
+    }
+  });
+
   it('saves a passing run as the baseline, then calls a slower upstream a regression', async () => {
     const first = join(root, 'first');
     const saved = await runCli([
@@ -107,5 +154,30 @@ describe('baselines on the demo', () => {
     expect(offline.exitCode).toBe(1);
     expect(readResult(join(root, 'offline')).verdict).toBe('regressed');
     expect(await listRunLeftovers(result.runId)).toEqual({ containers: 0, networks: 0 });
+  });
+
+  it('never writes a run the gate fails over the baseline (exit 1), nor anything else', async () => {
+    const before = readFileSync(baselineFile);
+    const out = join(root, 'gate-fails');
+    const run = await runCli([
+      'run',
+      '--config',
+      demoConfig,
+      '--out',
+      out,
+      ...ladder,
+      '--set',
+      'load.levels=[2]',
+      // every /items waits 50 ms on the upstream: a p95 under 1 ms cannot hold
+      '--set',
+      'gate.thresholds=[{metric: p95, request: items, max: 1ms}]',
+      '--save-baseline',
+      baselineFile,
+    ]);
+    expect(run.exitCode, run.stderr).toBe(1);
+    expect(readResult(out).verdict).toBe('fail');
+    expect(run.stderr).toContain('not saved as a baseline');
+    expect(readFileSync(baselineFile).equals(before)).toBe(true);
+    expect(await listRunLeftovers(readResult(out).runId)).toEqual({ containers: 0, networks: 0 });
   });
 });

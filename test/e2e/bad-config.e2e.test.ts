@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { runCli } from '../helpers/cli.ts';
 import { engineInventory } from '../helpers/engine.ts';
+import { countReliability } from '../helpers/reliability.ts';
 
 // Malformed configs, as users write them: each must end in exit status 2 with a message naming
 // the setting's path, and none may start anything (the engine is asked before and after).
@@ -138,6 +139,7 @@ describe('bad configs end in exit 2, naming the setting, with nothing started', 
       const file = join(dir, `${testCase.name.replaceAll(' ', '-')}.yml`);
       writeFileSync(file, testCase.text ?? YAML.stringify(config));
       const run = await runCli(['run', '--config', file, '--out', join(dir, 'out')]);
+      countReliability('hostileInputs', 1, 'bad configs or arguments through the CLI');
       expect(run.exitCode, run.stderr).toBe(2);
       expect(run.stderr).toContain(testCase.path);
       expect(run.stdout).not.toContain('ready in');
@@ -148,12 +150,14 @@ describe('bad configs end in exit 2, naming the setting, with nothing started', 
     const file = join(dir, 'valid-for-set.yml');
     writeFileSync(file, YAML.stringify(valid()));
     const run = await runCli(['run', '--config', file, '--set', 'service.env.POOL_SIZE']);
+    countReliability('hostileInputs', 1, 'bad configs or arguments through the CLI');
     expect(run.exitCode).toBe(2);
     expect(run.stderr).toContain('service.env.POOL_SIZE');
   });
 
   it('a missing config file says which path was tried and how to give another', async () => {
     const run = await runCli(['run', '--config', join(dir, 'nope.yml')]);
+    countReliability('hostileInputs', 1, 'bad configs or arguments through the CLI');
     expect(run.exitCode).toBe(2);
     expect(run.stderr).toContain('nope.yml');
     expect(run.stderr).toContain('--config');
@@ -161,6 +165,7 @@ describe('bad configs end in exit 2, naming the setting, with nothing started', 
 
   it('an unknown option is a usage error', async () => {
     const run = await runCli(['run', '--confg', 'x.yml']);
+    countReliability('hostileInputs', 1, 'bad configs or arguments through the CLI');
     expect(run.exitCode).toBe(2);
   });
 

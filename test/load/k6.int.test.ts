@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -99,6 +99,51 @@ describe('runLadder with the real k6', () => {
     expect(run.cancelled).toBe(true);
     expect(run.levels).toHaveLength(2);
     expect(run.levels[1]?.requests[0]?.count).toBe(0);
+  });
+
+  it("a user script's own threshold crossed: k6 exits 99, a result naming the threshold", async () => {
+    const script = join(outRoot, 'thresholds.js');
+    await writeFile(
+      script,
+      [
+        "import http from 'k6/http';",
+        // the 5 ms answers cannot have a p95 under 1 µs; the request count must be above 0
+        "export const options = { thresholds: { 'http_req_duration{req:fast}': ['p(95)<0.001'], http_reqs: ['count>0'] } };",
+        "export default function () { http.get(__ENV.LOADGATE_BASE_URL + '/fast', { tags: { req: 'fast' } }); }",
+        '',
+      ].join('\n'),
+    );
+    const plan = buildLadderPlan({
+      ...ladder(),
+      levels: [2],
+      requests: [],
+      userScript: { requestNames: ['fast'] },
+    });
+    const run = await runLadder({ k6, plan, outDir: join(outRoot, 'thresholds'), userScriptPath: script });
+    expect(run.thresholdsCrossed).toBe(true);
+    expect(run.crossedThresholds).toEqual(['http_req_duration{req:fast}: p(95)<0.001']);
+    expect(run.levels[0]?.requests[0]?.count).toBeGreaterThan(0);
+  });
+
+  it('k6 failing mid-run with another exit status: an InfraError with its status and log, not a result', async () => {
+    const script = join(outRoot, 'aborts.js');
+    await writeFile(
+      script,
+      [
+        "import http from 'k6/http';",
+        "import exec from 'k6/execution';",
+        'export default function () {',
+        "  http.get(__ENV.LOADGATE_BASE_URL + '/fast');",
+        "  if (exec.instance.iterationsCompleted > 20) exec.test.abort('the script gave up');",
+        '}',
+        '',
+      ].join('\n'),
+    );
+    const plan = buildLadderPlan({ ...ladder(), levels: [2], requests: [], userScript: {} });
+    const run = runLadder({ k6, plan, outDir: join(outRoot, 'aborts'), userScriptPath: script });
+    await expect(run).rejects.toBeInstanceOf(InfraError);
+    // k6's exit status for a script that aborted the test (108), and k6's own words from its log
+    await expect(run).rejects.toThrow(/k6 exited with 108[\s\S]*the script gave up/);
   });
 
   it('stops k6 at the hard time limit', async () => {

@@ -3,15 +3,15 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { listRunLeftovers } from '../../src/containers/leftovers.ts';
 import { ResultSchema } from '../../src/result/schema.ts';
 import { cliPath, repoRoot } from '../helpers/cli.ts';
+import { leftoversOf } from '../helpers/engine.ts';
+import { countReliability } from '../helpers/reliability.ts';
 
 // Cancellation the way a runner does it: SIGINT to the node process only, SIGTERM 7.5 s later,
 // SIGKILL 2.5 s after that. Within 10 s of the first signal nothing of the run may be left.
 const demoConfig = join(repoRoot, 'examples', 'demo', 'loadgate.yml');
 const short = ['--set', 'load.levelDuration=4s', '--set', 'load.warmup=1s', '--set', 'load.levels=[1,2,4]'];
-const counts = { cancellations: 0, leaked: 0 };
 
 interface Cancelled {
   exitCode: number | null;
@@ -54,9 +54,8 @@ function cancelWhen(args: string[], trigger: RegExp, delayMs = 0): Promise<Cance
       const waitMs = Math.max(0, signalledAt + delayMs + 10_000 - Date.now());
       await new Promise((r) => setTimeout(r, Math.min(waitMs, 500)));
       try {
-        const leftovers = await listRunLeftovers(runId);
-        counts.cancellations++;
-        counts.leaked += leftovers.containers;
+        const leftovers = await leftoversOf(runId);
+        countReliability('cancellations', 1, 'CLI runs sent SIGINT, SIGTERM, SIGKILL');
         resolve({ exitCode, signal, runId, stdout, stderr, leftovers });
       } catch (error) {
         reject(error);
@@ -67,12 +66,7 @@ function cancelWhen(args: string[], trigger: RegExp, delayMs = 0): Promise<Cance
 
 describe('cancellation leaves nothing running', () => {
   const outRoot = mkdtempSync(join(tmpdir(), 'loadgate-cancel-'));
-  afterAll(() => {
-    rmSync(outRoot, { recursive: true, force: true });
-    console.log(
-      `reliability: cancellations tried ${counts.cancellations}, containers leaked ${counts.leaked}`,
-    );
-  });
+  afterAll(() => rmSync(outRoot, { recursive: true, force: true }));
 
   it('during an image build', async () => {
     const run = await cancelWhen(
@@ -109,8 +103,9 @@ describe('cancellation leaves nothing running', () => {
 
   it('during the load: k6 is stopped, partial results are saved and marked partial', async () => {
     const out = join(outRoot, 'load');
+    const baseline = join(outRoot, 'load-baseline.json');
     const run = await cancelWhen(
-      ['run', '--config', demoConfig, '--out', out, ...short],
+      ['run', '--config', demoConfig, '--out', out, ...short, '--save-baseline', baseline],
       /level 2\/3/,
       1_000,
     );
@@ -122,5 +117,43 @@ describe('cancellation leaves nothing running', () => {
     expect(result.partial).toBe(true);
     expect(result.levels.length).toBeGreaterThanOrEqual(1);
     expect(result.levels[0]?.requests[0]?.count).toBeGreaterThan(0);
+    // a partial run never becomes a baseline
+    expect(existsSync(baseline)).toBe(false);
+  });
+
+  it('while reporting, after the load: complete results marked complete, exit 130, no baseline', async () => {
+    const out = join(outRoot, 'report');
+    const baseline = join(outRoot, 'report-baseline.json');
+    // The first line of the reporting stage: the containers are being removed, and
+    // result.json, report.md and the baseline are still to be written.
+    const run = await cancelWhen(
+      [
+        'run',
+        '--config',
+        demoConfig,
+        '--out',
+        out,
+        ...short,
+        '--set',
+        'load.levels=[1]',
+        '--set',
+        'load.levelDuration=2s',
+        '--save-baseline',
+        baseline,
+      ],
+      /removing \d+ containers and the network/,
+    );
+    expect(run.signal).toBeNull();
+    // it was still running when the signal came, and said so
+    expect(run.stderr).toContain('SIGINT received');
+    expect(run.exitCode, run.stderr + run.stdout).toBe(130);
+    expect(run.stderr).toContain('cancelled after the load (SIGINT); the results above are complete');
+    expect(run.leftovers).toEqual({ containers: 0, networks: 0 });
+    const result = ResultSchema.parse(JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')));
+    expect(result.partial).toBe(false);
+    expect(result.levels.map((l) => l.level)).toEqual([1]);
+    expect(result.levels[0]?.requests[0]?.count).toBeGreaterThan(0);
+    expect(readFileSync(join(out, 'report.md'), 'utf8')).toContain(result.runId);
+    expect(existsSync(baseline)).toBe(false);
   });
 });

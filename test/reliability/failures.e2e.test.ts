@@ -1,10 +1,11 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { listRunLeftovers } from '../../src/containers/leftovers.ts';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ResultSchema } from '../../src/result/schema.ts';
 import { repoRoot, runCli } from '../helpers/cli.ts';
+import { leftoversOf } from '../helpers/engine.ts';
+import { countReliability } from '../helpers/reliability.ts';
 
 // Failures a user can cause or meet, each ending in its own clear message and exit status,
 // with nothing left running. The demo image is reused with other commands.
@@ -18,6 +19,7 @@ function runIdOf(stdout: string): string {
 describe('failures end clearly, with nothing left running', () => {
   const outRoot = mkdtempSync(join(tmpdir(), 'loadgate-failures-'));
   afterAll(() => rmSync(outRoot, { recursive: true, force: true }));
+  afterEach(() => countReliability('hostileInputs', 1, 'failing services or k6 scripts'));
 
   it('a service that never gets ready: exit 3, the wait named, its log quoted', async () => {
     const run = await runCli([
@@ -37,7 +39,7 @@ describe('failures end clearly, with nothing left running', () => {
     expect(run.stderr).toContain('/not-a-health-path');
     expect(run.stderr).toMatch(/last 100 lines of its log/);
     expect(run.stderr).toContain('Uvicorn running on');
-    expect(await listRunLeftovers(runIdOf(run.stdout))).toEqual({ containers: 0, networks: 0 });
+    expect(await leftoversOf(runIdOf(run.stdout))).toEqual({ containers: 0, networks: 0 });
   });
 
   it('a service that exits at once: exit 3 without waiting out the start-up timeout', async () => {
@@ -55,7 +57,7 @@ describe('failures end clearly, with nothing left running', () => {
     expect(run.stderr).toContain('service did not become ready');
     expect(run.stderr).toContain('it exited before it was ready');
     expect(run.stderr).toContain('cannot start: missing SECRET_KEY');
-    expect(await listRunLeftovers(runIdOf(run.stdout))).toEqual({ containers: 0, networks: 0 });
+    expect(await leftoversOf(runIdOf(run.stdout))).toEqual({ containers: 0, networks: 0 });
   });
 
   it('a service that crashes during the load: exit 3 with the end of its log', async () => {
@@ -72,7 +74,7 @@ describe('failures end clearly, with nothing left running', () => {
     expect(run.exitCode).toBe(3);
     expect(run.stderr).toContain('the service exited during the load (exit code 3)');
     expect(run.stderr).toContain('the service died');
-    expect(await listRunLeftovers(runIdOf(run.stdout))).toEqual({ containers: 0, networks: 0 });
+    expect(await leftoversOf(runIdOf(run.stdout))).toEqual({ containers: 0, networks: 0 });
   });
 
   it('a service that accepts connections and never answers: the run ends on time, all timeouts', async () => {
@@ -108,7 +110,7 @@ describe('failures end clearly, with nothing left running', () => {
       }
     }
     expect(result.summary).toMatch(/error rate/);
-    expect(await listRunLeftovers(result.runId)).toEqual({ containers: 0, networks: 0 });
+    expect(await leftoversOf(result.runId)).toEqual({ containers: 0, networks: 0 });
   });
 
   it("a user script that k6 cannot run: exit 3 with k6's own error", async () => {
@@ -129,6 +131,6 @@ describe('failures end clearly, with nothing left running', () => {
     expect(run.exitCode).toBe(3);
     expect(run.stderr).toContain('k6');
     expect(run.stderr).toContain('boom: this script cannot start');
-    expect(await listRunLeftovers(runIdOf(run.stdout))).toEqual({ containers: 0, networks: 0 });
+    expect(await leftoversOf(runIdOf(run.stdout))).toEqual({ containers: 0, networks: 0 });
   });
 });

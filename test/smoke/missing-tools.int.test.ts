@@ -3,12 +3,15 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import tools from '../../tools.json' with { type: 'json' };
 import { type CliRun, runCli } from '../helpers/cli.ts';
+import { engineInventory } from '../helpers/engine.ts';
 
 // The bundled CLI as a user runs it, with the engine or k6 missing: one line naming the missing
 // tool and how to get it, exit status 3, and nothing started (the output folder, made once the
 // tools are found, does not exist). The k6 cases need the engine, which is checked first.
-// Cost: about 1 s each.
+// Cost: about 1 s each. The unsupported k6 is a real older k6 the bootstrap builds beside the
+// pinned one (tools.json: k6Unsupported), never on PATH.
 
 let scratch: string;
 beforeAll(async () => {
@@ -75,5 +78,20 @@ describe('a missing tool', () => {
     );
     expect(line).toMatch(/^loadgate: k6 not found: install k6 /);
     expect(line).toContain('npm run bootstrap');
+  });
+
+  it('a real k6 of an unsupported version: one line naming it, the supported range and the fix, exit 3', async () => {
+    const old = join(process.env.LOADGATE_TOOLS ?? '/opt/loadgate/tools', `k6-${tools.k6Unsupported}`, 'k6');
+    expect(existsSync(old), `${old} is missing: run npm run bootstrap, which builds it`).toBe(true);
+    const before = await engineInventory();
+    const line = expectOneLineExit3(await runWith('k6-unsupported', { LOADGATE_K6: old }));
+    const version = tools.k6Unsupported.replace(/^v/, '');
+    expect(line).toBe(
+      `loadgate: k6 at ${old} is ${version}, not supported: install k6 ` +
+        `${tools.k6SupportedAtLeast}..<${tools.k6SupportedBelow} (npm run bootstrap builds the pinned one into ` +
+        '/opt/loadgate/tools/bin) and put it on PATH or set LOADGATE_K6',
+    );
+    // nothing was started: the engine holds what it held before
+    expect(await engineInventory()).toEqual(before);
   });
 });

@@ -1,0 +1,169 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import YAML from 'yaml';
+import { RUN_ID_STATE } from '../../src/action/runPost.ts';
+import { listRunLeftovers } from '../../src/containers/leftovers.ts';
+import { repoRoot } from '../helpers/cli.ts';
+import { leftoversOf } from '../helpers/engine.ts';
+import { countReliability } from '../helpers/reliability.ts';
+
+// The action's post step (action.yml `post: dist/post.js`, `post-if: always()`) after a main
+// step the runner SIGKILLed during the load: the main step saved its run id with `saveState`
+// (GITHUB_STATE), the runner hands it to the post step as STATE_<name>, and the post step removes
+// every container and network carrying the run's label. Bundled action (build dist first), real
+// engine, the demo with one short level: about 20 s.
+
+const demoConfig = join(repoRoot, 'examples', 'demo', 'loadgate.yml');
+const action = YAML.parse(readFileSync(join(repoRoot, 'action.yml'), 'utf8')) as {
+  inputs: Record<string, { default?: string }>;
+  runs: { main: string; post: string };
+};
+
+interface Step {
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a step's script as the runner runs a node24 action; `killOn` SIGKILLs it when stdout matches. */
+function runStep(script: string, env: NodeJS.ProcessEnv, cwd: string, killOn?: RegExp): Promise<Step> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(repoRoot, script)], {
+      cwd,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+      if (killOn?.test(stdout)) child.kill('SIGKILL');
+    });
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    child.on('error', reject);
+    child.on('close', (exitCode, signal) => resolve({ exitCode, signal, stdout, stderr }));
+  });
+}
+
+/** The `name<<delimiter` blocks of a runner file command (GITHUB_STATE, GITHUB_OUTPUT). */
+function parseFileCommand(text: string): Record<string, string> {
+  const values: Record<string, string> = {};
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const m = /^([^=<]+)<<(.+)$/.exec(lines[i] as string);
+    if (!m) continue;
+    const value: string[] = [];
+    for (i += 1; i < lines.length && lines[i] !== m[2]; i++) value.push(lines[i] as string);
+    values[m[1] as string] = value.join('\n');
+  }
+  return values;
+}
+
+/**
+ * Kills the k6 a SIGKILLed main step orphaned (k6 runs in a process group of its own; on a
+ * runner, the job's orphan-process cleanup ends it): the k6 whose plan lies in `outDir`.
+ */
+function killOrphanedK6(outDir: string): number {
+  let killed = 0;
+  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    let environ: string;
+    try {
+      environ = readFileSync(`/proc/${pid}/environ`, 'utf8');
+    } catch {
+      continue; // gone, or not ours to read
+    }
+    if (!environ.split('\0').includes(`LOADGATE_PLAN=${join(outDir, 'k6-plan.json')}`)) continue;
+    try {
+      process.kill(Number(pid), 'SIGKILL');
+      killed++;
+    } catch {
+      // it ended by itself meanwhile
+    }
+  }
+  return killed;
+}
+
+describe("the action's post step", () => {
+  const root = mkdtempSync(join(tmpdir(), 'loadgate-post-'));
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  it('removes every container and the network a SIGKILLed main step left running', async () => {
+    const out = join(root, 'out');
+    const files = {
+      output: join(root, 'output'),
+      summary: join(root, 'summary'),
+      env: join(root, 'env'),
+      path: join(root, 'path'),
+      state: join(root, 'state'),
+      event: join(root, 'event.json'),
+    };
+    for (const file of [files.output, files.summary, files.env, files.path, files.state]) {
+      writeFileSync(file, '');
+    }
+    writeFileSync(files.event, '{}');
+    const runnerEnv: NodeJS.ProcessEnv = {
+      ...process.env,
+      CI: 'true',
+      GITHUB_ACTIONS: 'true',
+      GITHUB_WORKSPACE: root,
+      GITHUB_ACTION_PATH: repoRoot,
+      GITHUB_REPOSITORY: 'octo/app',
+      GITHUB_RUN_ID: '4242',
+      GITHUB_EVENT_NAME: 'schedule',
+      GITHUB_EVENT_PATH: files.event,
+      GITHUB_OUTPUT: files.output,
+      GITHUB_STEP_SUMMARY: files.summary,
+      GITHUB_ENV: files.env,
+      GITHUB_PATH: files.path,
+      GITHUB_STATE: files.state,
+      RUNNER_TEMP: join(root, 'runner-temp'),
+      RUNNER_TOOL_CACHE: join(root, 'tool-cache'),
+    };
+    const inputs: Record<string, string> = {
+      config: demoConfig,
+      out,
+      mode: 'nightly',
+      token: '',
+      set: ['load.levels=[1,2]', 'load.levelDuration=4s', 'load.warmup=1s'].join('\n'),
+    };
+    const mainEnv = { ...runnerEnv };
+    for (const [input, spec] of Object.entries(action.inputs)) {
+      mainEnv[`INPUT_${input.replace(/ /g, '_').toUpperCase()}`] = inputs[input] ?? spec.default ?? '';
+    }
+
+    // The main step, killed as a runner kills a step past its grace: no chance to clean up.
+    const main = await runStep(action.runs.main, mainEnv, root, /level 1\/2/);
+    expect(main.signal, main.stdout + main.stderr).toBe('SIGKILL');
+    const state = parseFileCommand(readFileSync(files.state, 'utf8'));
+    const runId = state[RUN_ID_STATE] ?? '';
+    expect(runId).toMatch(/^\d{8}-\d{6}-[0-9a-f]{6}$/);
+    // k6 outlives a SIGKILLed main step (a process group of its own); the runner's job cleanup ends it
+    expect(killOrphanedK6(out)).toBe(1);
+    const left = await listRunLeftovers(runId);
+    // Postgres, the upstream and the service, on the run's network
+    expect(left).toEqual({ containers: 3, networks: 1 });
+
+    // The post step gets the saved state as STATE_<name>, as the runner passes it.
+    const postEnv: NodeJS.ProcessEnv = { ...runnerEnv };
+    for (const [name, value] of Object.entries(state)) postEnv[`STATE_${name}`] = value;
+    const post = await runStep(action.runs.post, postEnv, root);
+    expect(post.exitCode, post.stdout + post.stderr).toBe(0);
+    expect(post.stdout).toContain(
+      `::warning::loadgate: removed 3 containers and 1 networks left by run ${runId}`,
+    );
+    countReliability('cancellations', 1, 'action main steps SIGKILLed, cleaned by the post step');
+    const after = await leftoversOf(runId);
+    expect(after).toEqual({ containers: 0, networks: 0 });
+
+    // Run again, it finds nothing left and still succeeds.
+    const again = await runStep(action.runs.post, postEnv, root);
+    expect(again.exitCode).toBe(0);
+    expect(again.stdout).toContain(`loadgate: run ${runId} left nothing behind`);
+  });
+});

@@ -5,7 +5,7 @@ import { pairedRateFromLadder, withPairedComparison } from '../compare/pairedGat
 import { runPaired } from '../compare/pairedRun.ts';
 import { readConfig } from '../config/read.ts';
 import { tailFile } from '../containers/logs.ts';
-import { ConfigError, exitCodeOf } from '../errors.ts';
+import { ConfigError, ExitCode, exitCodeOf } from '../errors.ts';
 import { baselineRecorder, baselineToCompare } from '../github/baselineRecorder.ts';
 import { createGitHubClient } from '../github/client.ts';
 import { logUntrusted, mayIssueCommand } from '../github/commands.ts';
@@ -31,6 +31,15 @@ export async function runAction(): Promise<void> {
   let exitCode = 0;
   const sink = coreSink();
   let outDir = '';
+  // A runner cancels a step with SIGINT, then SIGTERM 7.5 s later, then SIGKILL: stop k6 and the
+  // containers, keep what was measured (partial), exit 130. The post step covers the SIGKILL.
+  const abort = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    core.warning(`loadgate: ${signal} received, stopping k6 and the containers`);
+    abort.abort(signal);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
     const settings = readSettings((name) => core.getInput(name));
     // Before anything can print it: the runner masks registered secrets in the log.
@@ -74,11 +83,22 @@ export async function runAction(): Promise<void> {
       overrides: settings.overrides,
       progress: actionProgress(sink),
       onRunId: (runId) => core.saveState(RUN_ID_STATE, runId),
+      signal: abort.signal,
       ...(compareWith !== null ? { baseline: { baselinePath: compareWith, repoDir: process.cwd() } } : {}),
     });
+    if (abort.signal.aborted) {
+      // Cancelled: what was measured is in result.json (partial during the load); nothing is
+      // published or recorded, and the step fails as cancelled.
+      core.setOutput(Outputs.verdict, outcome.result.verdict);
+      core.setOutput(Outputs.resultPath, outcome.resultPath);
+      core.setFailed(
+        `loadgate: cancelled (${String(abort.signal.reason)}); results so far in ${outcome.resultPath}`,
+      );
+      process.exit(ExitCode.cancelled);
+    }
     const { result, reportMarkdown } =
       settings.mode === 'pr' && settings.paired && pr
-        ? await withPairedRun(outcome, settings, pr.baseSha)
+        ? await withPairedRun(outcome, settings, pr.baseSha, abort.signal)
         : outcome;
     // For the companion workflow, when this run's token cannot comment (a fork).
     await writeCommentRequest(settings.outDir, {
@@ -148,6 +168,7 @@ async function withPairedRun(
   outcome: RunOutcome,
   settings: ActionSettings,
   baseSha: string,
+  signal: AbortSignal,
 ): Promise<{ result: Result; reportMarkdown: string }> {
   const { result } = outcome;
   if (result.partial || result.verdict === 'error') return outcome;
@@ -177,6 +198,7 @@ async function withPairedRun(
       base: { ref: baseSha },
       rate: chosen.rate,
       runId: result.runId,
+      signal,
     });
   } catch (error) {
     if (error instanceof ConfigError) return skip(error.message);

@@ -140,24 +140,27 @@ export async function runCli(argv: string[], io: CliIo = processIo()): Promise<n
           '--base-ref/--base-image/--base-set',
         ]);
       }
-      const outcome = await runPaired({
-        configPath: options.config,
-        overrides: options.set,
-        outDir: options.out,
-        progress: consoleProgress(io, false),
-        base:
-          options.baseRef !== undefined
-            ? { ref: options.baseRef }
-            : options.baseImage !== undefined
-              ? { image: options.baseImage }
-              : { set: options.baseSet },
-        rate: options.rate,
-        slotS: options.slot,
-        warmupS: options.warmup,
-        minBlocks: options.blocks,
-        maxBlocks: options.maxBlocks,
-        floors: options.floor,
-      });
+      const outcome = await whileSignalsCancel(io, (signal) =>
+        runPaired({
+          signal,
+          configPath: options.config,
+          overrides: options.set,
+          outDir: options.out,
+          progress: consoleProgress(io, false),
+          base:
+            options.baseRef !== undefined
+              ? { ref: options.baseRef }
+              : options.baseImage !== undefined
+                ? { image: options.baseImage }
+                : { set: options.baseSet },
+          rate: options.rate,
+          slotS: options.slot,
+          warmupS: options.warmup,
+          minBlocks: options.blocks,
+          maxBlocks: options.maxBlocks,
+          floors: options.floor,
+        }),
+      );
       io.out(`\n${outcome.reportMarkdown}\n`);
       for (const file of outcome.files) io.out(`wrote ${file}\n`);
       exitCode = exitCodeForVerdict(outcome.paired.comparison.verdict);
@@ -180,18 +183,21 @@ export async function runCli(argv: string[], io: CliIo = processIo()): Promise<n
     .option('--blocks-per-check <n>', 'blocks a paired check will run', Number, 3)
     .option('--alpha <share>', 'false-alarm rate of a whole run', Number, 0.05)
     .action(async (options: CalibrateCommandOptions) => {
-      const outcome = await runCalibration({
-        configPath: options.config,
-        overrides: options.set,
-        outDir: options.out,
-        progress: consoleProgress(io, false),
-        rate: options.rate,
-        slotS: options.slot,
-        warmupS: options.warmup,
-        minBlocks: options.blocks,
-        plannedBlocks: options.blocksPerCheck,
-        alpha: options.alpha,
-      });
+      const outcome = await whileSignalsCancel(io, (signal) =>
+        runCalibration({
+          signal,
+          configPath: options.config,
+          overrides: options.set,
+          outDir: options.out,
+          progress: consoleProgress(io, false),
+          rate: options.rate,
+          slotS: options.slot,
+          warmupS: options.warmup,
+          minBlocks: options.blocks,
+          plannedBlocks: options.blocksPerCheck,
+          alpha: options.alpha,
+        }),
+      );
       io.out(`\n${outcome.text}`);
       for (const file of outcome.files) io.out(`wrote ${file}\n`);
     });
@@ -210,6 +216,26 @@ export async function runCli(argv: string[], io: CliIo = processIo()): Promise<n
     return exitCodeOf(error);
   }
   return exitCode;
+}
+
+/**
+ * Runs `work` with SIGINT and SIGTERM turned into its abort signal (k6 stopped, containers
+ * removed, then a CancelledError: exit 130) instead of Node's default of dying on the spot.
+ */
+async function whileSignalsCancel<T>(io: CliIo, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const abort = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    io.err(`\nloadgate: ${signal} received, stopping k6 and the containers...\n`);
+    abort.abort(signal);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    return await work(abort.signal);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
 }
 
 function describeError(error: unknown): string {

@@ -9,7 +9,7 @@ import { readConfig } from '../config/read.ts';
 import { networkAddresses, startOrder } from '../config/refs.ts';
 import { checkEngine, RunContainers } from '../containers/environment.ts';
 import type { ContainerSpec } from '../containers/spec.ts';
-import { ConfigError, InfraError } from '../errors.ts';
+import { CancelledError, ConfigError, InfraError } from '../errors.ts';
 import { serviceAddresses, startable } from '../faults/setup.ts';
 import { locateK6 } from '../load/k6.ts';
 import type { ProgressSink } from '../progress.ts';
@@ -257,7 +257,7 @@ async function driveSlots(
     // Freshly started services are slow at first (cold caches, connections being opened, JIT):
     // one unmeasured slot on each side, so the first block does not pay for it.
     for (const variant of ['base', 'candidate'] as const) {
-      if (options.signal?.aborted) throw new InfraError('cancelled');
+      if (options.signal?.aborted) throw new CancelledError(`cancelled (${String(options.signal.reason)})`);
       progress.step(`priming the ${variant} side (${load.warmupS + PRIMING_S} s, not measured)`);
       await runSlot({
         k6,
@@ -272,7 +272,7 @@ async function driveSlots(
     const slots: Slot[] = [];
     for (const planned of slotSchedule(maxBlocks)) {
       if (planned.position === 0 && planned.block >= minBlocks && decided(slots)) break;
-      if (options.signal?.aborted) throw new InfraError('cancelled');
+      if (options.signal?.aborted) throw new CancelledError(`cancelled (${String(options.signal.reason)})`);
       const slot = await runSlot({
         k6,
         baseUrl: urls[planned.variant],

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -29,8 +29,18 @@ interface Step {
   stderr: string;
 }
 
-/** Runs a step's script as the runner runs a node24 action; `killOn` SIGKILLs it when stdout matches. */
-function runStep(script: string, env: NodeJS.ProcessEnv, cwd: string, killOn?: RegExp): Promise<Step> {
+/**
+ * Runs a step's script as the runner runs a node24 action. When stdout matches `killOn`: SIGKILL
+ * at once, or with `cancel`, a runner's cancellation (SIGINT, SIGTERM 7.5 s later, SIGKILL 2.5 s
+ * after that, to the node process only).
+ */
+function runStep(
+  script: string,
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+  killOn?: RegExp,
+  cancel = false,
+): Promise<Step> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [join(repoRoot, script)], {
       cwd,
@@ -39,9 +49,22 @@ function runStep(script: string, env: NodeJS.ProcessEnv, cwd: string, killOn?: R
     });
     let stdout = '';
     let stderr = '';
+    let signalled = false;
+    const timers: NodeJS.Timeout[] = [];
     child.stdout.on('data', (chunk) => {
       stdout += chunk;
-      if (killOn?.test(stdout)) child.kill('SIGKILL');
+      if (signalled || !killOn?.test(stdout)) return;
+      signalled = true;
+      if (!cancel) {
+        child.kill('SIGKILL');
+        return;
+      }
+      child.kill('SIGINT');
+      timers.push(setTimeout(() => child.kill('SIGTERM'), 7500));
+      timers.push(setTimeout(() => child.kill('SIGKILL'), 10_000));
+    });
+    child.on('close', () => {
+      for (const timer of timers) clearTimeout(timer);
     });
     child.stderr.on('data', (chunk) => {
       stderr += chunk;
@@ -92,6 +115,53 @@ function killOrphanedK6(outDir: string): number {
 describe("the action's post step", () => {
   const root = mkdtempSync(join(tmpdir(), 'loadgate-post-'));
   afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  it('a cancelled main step stops k6 and the containers itself, keeps partial results and exits 130', async () => {
+    const dir = join(root, 'cancelled');
+    const out = join(dir, 'out');
+    mkdirSync(dir, { recursive: true });
+    const state = join(dir, 'state');
+    for (const name of ['output', 'summary', 'env', 'path', 'state']) writeFileSync(join(dir, name), '');
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      CI: 'true',
+      GITHUB_ACTIONS: 'true',
+      GITHUB_WORKSPACE: dir,
+      GITHUB_ACTION_PATH: repoRoot,
+      GITHUB_REPOSITORY: 'octo/app',
+      GITHUB_RUN_ID: '4243',
+      GITHUB_EVENT_NAME: 'schedule',
+      GITHUB_OUTPUT: join(dir, 'output'),
+      GITHUB_STEP_SUMMARY: join(dir, 'summary'),
+      GITHUB_ENV: join(dir, 'env'),
+      GITHUB_PATH: join(dir, 'path'),
+      GITHUB_STATE: state,
+      RUNNER_TEMP: join(dir, 'runner-temp'),
+      RUNNER_TOOL_CACHE: join(dir, 'tool-cache'),
+    };
+    const inputs: Record<string, string> = {
+      config: demoConfig,
+      out,
+      mode: 'nightly',
+      token: '',
+      set: ['load.levels=[1,2]', 'load.levelDuration=6s', 'load.warmup=1s'].join('\n'),
+    };
+    for (const [input, spec] of Object.entries(action.inputs)) {
+      env[`INPUT_${input.replace(/ /g, '_').toUpperCase()}`] = inputs[input] ?? spec.default ?? '';
+    }
+    const main = await runStep(action.runs.main, env, dir, /level 1\/2/, true);
+    expect(main.exitCode, main.stdout + main.stderr).toBe(130);
+    expect(main.stdout).toContain('::warning::loadgate: SIGINT received, stopping k6 and the containers');
+    const result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')) as {
+      partial: boolean;
+      runId: string;
+    };
+    expect(result.partial).toBe(true);
+    // gone before the runner's SIGKILL, k6 included (no orphan: the main step stopped it)
+    expect(await leftoversOf(result.runId)).toEqual({ containers: 0, networks: 0 });
+    expect(killOrphanedK6(out)).toBe(0);
+    countReliability('cancellations', 1, 'action main steps cancelled as a runner does');
+  });
 
   it('removes every container and the network a SIGKILLed main step left running', async () => {
     const out = join(root, 'out');

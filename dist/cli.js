@@ -4,55 +4,30 @@ import {
   ConfigError,
   DEFAULT_POLICY,
   ExitCode,
-  InfraError,
-  MIN_LOG_MS,
   RUN_BASELINE_FILE,
   ResultSchema,
-  RunContainers,
-  TOOL_VERSION,
   applyFloorSettings,
-  buildLadderPlan,
-  cellKey,
-  checkEngine,
   compareBaselines,
   comparisonOutcome,
-  containerSpec,
   decideVerdict,
-  escapeMarkdown,
   exitCodeForResult,
   exitCodeForVerdict,
   exitCodeOf,
   formatPoolTable,
   formatProgress,
   formatTerminalTable,
-  judge,
-  locateK6,
-  networkAddresses,
-  noiseNote,
   parseBaseline,
-  percentileTest,
-  rateCheck,
-  readConfig,
-  readLatencySamples,
-  referableContainers,
   renderComparison,
   renderReport,
-  runLadder,
+  runCalibration,
   runLoadgate,
-  serviceAddresses,
-  sortedQuantile,
-  startOrder,
-  startable,
-  studentQuantile,
-  summaryLine
-} from "./chunks/chunk-GFGBHNJE.js";
+  runPaired
+} from "./chunks/chunk-5X44P2AK.js";
 import "./chunks/chunk-TTA5IJXU.js";
 import {
-  __callDispose,
   __commonJS,
   __require,
-  __toESM,
-  __using
+  __toESM
 } from "./chunks/chunk-JF25AP6K.js";
 
 // node_modules/commander/lib/error.js
@@ -3614,593 +3589,6 @@ function isObject(value) {
   return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
-// src/compare/pairedRun.ts
-import { execFile } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { mkdir as mkdir2, mkdtemp, rm, writeFile as writeFile2 } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join as join3, relative, resolve as resolve2 } from "node:path";
-import { promisify } from "node:util";
-
-// src/compare/paired.ts
-function slotVariant(block, position) {
-  const abba = ["base", "candidate", "candidate", "base"];
-  const variant = abba[position % 4];
-  return block % 2 === 0 ? variant : variant === "base" ? "candidate" : "base";
-}
-function slotSchedule(blocks) {
-  return Array.from({ length: blocks * 4 }, (_, i) => {
-    const block = Math.floor(i / 4);
-    const position = i % 4;
-    return { block, position, variant: slotVariant(block, position) };
-  });
-}
-var PERCENTILES = [
-  { metric: "p50Ms", q: 0.5 },
-  { metric: "p95Ms", q: 0.95 },
-  { metric: "p99Ms", q: 0.99 }
-];
-function blockStatuses(slots, options) {
-  const maxShift = Math.log1p(options.maxCanaryShift ?? 0.25);
-  const minShiftMs = options.minCanaryShiftMs ?? 1;
-  const factor = options.saturationFactor ?? 3;
-  const canaryMedians = slots.map((s) => s.canary ? sortedQuantile(s.canary, 0.5) : null).filter((v) => v !== null).sort((a, b) => a - b);
-  const typical = canaryMedians.length > 0 ? canaryMedians[Math.floor(canaryMedians.length / 2)] : null;
-  const blocks = [...new Set(slots.map((s) => s.block))].sort((a, b) => a - b);
-  return blocks.map((block) => {
-    const mine = slots.filter((s) => s.block === block).sort((a, b) => a.position - b.position);
-    const invalid = (reason) => ({ block, valid: false, reason, canaryShift: null });
-    if (mine.length !== 4) return invalid(`${mine.length} of its 4 slots ran`);
-    for (const slot of mine) {
-      const where = `slot ${slot.position + 1} (${slot.variant})`;
-      if (slot.invalidReason) return invalid(`${where}: ${slot.invalidReason}`);
-      if (slot.droppedIterations > 0) {
-        return invalid(`${where}: k6 dropped ${slot.droppedIterations} iterations, the rate was not kept`);
-      }
-      const p50 = slot.canary ? sortedQuantile(slot.canary, 0.5) : null;
-      if (typical !== null && p50 !== null && p50 > factor * typical && p50 - typical >= 5) {
-        return invalid(
-          `${where}: the canary's p50 was ${p50.toFixed(1)} ms, over ${factor}\xD7 its usual ${typical.toFixed(1)} ms: the runner was saturated`
-        );
-      }
-    }
-    const canary = (variant) => {
-      const pooled = pool(mine.filter((s) => s.variant === variant).map((s) => s.canary));
-      return pooled.length > 0 ? sortedQuantile(pooled, 0.5) : null;
-    };
-    const cb = canary("base");
-    const cc = canary("candidate");
-    const shift = cb !== null && cc !== null ? Math.log(Math.max(MIN_LOG_MS, cc)) - Math.log(Math.max(MIN_LOG_MS, cb)) : null;
-    if (shift !== null && Math.abs(shift) > maxShift && Math.abs((cc ?? 0) - (cb ?? 0)) > minShiftMs) {
-      return {
-        block,
-        valid: false,
-        reason: `the canary's p50 moved ${pctText(Math.expm1(shift))} between base and candidate slots: the runner's speed changed`,
-        canaryShift: shift
-      };
-    }
-    return { block, valid: true, reason: null, canaryShift: shift };
-  });
-}
-function comparePaired(slots, options) {
-  const policy = {
-    ...options.policy ?? DEFAULT_POLICY,
-    runNoise: { p50Ms: 0, p95Ms: 0, p99Ms: 0 },
-    runNoiseSource: "paired"
-  };
-  const minBlocks = options.minBlocks ?? 2;
-  const phase = options.phase ?? "paired";
-  const blocks = blockStatuses(slots, options);
-  const valid = blocks.filter((b) => b.valid).map((b) => b.block);
-  const validSlots = slots.filter((s) => valid.includes(s.block));
-  const requests = [...new Set(slots.flatMap((s) => s.requests.map((r) => r.name)))];
-  const checks = [];
-  for (const request of requests) {
-    const cell = { phase, levelIndex: 0, level: options.level, request };
-    const side = (variant, block) => validSlots.filter((s) => s.variant === variant && (block === void 0 || s.block === block)).map((s) => s.requests.find((r) => r.name === request)).filter((r) => r !== void 0);
-    for (const { metric, q } of PERCENTILES) {
-      const overall = (variant) => sortedQuantile(pool(side(variant).map((r) => r.samples)), q);
-      const common = { cell, metric, baseline: overall("base"), candidate: overall("candidate") };
-      const untested = (reason) => ({
-        ...common,
-        change: common.baseline !== null && common.candidate !== null && common.baseline > 0 ? common.candidate / common.baseline - 1 : null,
-        test: null,
-        untested: { verdict: "inconclusive", reason, changeLow: null, changeHigh: null }
-      });
-      if (valid.length < minBlocks) {
-        checks.push(untested(`only ${valid.length} valid ABBA blocks (at least ${minBlocks} needed)`));
-        continue;
-      }
-      const ratios = [];
-      let thinnest = Number.POSITIVE_INFINITY;
-      for (const block of valid) {
-        const base = pool(side("base", block).map((r) => r.samples));
-        const cand = pool(side("candidate", block).map((r) => r.samples));
-        thinnest = Math.min(thinnest, base.length * (1 - q), cand.length * (1 - q));
-        const qb = sortedQuantile(base, q);
-        const qc = sortedQuantile(cand, q);
-        if (qb !== null && qc !== null)
-          ratios.push(Math.log(Math.max(MIN_LOG_MS, qc)) - Math.log(Math.max(MIN_LOG_MS, qb)));
-      }
-      if (thinnest < policy.minTailSamples) {
-        checks.push(
-          untested(
-            `too few samples beyond ${metric.replace("Ms", "")} in a block's pair of slots: ${Math.floor(thinnest)} (at least ${policy.minTailSamples}; longer slots or a higher rate give more)`
-          )
-        );
-        continue;
-      }
-      const n = ratios.length;
-      const mean2 = ratios.reduce((a, b) => a + b, 0) / n;
-      const sd = Math.sqrt(ratios.reduce((a, b) => a + (b - mean2) ** 2, 0) / (n - 1));
-      checks.push(percentileTest(common, mean2, sd / Math.sqrt(n), n - 1, policy));
-    }
-    const pooled = (variant) => side(variant).reduce(
-      (sum, r) => ({
-        count: sum.count + r.count,
-        errors: sum.errors + r.errors,
-        timeouts: sum.timeouts + r.timeouts
-      }),
-      { count: 0, errors: 0, timeouts: 0 }
-    );
-    for (const metric of ["errorRate", "timeoutRate"]) {
-      checks.push(rateCheck(pooled("base"), { ...cell, ...pooled("candidate") }, metric, policy));
-    }
-  }
-  const { metrics, counts, verdict, tests } = judge(checks, options.model);
-  const shifts = blocks.map((b) => b.canaryShift).filter((v) => v !== null);
-  const notes = [
-    noiseNote(policy),
-    `${valid.length} of ${blocks.length} ABBA blocks valid${blocks.filter((b) => !b.valid).map((b) => `; block ${b.block + 1}: ${b.reason}`).join("")}`,
-    ...shifts.length > 0 ? [
-      `the canary's p50 moved at most ${pctText(Math.expm1(Math.max(...shifts.map(Math.abs))))} between sides within a block`
-    ] : []
-  ];
-  const comparison = {
-    mode: "paired",
-    baseline: options.baseline,
-    verdict,
-    summary: summaryLine(verdict, counts, tests, metrics, []),
-    notComparable: [],
-    notes,
-    policy,
-    checks: tests,
-    counts,
-    metrics,
-    knees: []
-  };
-  return {
-    comparison,
-    blocks,
-    moreBlocksWouldHelp: metrics.some((m) => m.verdict === "inconclusive" && m.pWorse !== null)
-  };
-}
-function pool(parts) {
-  const present = parts.filter((p) => p !== null);
-  const out = new Float64Array(present.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of present) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out.sort();
-}
-function pctText(share) {
-  return `${share >= 0 ? "+" : "\u2212"}${(Math.abs(share) * 100).toFixed(1)}%`;
-}
-
-// src/compare/calibrate.ts
-var PERCENTILES2 = [
-  { metric: "p50Ms", q: 0.5 },
-  { metric: "p95Ms", q: 0.95 },
-  { metric: "p99Ms", q: 0.99 }
-];
-function calibrate(slots, options) {
-  const statuses = blockStatuses(slots, options);
-  const valid = statuses.filter((s) => s.valid).map((s) => s.block);
-  const requests = [...new Set(slots.flatMap((s) => s.requests.map((r) => r.name)))];
-  const minTail = options.minTailSamples ?? 20;
-  const n = options.plannedBlocks;
-  const factor = n >= 2 ? (studentQuantile(1 - options.alpha / Math.max(1, options.checks), n - 1) + studentQuantile(0.9, n - 1)) / Math.sqrt(n) : null;
-  const rows = [];
-  for (const request of requests) {
-    for (const { metric, q } of PERCENTILES2) {
-      const ratios = [];
-      let thin = false;
-      for (const block of valid) {
-        const side = (variant) => pool(
-          slots.filter((s) => s.block === block && s.variant === variant).map((s) => s.requests.find((r) => r.name === request)?.samples ?? null)
-        );
-        const a = side("base");
-        const b = side("candidate");
-        if (a.length * (1 - q) < minTail || b.length * (1 - q) < minTail) thin = true;
-        const qa = sortedQuantile(a, q);
-        const qb = sortedQuantile(b, q);
-        if (qa !== null && qb !== null)
-          ratios.push(Math.log(Math.max(MIN_LOG_MS, qb)) - Math.log(Math.max(MIN_LOG_MS, qa)));
-      }
-      const logSd = ratios.length >= 2 && !thin ? Math.sqrt(ratios.reduce((s, r) => s + (r - mean(ratios)) ** 2, 0) / (ratios.length - 1)) : null;
-      rows.push({
-        request,
-        metric,
-        blocks: ratios.length,
-        logSd,
-        detectable: logSd !== null && factor !== null ? Math.expm1(factor * logSd) : null
-      });
-    }
-  }
-  const floors = {};
-  for (const { metric } of PERCENTILES2) {
-    const values = rows.filter((r) => r.metric === metric && r.detectable !== null).map((r) => r.detectable);
-    if (values.length > 0) floors[metric] = Math.max(...values);
-  }
-  return { rows, floors, validBlocks: valid.length, blocks: statuses.length };
-}
-function mean(xs) {
-  return xs.reduce((a, b) => a + b, 0) / xs.length;
-}
-
-// src/compare/slots.ts
-import { createHash } from "node:crypto";
-import { createServer } from "node:http";
-import { join as join2 } from "node:path";
-var CANARY_REQUEST = "loadgate-canary";
-var CANARY_SHARE = 0.05;
-var PAIRED_PHASE = "paired";
-async function startCanary() {
-  const work = Buffer.alloc(512 * 1024, 7);
-  const server = createServer((_req, res) => {
-    const digest = createHash("sha256").update(work).digest("hex");
-    res.writeHead(200, { "content-type": "text/plain" });
-    res.end(digest.slice(0, 8));
-  });
-  await new Promise((done) => server.listen(0, "127.0.0.1", done));
-  const address = server.address();
-  const port = typeof address === "object" && address ? address.port : 0;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () => new Promise((done) => {
-      server.closeAllConnections();
-      server.close(() => done());
-    })
-  };
-}
-async function runSlot(options) {
-  const { slot, load } = options;
-  const totalWeight = load.requests.reduce((sum, r) => sum + (r.weight ?? 1), 0);
-  const plan = buildLadderPlan({
-    baseUrl: options.baseUrl,
-    model: "open",
-    levels: [load.rate],
-    levelDurationS: load.slotS,
-    warmupS: load.warmupS,
-    requestTimeoutMs: load.requestTimeoutMs,
-    ...load.maxVUs !== void 0 ? { maxVUs: load.maxVUs } : {},
-    phases: [PAIRED_PHASE],
-    requests: [
-      ...load.requests,
-      {
-        name: CANARY_REQUEST,
-        path: `${options.canaryUrl}/canary`,
-        weight: totalWeight * CANARY_SHARE / (1 - CANARY_SHARE)
-      }
-    ]
-  });
-  const outDir = join2(options.outDir, `block${slot.block + 1}-slot${slot.position + 1}-${slot.variant}`);
-  const empty = { ...slot, requests: [], canary: null, droppedIterations: 0 };
-  let run;
-  try {
-    run = await runLadder({
-      k6: options.k6,
-      plan,
-      outDir,
-      samplesPath: join2(outDir, "k6-samples.csv.gz"),
-      ...options.signal ? { signal: options.signal } : {}
-    });
-  } catch (error) {
-    if (options.signal?.aborted) throw error;
-    return { ...empty, invalidReason: error.message.split("\n")[0] ?? "k6 failed" };
-  }
-  if (run.cancelled) return { ...empty, invalidReason: "cancelled" };
-  const level = run.levels[0];
-  if (!level || !run.files.samples) return { ...empty, invalidReason: "k6 measured nothing" };
-  const samples = await readLatencySamples(run.files.samples, plan);
-  const of = (name) => samples.byCell.get(cellKey(PAIRED_PHASE, 0, name)) ?? new Float64Array(0);
-  return {
-    ...slot,
-    requests: level.requests.filter((r) => r.name !== CANARY_REQUEST).map((r) => ({
-      name: r.name,
-      samples: of(r.name),
-      count: r.count,
-      errors: Math.round(r.errorRate * r.count),
-      timeouts: Math.round(r.timeoutRate * r.count)
-    })),
-    canary: of(CANARY_REQUEST),
-    droppedIterations: level.droppedIterations
-  };
-}
-
-// src/compare/pairedRun.ts
-async function runPaired(options) {
-  const policy = applyFloorSettings(DEFAULT_POLICY, options.floors ?? []);
-  const minBlocks = options.minBlocks ?? 3;
-  const maxBlocks = Math.max(minBlocks, options.maxBlocks ?? 6);
-  const baseline = {
-    runId: "paired",
-    startedAt: (/* @__PURE__ */ new Date()).toISOString(),
-    toolVersion: TOOL_VERSION,
-    commit: null,
-    source: describeBase(options.base)
-  };
-  const slots = await driveSlots(
-    options,
-    minBlocks,
-    maxBlocks,
-    (done) => !comparePaired(done, { policy, level: options.rate, model: "open", baseline }).moreBlocksWouldHelp
-  );
-  const paired = comparePaired(slots, { policy, level: options.rate, model: "open", baseline });
-  const reportMarkdown = `## loadgate paired: ${paired.comparison.verdict.toUpperCase()}
-
-${[
-    ...renderComparison(paired.comparison, "open"),
-    slotTable(slots)
-  ].join("\n\n")}
-`;
-  const out = resolve2(options.outDir);
-  const files = [join3(out, "paired.json"), join3(out, "report.md")];
-  await writeFile2(
-    files[0],
-    `${JSON.stringify({ comparison: paired.comparison, blocks: paired.blocks, slots: slotSummaries(slots) }, null, 2)}
-`
-  );
-  await writeFile2(files[1], reportMarkdown);
-  return { paired, slots, reportMarkdown, files };
-}
-async function runCalibration(options) {
-  const blocks = options.minBlocks ?? 6;
-  const slots = await driveSlots({ ...options, base: "same" }, blocks, blocks, () => false);
-  const requests = new Set(slots.flatMap((s) => s.requests.map((r) => r.name)));
-  const alpha = options.alpha ?? DEFAULT_POLICY.alpha;
-  const checks = options.checks ?? requests.size * 5;
-  const plannedBlocks = options.plannedBlocks ?? 3;
-  const calibration = calibrate(slots, {
-    level: options.rate,
-    model: "open",
-    baseline: { runId: "A/A", startedAt: "", toolVersion: TOOL_VERSION, commit: null, source: "A/A" },
-    alpha,
-    checks,
-    plannedBlocks
-  });
-  const lines = [
-    `A/A: ${calibration.validBlocks} of ${calibration.blocks} blocks valid, ${options.rate} req/s, slots of ${options.slotS ?? 10} s`,
-    "request     metric  spread of ln(B/A) per block   detectable (90% power)",
-    ...calibration.rows.map(
-      (r) => `${r.request.padEnd(12)}${r.metric.replace("Ms", "").padEnd(8)}${(r.logSd === null ? "too few samples" : `${(r.logSd * 100).toFixed(2)}%`).padEnd(30)}${r.detectable === null ? "\u2014" : `${(r.detectable * 100).toFixed(1)}%`}`
-    ),
-    `with ${plannedBlocks} blocks per check and ${checks} checks at a ${alpha * 100}% false-alarm rate, floors below these only give inconclusive verdicts:`,
-    ...Object.entries(calibration.floors).map(
-      ([m, v]) => `  --floor ${m.replace("Ms", "")}=${Math.max(1, Math.ceil(v * 100))}%`
-    )
-  ];
-  const text = `${lines.join("\n")}
-`;
-  const out = resolve2(options.outDir);
-  const files = [join3(out, "calibration.json"), join3(out, "calibration.txt")];
-  await writeFile2(
-    files[0],
-    `${JSON.stringify({ calibration, slots: slotSummaries(slots) }, null, 2)}
-`
-  );
-  await writeFile2(files[1], text);
-  return { calibration, text, files };
-}
-async function driveSlots(options, minBlocks, maxBlocks, decided) {
-  const { progress } = options;
-  const loaded = await readConfig(options.configPath, options.overrides);
-  const { config } = loaded;
-  if (config.load.script) {
-    throw new ConfigError("paired mode drives the built-in requests; a load.script is not supported yet", [
-      "load.script: not supported in paired mode"
-    ]);
-  }
-  if (!(options.rate > 0))
-    throw new ConfigError("--rate must be a positive number of requests per second", ["--rate"]);
-  await checkEngine();
-  const k6 = await locateK6();
-  const out = resolve2(options.outDir);
-  await mkdir2(out, { recursive: true });
-  const runId = `${(/* @__PURE__ */ new Date()).toISOString().replace(/[-:]/g, "").replace(/\..*/, "").replace("T", "-")}-${randomBytes(3).toString("hex")}`;
-  progress.step(
-    `loadgate ${TOOL_VERSION}: paired run ${runId}, k6 ${k6.version}, output in ${options.outDir}`
-  );
-  const cleanup = [];
-  try {
-    var _stack = [];
-    try {
-      const baseSpec = await baseServiceSpec(options, loaded.configDir, cleanup);
-      const containers = __using(_stack, await RunContainers.create({
-        runId,
-        logsDir: join3(out, "logs"),
-        ...options.signal ? { signal: options.signal } : {},
-        onEvent: (event) => {
-          if (event.kind === "building") progress.step(`building ${event.name} (cached layers are reused)`);
-          if (event.kind === "ready") progress.step(`${event.name} ready in ${event.seconds.toFixed(1)} s`);
-        }
-      }), true);
-      const referable = referableContainers(config);
-      const addresses = networkAddresses(config.service, referable);
-      for (const name of startOrder(referable)) {
-        const what = startable(config, name);
-        await containers.start(
-          what.kind === "stub" ? what.spec : containerSpec(name, what.container, what.ports, addresses, loaded.configDir)
-        );
-      }
-      const serviceEnvAddresses = serviceAddresses(addresses, void 0);
-      const candidateSpec = containerSpec(
-        "service",
-        config.service,
-        [config.service.port],
-        serviceEnvAddresses,
-        loaded.configDir
-      );
-      const candidate = await containers.start(candidateSpec);
-      const base = await containers.start(baseSpec(candidateSpec, serviceEnvAddresses));
-      const url = (started) => {
-        const port = started.hostPorts.get(config.service.port);
-        if (port === void 0) throw new InfraError(`the service's port ${config.service.port} is not mapped`);
-        return `http://127.0.0.1:${port}`;
-      };
-      const urls = { candidate: url(candidate), base: url(base) };
-      const canary = await startCanary();
-      cleanup.push(() => canary.close());
-      const load = {
-        rate: options.rate,
-        slotS: options.slotS ?? 10,
-        warmupS: options.warmupS ?? 3,
-        requestTimeoutMs: config.load.requestTimeoutMs,
-        ...config.load.maxVUs !== void 0 ? { maxVUs: config.load.maxVUs } : {},
-        requests: config.load.requests.map((r) => ({
-          name: r.name,
-          method: r.method,
-          path: r.path,
-          weight: r.weight,
-          headers: r.headers,
-          body: r.body ?? null,
-          expectStatus: r.expectStatus?.[0] ?? null
-        }))
-      };
-      const slots = [];
-      for (const planned of slotSchedule(maxBlocks)) {
-        if (planned.position === 0 && planned.block >= minBlocks && decided(slots)) break;
-        if (options.signal?.aborted) throw new InfraError("cancelled");
-        const slot = await runSlot({
-          k6,
-          baseUrl: urls[planned.variant],
-          canaryUrl: canary.url,
-          slot: planned,
-          load,
-          outDir: join3(out, "slots"),
-          ...options.signal ? { signal: options.signal } : {}
-        });
-        slots.push(slot);
-        progress.step(slotLine(slot));
-      }
-      return slots;
-    } catch (_) {
-      var _error = _, _hasError = true;
-    } finally {
-      var _promise = __callDispose(_stack, _error, _hasError);
-      _promise && await _promise;
-    }
-  } finally {
-    for (const step of cleanup.reverse()) await step().catch(() => {
-    });
-  }
-}
-async function baseServiceSpec(options, configDir, cleanup) {
-  const { base } = options;
-  if (base === "same") return (candidate) => ({ ...candidate, name: "base" });
-  if ("set" in base) {
-    const other = await readConfig(options.configPath, [...options.overrides, ...base.set]);
-    return (_candidate, addresses) => containerSpec("base", other.config.service, [other.config.service.port], addresses, other.configDir);
-  }
-  if ("image" in base) {
-    return (candidate) => {
-      const { build: _build, ...rest } = candidate;
-      return { ...rest, name: "base", image: base.image };
-    };
-  }
-  const { config } = await readConfig(options.configPath, options.overrides);
-  const build = config.service.build;
-  if (!build) {
-    throw new ConfigError(
-      "--base-ref needs a service built from a Dockerfile (service.build); use --base-image",
-      ["service.build: missing for --base-ref"]
-    );
-  }
-  const git = promisify(execFile);
-  const context = resolve2(configDir, build.context);
-  let root;
-  try {
-    root = (await git("git", ["rev-parse", "--show-toplevel"], { cwd: context })).stdout.trim();
-  } catch (error) {
-    throw new ConfigError(`--base-ref: ${context} is not inside a git repository`, ["--base-ref"], {
-      cause: error
-    });
-  }
-  const worktree = await mkdtemp(join3(tmpdir(), "loadgate-base-"));
-  try {
-    await git("git", ["worktree", "add", "--detach", "--force", worktree, base.ref], { cwd: root });
-  } catch (error) {
-    await rm(worktree, { recursive: true, force: true });
-    throw new ConfigError(
-      `--base-ref ${base.ref}: ${error.message.split("\n")[0]}`,
-      ["--base-ref"],
-      {
-        cause: error
-      }
-    );
-  }
-  cleanup.push(async () => {
-    await git("git", ["worktree", "remove", "--force", worktree], { cwd: root }).catch(() => {
-    });
-    await rm(worktree, { recursive: true, force: true });
-  });
-  const baseContext = join3(worktree, relative(root, context));
-  return (candidate) => ({
-    ...candidate,
-    name: "base",
-    ...candidate.build ? { build: { ...candidate.build, context: baseContext } } : {}
-  });
-}
-function describeBase(base) {
-  if (base === "same") return "A/A (the same service)";
-  if ("set" in base) return `the config with ${base.set.join(" ")}`;
-  return "image" in base ? `image ${base.image}` : `revision ${base.ref}`;
-}
-function slotLine(slot) {
-  const head = `block ${slot.block + 1} slot ${slot.position + 1} (${slot.variant})`;
-  if (slot.invalidReason) return `${head}: invalid, ${slot.invalidReason}`;
-  const parts = slot.requests.map((r) => {
-    const p50 = sortedQuantile(r.samples, 0.5);
-    return `${r.name} ${r.count} requests, p50 ${p50 === null ? "\u2014" : `${p50.toFixed(1)} ms`}`;
-  });
-  const canary = slot.canary ? sortedQuantile(slot.canary, 0.5) : null;
-  const dropped = slot.droppedIterations > 0 ? `, ${slot.droppedIterations} dropped` : "";
-  return `${head}: ${parts.join("; ")}; canary p50 ${canary === null ? "\u2014" : `${canary.toFixed(2)} ms`}${dropped}`;
-}
-function slotSummaries(slots) {
-  return slots.map((s) => ({
-    block: s.block,
-    position: s.position,
-    variant: s.variant,
-    invalidReason: s.invalidReason ?? null,
-    droppedIterations: s.droppedIterations,
-    canaryP50Ms: s.canary ? sortedQuantile(s.canary, 0.5) : null,
-    requests: s.requests.map((r) => ({
-      name: r.name,
-      count: r.count,
-      errors: r.errors,
-      timeouts: r.timeouts,
-      p50Ms: sortedQuantile(r.samples, 0.5),
-      p95Ms: sortedQuantile(r.samples, 0.95),
-      p99Ms: sortedQuantile(r.samples, 0.99)
-    }))
-  }));
-}
-function slotTable(slots) {
-  const rows = slotSummaries(slots).map((s) => {
-    const req = s.requests.map((r) => `${escapeMarkdown(r.name)}: ${r.count}, p50 ${r.p50Ms?.toFixed(1) ?? "\u2014"} ms`).join("; ");
-    const what = s.invalidReason ? `invalid: ${escapeMarkdown(s.invalidReason, 200)}` : req;
-    return `| ${s.block + 1} | ${s.position + 1} | ${s.variant} | ${what} | ${s.canaryP50Ms?.toFixed(2) ?? "\u2014"} |`;
-  });
-  return [
-    "| Block | Slot | Side | Requests | Canary p50 (ms) |",
-    "| ---: | ---: | :--- | :--- | ---: |",
-    ...rows
-  ].join("\n");
-}
-
 // src/cli/progress.ts
 function consoleProgress(io, live) {
   let liveLineShown = false;
@@ -4291,6 +3679,13 @@ ${outcome.result.summary}
 report: ${outcome.reportPath}
 `);
       exitCode = exitCodeForResult(outcome.result);
+      if (abort.signal.aborted && !outcome.result.partial) {
+        io.err(
+          `loadgate: cancelled after the load (${String(abort.signal.reason)}); the results above are complete
+`
+        );
+        exitCode = ExitCode.cancelled;
+      }
     } finally {
       process.off("SIGINT", onSignal);
       process.off("SIGTERM", onSignal);
@@ -4322,26 +3717,34 @@ ${outcome.verdict}: ${outcome.summary}
     "the base: the config's service with these settings (repeatable)",
     collect,
     []
-  ).requiredOption("--rate <perSecond>", "arrivals per second, below the knee of the base", Number).option("--slot <seconds>", "measured seconds per slot", Number, 10).option("--warmup <seconds>", "unmeasured seconds before each slot", Number, 3).option("--blocks <n>", "ABBA blocks always run", Number, 3).option("--max-blocks <n>", "ABBA blocks at most, while a test is undecided", Number, 6).option("--floor <metric=value>", "a practical floor, e.g. p95=10% (repeatable)", collect, []).action(async (options) => {
+  ).option(
+    "--rate <perSecond>",
+    "arrivals per second, below the knee of the base (default paired.rate)",
+    Number
+  ).option("--slot <seconds>", "measured seconds per slot (default paired.slot, 10 s)", Number).option("--warmup <seconds>", "unmeasured seconds before each slot (default paired.warmup, 3 s)", Number).option("--blocks <n>", "ABBA blocks always run (default paired.blocks, 3)", Number).option("--max-blocks <n>", "ABBA blocks at most, while a test is undecided (default 6)", Number).option("--floor <metric=value>", "a practical floor, e.g. p95=10% (repeatable)", collect, []).action(async (options) => {
     const bases = [options.baseRef, options.baseImage, options.baseSet.length > 0 ? "set" : void 0];
     if (bases.filter((b) => b !== void 0).length !== 1) {
       throw new ConfigError("paired: give one of --base-ref, --base-image or --base-set", [
         "--base-ref/--base-image/--base-set"
       ]);
     }
-    const outcome = await runPaired({
-      configPath: options.config,
-      overrides: options.set,
-      outDir: options.out,
-      progress: consoleProgress(io, false),
-      base: options.baseRef !== void 0 ? { ref: options.baseRef } : options.baseImage !== void 0 ? { image: options.baseImage } : { set: options.baseSet },
-      rate: options.rate,
-      slotS: options.slot,
-      warmupS: options.warmup,
-      minBlocks: options.blocks,
-      maxBlocks: options.maxBlocks,
-      floors: options.floor
-    });
+    const outcome = await whileSignalsCancel(
+      io,
+      (signal) => runPaired({
+        signal,
+        configPath: options.config,
+        overrides: options.set,
+        outDir: options.out,
+        progress: consoleProgress(io, false),
+        base: options.baseRef !== void 0 ? { ref: options.baseRef } : options.baseImage !== void 0 ? { image: options.baseImage } : { set: options.baseSet },
+        rate: options.rate,
+        slotS: options.slot,
+        warmupS: options.warmup,
+        minBlocks: options.blocks,
+        maxBlocks: options.maxBlocks,
+        floors: options.floor
+      })
+    );
     io.out(`
 ${outcome.reportMarkdown}
 `);
@@ -4349,19 +3752,27 @@ ${outcome.reportMarkdown}
 `);
     exitCode = exitCodeForVerdict(outcome.paired.comparison.verdict);
   });
-  program2.command("calibrate").description("run A/A blocks on this runner: each metric's noise, and the floors it implies").option("-c, --config <file>", "the config file", DEFAULT_CONFIG_PATH).option("-o, --out <dir>", "where calibration.json, slots and logs go", DEFAULT_OUT_DIR).option("-s, --set <key=value>", "override a setting (repeatable)", collect, []).requiredOption("--rate <perSecond>", "arrivals per second, as paired runs will use", Number).option("--slot <seconds>", "measured seconds per slot", Number, 10).option("--warmup <seconds>", "unmeasured seconds before each slot", Number, 3).option("--blocks <n>", "A/A blocks to run", Number, 6).option("--blocks-per-check <n>", "blocks a paired check will run", Number, 3).option("--alpha <share>", "false-alarm rate of a whole run", Number, 0.05).action(async (options) => {
-    const outcome = await runCalibration({
-      configPath: options.config,
-      overrides: options.set,
-      outDir: options.out,
-      progress: consoleProgress(io, false),
-      rate: options.rate,
-      slotS: options.slot,
-      warmupS: options.warmup,
-      minBlocks: options.blocks,
-      plannedBlocks: options.blocksPerCheck,
-      alpha: options.alpha
-    });
+  program2.command("calibrate").description("run A/A blocks on this runner: each metric's noise, and the floors it implies").option("-c, --config <file>", "the config file", DEFAULT_CONFIG_PATH).option("-o, --out <dir>", "where calibration.json, slots and logs go", DEFAULT_OUT_DIR).option("-s, --set <key=value>", "override a setting (repeatable)", collect, []).option(
+    "--rate <perSecond>",
+    "arrivals per second, as paired runs will use (default paired.rate)",
+    Number
+  ).option("--slot <seconds>", "measured seconds per slot (default paired.slot)", Number).option("--warmup <seconds>", "unmeasured seconds before each slot (default paired.warmup)", Number).option("--blocks <n>", "A/A blocks to run", Number, 6).option("--blocks-per-check <n>", "blocks a paired check will run", Number, 3).option("--alpha <share>", "false-alarm rate of a whole run", Number, 0.05).action(async (options) => {
+    const outcome = await whileSignalsCancel(
+      io,
+      (signal) => runCalibration({
+        signal,
+        configPath: options.config,
+        overrides: options.set,
+        outDir: options.out,
+        progress: consoleProgress(io, false),
+        rate: options.rate,
+        slotS: options.slot,
+        warmupS: options.warmup,
+        minBlocks: options.blocks,
+        plannedBlocks: options.blocksPerCheck,
+        alpha: options.alpha
+      })
+    );
     io.out(`
 ${outcome.text}`);
     for (const file of outcome.files) io.out(`wrote ${file}
@@ -4382,6 +3793,23 @@ ${outcome.text}`);
     return exitCodeOf(error);
   }
   return exitCode;
+}
+async function whileSignalsCancel(io, work) {
+  const abort = new AbortController();
+  const onSignal = (signal) => {
+    io.err(`
+loadgate: ${signal} received, stopping k6 and the containers...
+`);
+    abort.abort(signal);
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  try {
+    return await work(abort.signal);
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
 }
 function describeError(error) {
   if (error instanceof ConfigError && error.problems.length > 0) {

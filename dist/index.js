@@ -26,26 +26,44 @@ import {
 } from "./chunks/chunk-UA2SLZLW.js";
 import {
   ConfigError,
+  DEFAULT_POLICY,
+  ExitCode,
+  FileStore,
+  GitBranchStore,
   InfraError,
   K6_PATH_ENV,
   OUT_FILES,
+  RUN_BASELINE_FILE,
   ResultSchema,
+  comparisonOutcome,
+  decideVerdict,
+  defaultSeries,
   escapeMarkdown,
   exitCodeForResult,
   exitCodeOf,
   external_exports,
+  formatLevel,
   formatLevelNumber,
   formatMs,
   formatProgress,
+  formatRateCell,
+  formatRps,
+  kneeLevelsOfResult,
+  kneesOf,
   levelUnit,
   locateK6,
   markdownTable,
+  parseLocation,
   parseOverrideLines,
+  readBaseline,
+  readConfig,
   renderReport,
   runLoadgate,
+  runPaired,
+  savable,
   tailFile,
   tools_default
-} from "./chunks/chunk-GFGBHNJE.js";
+} from "./chunks/chunk-5X44P2AK.js";
 import "./chunks/chunk-TTA5IJXU.js";
 import {
   __commonJS,
@@ -177,11 +195,11 @@ var require_lib = __commonJS({
     })();
     var __awaiter4 = exports && exports.__awaiter || function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve2) {
-          resolve2(value);
+        return value instanceof P ? value : new P(function(resolve3) {
+          resolve3(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve2, reject) {
+      return new (P || (P = Promise))(function(resolve3, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -197,7 +215,7 @@ var require_lib = __commonJS({
           }
         }
         function step(result) {
-          result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -284,26 +302,26 @@ var require_lib = __commonJS({
       }
       readBody() {
         return __awaiter4(this, void 0, void 0, function* () {
-          return new Promise((resolve2) => __awaiter4(this, void 0, void 0, function* () {
+          return new Promise((resolve3) => __awaiter4(this, void 0, void 0, function* () {
             let output = Buffer.alloc(0);
             this.message.on("data", (chunk) => {
               output = Buffer.concat([output, chunk]);
             });
             this.message.on("end", () => {
-              resolve2(output.toString());
+              resolve3(output.toString());
             });
           }));
         });
       }
       readBodyBuffer() {
         return __awaiter4(this, void 0, void 0, function* () {
-          return new Promise((resolve2) => __awaiter4(this, void 0, void 0, function* () {
+          return new Promise((resolve3) => __awaiter4(this, void 0, void 0, function* () {
             const chunks = [];
             this.message.on("data", (chunk) => {
               chunks.push(chunk);
             });
             this.message.on("end", () => {
-              resolve2(Buffer.concat(chunks));
+              resolve3(Buffer.concat(chunks));
             });
           }));
         });
@@ -511,14 +529,14 @@ var require_lib = __commonJS({
        */
       requestRaw(info2, data) {
         return __awaiter4(this, void 0, void 0, function* () {
-          return new Promise((resolve2, reject) => {
+          return new Promise((resolve3, reject) => {
             function callbackForResult(err, res) {
               if (err) {
                 reject(err);
               } else if (!res) {
                 reject(new Error("Unknown error"));
               } else {
-                resolve2(res);
+                resolve3(res);
               }
             }
             this.requestRawWithCallback(info2, data, callbackForResult);
@@ -762,12 +780,12 @@ var require_lib = __commonJS({
         return __awaiter4(this, void 0, void 0, function* () {
           retryNumber = Math.min(ExponentialBackoffCeiling, retryNumber);
           const ms = ExponentialBackoffTimeSlice * Math.pow(2, retryNumber);
-          return new Promise((resolve2) => setTimeout(() => resolve2(), ms));
+          return new Promise((resolve3) => setTimeout(() => resolve3(), ms));
         });
       }
       _processResponse(res, options) {
         return __awaiter4(this, void 0, void 0, function* () {
-          return new Promise((resolve2, reject) => __awaiter4(this, void 0, void 0, function* () {
+          return new Promise((resolve3, reject) => __awaiter4(this, void 0, void 0, function* () {
             const statusCode = res.message.statusCode || 0;
             const response = {
               statusCode,
@@ -775,7 +793,7 @@ var require_lib = __commonJS({
               headers: {}
             };
             if (statusCode === HttpCodes.NotFound) {
-              resolve2(response);
+              resolve3(response);
             }
             function dateTimeDeserializer(key, value) {
               if (typeof value === "string") {
@@ -814,7 +832,7 @@ var require_lib = __commonJS({
               err.result = response.result;
               reject(err);
             } else {
-              resolve2(response);
+              resolve3(response);
             }
           }));
         });
@@ -3039,8 +3057,80 @@ var require_semver2 = __commonJS({
 });
 
 // src/action/runAction.ts
-import { mkdir as mkdir2, readdir } from "node:fs/promises";
-import { join as join4 } from "node:path";
+import { mkdir as mkdir2, readdir, writeFile as writeFile3 } from "node:fs/promises";
+import { join as join5 } from "node:path";
+
+// src/compare/pairedGate.ts
+var PAIRED_RATE_SHARE = 0.6;
+function pairedRateFromLadder(result, limits = DEFAULT_POLICY.knee, share = PAIRED_RATE_SHARE) {
+  const knee = kneesOf(kneeLevelsOfResult(result.levels), limits)[0];
+  if (!knee) return { rate: null, why: "the run measured no level" };
+  if (knee.level === null) {
+    return {
+      rate: null,
+      why: `the lowest level of phase ${knee.phase} is already past the knee (p95 over ${limits.p95Factor}\xD7 or errors over ${limits.maxErrorRate * 100}%): paired mode needs a rate below it; set paired-rate`
+    };
+  }
+  const level = result.levels.find((l) => l.phase === knee.phase && l.level === knee.level);
+  const throughput = level?.requests.reduce((sum, r) => sum + r.throughputRps, 0) ?? 0;
+  if (!(throughput > 0)) return { rate: null, why: `no throughput was measured at the knee (${knee.level})` };
+  const rate = Math.max(1, Math.round(throughput * share));
+  const unit = result.loadModel === "open" ? "req/s" : "VUs";
+  return {
+    rate,
+    why: `${Math.round(share * 100)}% of the ${throughput.toFixed(1)} req/s measured at the knee (${knee.level} ${unit}${knee.beyondTop ? ", the highest level" : ""})`
+  };
+}
+function withPairedComparison(result, paired) {
+  if (result.partial || result.verdict === "error") return { result, reportMarkdown: renderReport(result) };
+  const comparison = { ...paired, knees: result.comparison?.knees ?? paired.knees };
+  const decided = decideVerdict({ gate: result.gate, comparison: comparisonOutcome(comparison) });
+  const next = { ...result, comparison, verdict: decided.verdict, summary: decided.summary };
+  return { result: next, reportMarkdown: renderReport(next) };
+}
+
+// src/github/baselineRecorder.ts
+import { access } from "node:fs/promises";
+import { join, resolve } from "node:path";
+function baselineRecorder(location, options) {
+  const parsed = parseLocation(location);
+  const repoDir = resolve(options.repoDir);
+  let store;
+  let series;
+  if (parsed.kind === "file") {
+    store = new FileStore(resolve(repoDir, parsed.path));
+    series = async () => "";
+  } else {
+    store = new GitBranchStore({ repoDir, branch: parsed.branch });
+    series = async () => parsed.series ?? await defaultSeries("write", repoDir, options.env);
+  }
+  return {
+    description: store.description,
+    async record(result) {
+      const recordPath = join(resolve(options.outDir), RUN_BASELINE_FILE);
+      const record = await readBaseline(recordPath).catch((error2) => {
+        throw new InfraError(`the run left no baseline record to save: ${error2.message}`, { cause: error2 });
+      });
+      if (record.runId !== result.runId) {
+        throw new InfraError(
+          `${recordPath} is run ${record.runId}'s record, not this run's (${result.runId}): not saved`
+        );
+      }
+      return store.add(await series(), record);
+    }
+  };
+}
+async function baselineToCompare(location, repoDir) {
+  const parsed = parseLocation(location);
+  if (parsed.kind === "git") return { baselinePath: location };
+  const path2 = resolve(repoDir, parsed.path);
+  try {
+    await access(path2);
+  } catch {
+    return { missing: path2 };
+  }
+  return { baselinePath: path2 };
+}
 
 // node_modules/@actions/github/lib/context.js
 import { readFileSync, existsSync } from "fs";
@@ -3098,11 +3188,11 @@ var httpClient = __toESM(require_lib(), 1);
 var import_undici = __toESM(require_undici(), 1);
 var __awaiter = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve2) {
-      resolve2(value);
+    return value instanceof P ? value : new P(function(resolve3) {
+      resolve3(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve2, reject) {
+  return new (P || (P = Promise))(function(resolve3, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -3118,7 +3208,7 @@ var __awaiter = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -7408,6 +7498,8 @@ function githubContextFrom(env, event) {
     runId: env.GITHUB_RUN_ID && /^\d+$/.test(env.GITHUB_RUN_ID) ? env.GITHUB_RUN_ID : null,
     runAttempt: env.GITHUB_RUN_ATTEMPT && /^\d+$/.test(env.GITHUB_RUN_ATTEMPT) ? env.GITHUB_RUN_ATTEMPT : null,
     eventName: env.GITHUB_EVENT_NAME ?? "",
+    ref: env.GITHUB_REF || null,
+    defaultBranch: defaultBranchOf(payload.repository),
     pullRequest: pullRequestOf(payload.pull_request),
     workflowRun: workflowRunOf(payload.workflow_run)
   };
@@ -7427,6 +7519,12 @@ function runUrl(context3) {
   if (!context3.repository || !context3.runId) return null;
   return `${context3.serverUrl}/${context3.repository}/actions/runs/${context3.runId}`;
 }
+function isPushToDefaultBranch(context3) {
+  return context3.eventName === "push" && context3.defaultBranch !== null && context3.ref === `refs/heads/${context3.defaultBranch}`;
+}
+function defaultBranchOf(repository) {
+  return isRecord(repository) && typeof repository.default_branch === "string" && repository.default_branch !== "" ? repository.default_branch : null;
+}
 function pullRequestOf(value) {
   if (!isRecord(value) || typeof value.number !== "number") return null;
   const head = isRecord(value.head) ? value.head : {};
@@ -7437,6 +7535,7 @@ function pullRequestOf(value) {
     number: value.number,
     headRef: typeof head.ref === "string" ? head.ref : "",
     headSha: typeof head.sha === "string" ? head.sha : "",
+    baseSha: typeof base.sha === "string" ? base.sha : "",
     headRepo,
     baseRepo,
     fromFork: headRepo !== baseRepo
@@ -7460,7 +7559,7 @@ function isRecord(value) {
 
 // src/github/fromArtifact.ts
 import { mkdtemp, readFile as readFile2, writeFile as writeFile2 } from "node:fs/promises";
-import { join } from "node:path";
+import { join as join2 } from "node:path";
 
 // src/action/inputs.ts
 var Inputs = {
@@ -7474,7 +7573,10 @@ var Inputs = {
   jobKey: "job-key",
   commentAuthor: "comment-author",
   artifactName: "artifact-name",
-  runId: "run-id"
+  runId: "run-id",
+  paired: "paired",
+  pairedRate: "paired-rate",
+  baseline: "baseline"
 };
 var MODES = ["pr", "nightly", "release", "comment-from-artifact"];
 var Outputs = {
@@ -7487,8 +7589,323 @@ var Outputs = {
   improvements: "improvements",
   inconclusive: "inconclusive",
   comment: "comment",
-  commentUrl: "comment-url"
+  commentUrl: "comment-url",
+  baseline: "baseline"
 };
+
+// src/github/comparisonChart.ts
+var HUES = [
+  { name: "blue", base: "#93c5fd", run: "#1d4ed8" },
+  { name: "orange", base: "#fdba74", run: "#c2410c" },
+  { name: "green", base: "#86efac", run: "#15803d" },
+  { name: "purple", base: "#d8b4fe", run: "#7e22ce" }
+];
+var MAX_REQUESTS = HUES.length;
+var MAX_PHASES = 3;
+var MAX_NAME_CHARS = 60;
+function comparisonChart(result, findings) {
+  const comparison = result.comparison;
+  if (!comparison || comparison.verdict === "not-comparable" || comparison.metrics.length === 0) return "";
+  return comparison.mode === "paired" ? pairedChart(comparison, result) : ladderCharts(comparison, result, findings);
+}
+function ladderCharts(comparison, result, findings) {
+  const compared = new Set(comparison.metrics.map((m) => m.phase));
+  const phases = [...new Set(result.levels.map((l) => l.phase))].filter((p) => compared.has(p));
+  const several = phases.length > 1;
+  const charts = [];
+  for (const phase of phases.slice(0, MAX_PHASES)) {
+    const levels = result.levels.filter((l) => l.phase === phase);
+    const base = new Map(
+      comparison.metrics.filter((m) => m.phase === phase && m.metric === "p95Ms").map((m) => [`${m.levelIndex}\0${m.request}`, m.baseline])
+    );
+    const names = [...new Set(levels.flatMap((l) => l.requests.map((r) => r.name)))];
+    const rank = (name) => {
+      const here = findings.filter((f) => f.phase === phase && f.request === name);
+      return here.some((f) => f.status === "regressed") ? 0 : here.length > 0 ? 1 : 2;
+    };
+    const ordered = [...names].sort((a, b) => rank(a) - rank(b));
+    const drawn = ordered.slice(0, MAX_REQUESTS);
+    const series = [];
+    const missing = [];
+    drawn.forEach((request2, i) => {
+      const hue = HUES[i];
+      const baseValues = levels.map((_, index) => base.get(`${index}\0${request2}`) ?? null);
+      const runValues = levels.map((l) => l.requests.find((r) => r.name === request2)?.p95Ms ?? null);
+      const name = escapeMarkdown(request2, MAX_NAME_CHARS);
+      if (complete(baseValues)) series.push({ label: `${name}, base`, color: hue.base, values: baseValues });
+      else missing.push(`${name}, base`);
+      if (complete(runValues)) series.push({ label: `${name}, this run`, color: hue.run, values: runValues });
+      else missing.push(`${name}, this run`);
+    });
+    const notes = [];
+    if (ordered.length > drawn.length)
+      notes.push(`${drawn.length} of ${ordered.length} requests drawn, those with findings first.`);
+    if (missing.length > 0) notes.push(`Not drawn, no p95 at some level: ${missing.join("; ")}.`);
+    const where = several ? `Phase ${escapeMarkdown(phase, MAX_NAME_CHARS)}: ` : "";
+    if (series.length === 0) {
+      if (notes.length > 0) charts.push(`${where}${notes.join(" ")}`);
+      continue;
+    }
+    const categories = levels.map((l) => formatLevelNumber(l.level));
+    charts.push(
+      block(
+        "p95 per level: base (light) and this run (dark)",
+        levelUnit(result.loadModel),
+        categories,
+        "p95 (ms)",
+        series
+      ),
+      `${where}${caption(series)}${notes.length > 0 ? ` ${notes.join(" ")}` : ""}`
+    );
+  }
+  if (phases.length > MAX_PHASES) {
+    charts.push(`${phases.length - MAX_PHASES} more phases are charted in the full report.`);
+  }
+  return charts.join("\n\n");
+}
+function pairedChart(comparison, result) {
+  const percentiles = ["p50Ms", "p95Ms", "p99Ms"];
+  const requests = [...new Set(comparison.metrics.map((m) => m.request))];
+  const drawn = requests.slice(0, MAX_REQUESTS);
+  const series = [];
+  const missing = [];
+  drawn.forEach((request2, i) => {
+    const hue = HUES[i];
+    const metric = (p) => comparison.metrics.find((m) => m.request === request2 && m.metric === p);
+    const baseValues = percentiles.map((p) => metric(p)?.baseline ?? null);
+    const runValues = percentiles.map((p) => metric(p)?.candidate ?? null);
+    const name = escapeMarkdown(request2, MAX_NAME_CHARS);
+    if (complete(baseValues)) series.push({ label: `${name}, base`, color: hue.base, values: baseValues });
+    else missing.push(`${name}, base`);
+    if (complete(runValues)) series.push({ label: `${name}, this run`, color: hue.run, values: runValues });
+    else missing.push(`${name}, this run`);
+  });
+  const level = comparison.metrics[0]?.level;
+  const at = level === void 0 ? "" : ` at ${formatLevelNumber(level)} ${levelUnit(result.loadModel)}`;
+  const intro = `Paired runs${at}: base and this run alternated on the same runner, so there is one level and no curve across levels; the lines join each side's p50, p95 and p99.`;
+  const notes = [];
+  if (requests.length > drawn.length) notes.push(`${drawn.length} of ${requests.length} requests drawn.`);
+  if (missing.length > 0) notes.push(`Not drawn, a percentile missing: ${missing.join("; ")}.`);
+  if (series.length === 0) return [intro, ...notes].join(" ");
+  return [
+    block(
+      `latency${at}: base (light) and this run (dark)`,
+      "percentile",
+      ["p50", "p95", "p99"],
+      "latency (ms)",
+      series
+    ),
+    [intro, caption(series), ...notes].join(" ")
+  ].join("\n\n");
+}
+function complete(values) {
+  return values.length > 0 && values.every((v) => v !== null && Number.isFinite(v));
+}
+function chartNumber(value) {
+  return String(Math.round(value * 10) / 10);
+}
+function block(title, xLabel, categories, yLabel, series) {
+  return [
+    "```mermaid",
+    "---",
+    "config:",
+    "  themeVariables:",
+    "    xyChart:",
+    `      plotColorPalette: "${series.map((s) => s.color).join(", ")}"`,
+    "---",
+    "xychart-beta",
+    `  title "${title}"`,
+    `  x-axis "${xLabel}" [${categories.map((c) => `"${c}"`).join(", ")}]`,
+    `  y-axis "${yLabel}"`,
+    ...series.map((s) => `  line [${s.values.map(chartNumber).join(", ")}]`),
+    "```"
+  ].join("\n");
+}
+function caption(series) {
+  const hue = (color) => {
+    const h = HUES.find((c) => c.base === color || c.run === color);
+    return h ? `${h.base === color ? "light " : ""}${h.name}` : color;
+  };
+  return `Lines in order: ${series.map((s, i) => `${i + 1}. ${s.label} (${hue(s.color)})`).join(", ")}.`;
+}
+
+// src/github/findings.ts
+function findingsFromBreaches(breaches) {
+  return breaches.map((b) => ({
+    status: "breach",
+    phase: b.phase,
+    level: b.level,
+    request: b.request,
+    metric: b.metric,
+    base: null,
+    candidate: b.actual,
+    limit: b.limit,
+    change: null,
+    reason: b.reason
+  }));
+}
+function findingsFromComparison(comparison) {
+  if (comparison.verdict === "not-comparable") return [];
+  return comparison.metrics.filter((m) => m.verdict !== "unchanged").map((m) => ({
+    status: m.verdict,
+    phase: m.phase,
+    level: m.level,
+    request: m.request,
+    metric: m.metric,
+    base: m.baseline,
+    candidate: m.candidate,
+    limit: null,
+    change: { value: m.change, low: m.changeLow, high: m.changeHigh },
+    reason: m.reason
+  }));
+}
+function findingsOf(result) {
+  return [
+    ...findingsFromBreaches(result.gate.breaches),
+    ...result.comparison ? findingsFromComparison(result.comparison) : []
+  ];
+}
+var LATENCY_METRICS = /* @__PURE__ */ new Set(["p50", "p90", "p95", "p99", "max", "poolWaitP95", "poolWaitMean"]);
+var COUNT_METRICS = /* @__PURE__ */ new Set(["poolTimeouts", "peakDbConnections"]);
+var METRIC_LABELS = {
+  p50Ms: "p50",
+  p90Ms: "p90",
+  p95Ms: "p95",
+  p99Ms: "p99",
+  maxMs: "max latency",
+  max: "max latency",
+  errorRate: "error rate",
+  timeoutRate: "timeout rate",
+  connectionErrorRate: "connection error rate",
+  http5xxRate: "5xx rate",
+  http4xxRate: "4xx rate",
+  throughputRps: "throughput",
+  poolWaitP95: "pool wait p95",
+  poolWaitMean: "pool wait mean",
+  poolTimeouts: "pool timeouts",
+  peakDbConnections: "peak DB connections"
+};
+function metricKind(metric) {
+  if (/Ms$/.test(metric) || LATENCY_METRICS.has(metric)) return "latency";
+  if (/Rate$/.test(metric)) return "rate";
+  if (/Rps$/.test(metric)) return "throughput";
+  if (COUNT_METRICS.has(metric)) return "count";
+  return "other";
+}
+function metricLabel(metric) {
+  return METRIC_LABELS[metric] ?? escapeMarkdown(metric, 40);
+}
+function formatMetricValue(metric, value) {
+  if (value === null) return "\u2014";
+  switch (metricKind(metric)) {
+    case "latency":
+      return `${formatMs(value)} ms`;
+    case "rate":
+      return escapeMarkdown(formatRateCell(value));
+    case "throughput":
+      return `${formatRps(value)} req/s`;
+    case "count":
+      return String(Math.round(value));
+    case "other":
+      return escapeMarkdown(String(value), 20);
+  }
+}
+function signed(metric, x) {
+  const text = metricKind(metric) === "rate" ? `${(Math.abs(x) * 100).toFixed(2)} pp` : `${(Math.abs(x) * 100).toFixed(1)}%`;
+  return `${x < 0 ? "\u2212" : "+"}${text}`;
+}
+function formatChange(f) {
+  const c = f.change;
+  if (!c || c.value === null) return "\u2014";
+  const interval = c.low !== null && c.high !== null ? ` (${signed(f.metric, c.low)} \u2026 ${signed(f.metric, c.high)})` : "";
+  return `${signed(f.metric, c.value)}${interval}`;
+}
+function placeOf(f, model, withPhase) {
+  const request2 = f.request === "" ? "" : `${escapeMarkdown(f.request, 40)} at `;
+  const phase = withPhase ? ` in phase ${escapeMarkdown(f.phase, 30)}` : "";
+  return `${request2}${escapeMarkdown(formatLevel(f.level, model), 30)}${phase}`;
+}
+function findingPlace(f, model, withPhase) {
+  const place = placeOf(f, model, withPhase);
+  return `${metricLabel(f.metric)}${f.request === "" ? " at " : " of "}${place}`;
+}
+var PLACES_NAMED = 3;
+function verdictExplanation(result, findings, maxChars = 300) {
+  const comparison = result.comparison;
+  if (result.verdict === "error" || result.partial || comparison === void 0) {
+    return escapeMarkdown(result.summary, maxChars);
+  }
+  const model = result.loadModel;
+  const withPhase = new Set(result.levels.map((l) => l.phase)).size > 1;
+  const list = (rows, describe2) => {
+    const named = rows.slice(0, PLACES_NAMED).map(describe2);
+    const more = rows.length - named.length;
+    return `${named.join(", ")}${more > 0 ? ` and ${more} more` : ""}`;
+  };
+  const parts = [];
+  const breaches = findings.filter((f) => f.status === "breach");
+  if (result.verdict === "fail" && breaches.length === 0) parts.push(escapeMarkdown(result.summary, 200));
+  if (breaches.length > 0) {
+    const n = breaches.length;
+    parts.push(
+      `fails the absolute gate (${n} ${n === 1 ? "breach" : "breaches"}: ${list(breaches, (f) => `${findingPlace(f, model, withPhase)} ${formatMetricValue(f.metric, f.candidate)}`)})`
+    );
+  }
+  if (comparison.verdict === "not-comparable") {
+    const why = comparison.notComparable[0] ?? comparison.summary;
+    parts.push(`not compared with the base, so no verdict on regressions: ${escapeMarkdown(why, 200)}`);
+    return parts.join("; ");
+  }
+  const regressed = findings.filter((f) => f.status === "regressed");
+  const where = (f) => placeOf(f, model, withPhase);
+  const slower = groupByPlace(regressed.filter((f) => metricKind(f.metric) === "latency"));
+  const lessReliable = groupByPlace(regressed.filter((f) => metricKind(f.metric) !== "latency"));
+  const describe = (group) => {
+    const first = group[0];
+    const changes = group.map(
+      (f) => `${metricLabel(f.metric)} ${formatChange({ metric: f.metric, change: f.change ? { value: f.change.value, low: null, high: null } : null })}`
+    );
+    return `${where(first)} (${changes.join(", ")})`;
+  };
+  const vsWords = comparison.mode === "paired" ? "the base revision" : "the base";
+  const worse = [];
+  if (slower.length > 0) worse.push(`slower than ${vsWords}: ${listGroups(slower, describe)}`);
+  if (lessReliable.length > 0) worse.push(`less reliable: ${listGroups(lessReliable, describe)}`);
+  const vs = vsWords;
+  if (worse.length > 0) {
+    parts.push(`${breaches.length > 0 ? "and regressed, " : ""}${worse.join("; ")}`);
+  } else {
+    const inconclusive = findings.filter((f) => f.status === "inconclusive");
+    const improved = findings.filter((f) => f.status === "improved").length;
+    const checked = comparison.metrics.length;
+    const gain = improved > 0 ? `, ${improved} improved` : "";
+    parts.push(
+      inconclusive.length > 0 ? `no regression found against ${vs}, but ${inconclusive.length} of ${checked} comparisons are inconclusive (${list(inconclusive, (f) => findingPlace(f, model, withPhase))})${gain}` : `no regression against ${vs} in ${checked} comparisons${gain}`
+    );
+  }
+  return parts.join("; ");
+}
+function groupByPlace(findings) {
+  const groups = /* @__PURE__ */ new Map();
+  for (const f of findings) {
+    const key = `${f.phase}\0${f.level}\0${f.request}`;
+    groups.set(key, [...groups.get(key) ?? [], f]);
+  }
+  return [...groups.values()];
+}
+function listGroups(groups, describe) {
+  const named = groups.slice(0, PLACES_NAMED).map(describe);
+  const more = groups.length - named.length;
+  return `${named.join("; ")}${more > 0 ? `; and ${more} more ${more === 1 ? "place" : "places"}` : ""}`;
+}
+function kneeHeadlines(comparison) {
+  if (!comparison || comparison.verdict === "not-comparable") return [];
+  return comparison.knees.filter((k) => k.moved === "earlier" || k.moved === "later").map((k) => {
+    const text = escapeMarkdown(k.headline, 200);
+    const sentence = `${text.charAt(0).toUpperCase()}${text.slice(1)}`;
+    return k.moved === "earlier" ? `\u{1F4C9} **${sentence}**: this run saturates at a lower level.` : `\u{1F4C8} **${sentence}**: this run holds up to a higher level.`;
+  });
+}
 
 // src/github/shell.ts
 function shellQuote(word) {
@@ -7513,23 +7930,14 @@ function shellCommand(words) {
 var COMMENT_MAX_CHARS = 65e3;
 var ACTIONS_BOT_LOGIN = "github-actions[bot]";
 var MAX_FINDING_ROWS = 30;
+var SHORT_FINDING_ROWS = 5;
+var MAX_REASONS = 10;
+var MAX_REASON_CHARS = 300;
 var MAX_SUMMARY_CHARS = 300;
 var MAX_COMMAND_CHARS = 3e3;
 function commentMarker(jobKey) {
   const key = jobKey.replace(/[^A-Za-z0-9._/:+=-]/g, "_").replace(/-{2,}/g, "-").slice(0, 200) || "default";
   return `<!-- loadgate:${key} -->`;
-}
-function findingsFromBreaches(breaches) {
-  return breaches.map((b) => ({
-    status: "breach",
-    phase: b.phase,
-    level: b.level,
-    request: b.request,
-    metric: b.metric,
-    base: null,
-    candidate: b.actual,
-    limit: b.limit
-  }));
 }
 var VERDICT_LINE = {
   pass: "\u2705 **loadgate: PASS**",
@@ -7545,74 +7953,131 @@ var STATUS_WORDS = {
   improved: "\u{1F7E2} improved",
   inconclusive: "\u2754 inconclusive"
 };
-function renderComment(input, maxChars = COMMENT_MAX_CHARS) {
+function overview(input) {
   const { result } = input;
-  const marker = commentMarker(input.jobKey);
+  const findings = input.findings ?? findingsOf(result);
   const partial = result.partial ? " (partial run)" : "";
-  const headline = `${VERDICT_LINE[result.verdict]}${partial} \u2014 ${escapeMarkdown(result.summary, MAX_SUMMARY_CHARS)}`;
-  const context3 = [`Config \`${inertCode(input.jobKey, 200)}\``];
+  const headline = `${VERDICT_LINE[result.verdict]}${partial} \u2014 ${verdictExplanation(result, findings, MAX_SUMMARY_CHARS)}`;
+  const context3 = input.jobKey === "" ? [] : [`Config \`${inertCode(input.jobKey, 200)}\``];
   if (input.head?.ref) context3.push(`branch ${escapeMarkdown(input.head.ref, 120)}`);
   if (input.head?.sha) context3.push(`commit ${escapeMarkdown(input.head.sha.slice(0, 12), 12)}`);
   context3.push(`run ${escapeMarkdown(result.runId, 60)}`);
-  const findings = input.findings ?? findingsFromBreaches(result.gate.breaches);
-  const fixed = [marker, headline, context3.join(" \xB7 ")];
-  fixed.push(findingsTable(findings, result.loadModel));
-  const chart = input.chartMarkdown ?? extractCharts(input.reportMarkdown);
+  const comparison = result.comparison;
+  if (comparison) {
+    const b = comparison.baseline;
+    const commit = b.commit ? ` (commit ${escapeMarkdown(b.commit.slice(0, 12), 12)})` : "";
+    context3.push(
+      comparison.mode === "paired" ? `paired with the base revision${commit}` : `against base run ${escapeMarkdown(b.runId, 60)}${commit}`
+    );
+  }
+  const knees = kneeHeadlines(comparison);
+  const head = [headline, ...knees.length > 0 ? [knees.join("\n")] : [], context3.join(" \xB7 ")].join("\n\n");
+  return {
+    head,
+    notComparable: comparison?.verdict === "not-comparable" ? notComparableBlock(comparison) : "",
+    table: findingsTable(findings, result, MAX_FINDING_ROWS),
+    shortTable: findingsTable(findings, result, SHORT_FINDING_ROWS),
+    judged: comparison && comparison.verdict !== "not-comparable" ? judgedBlock(comparison, findings) : "",
+    chart: input.chartMarkdown ?? (comparisonChart(result, findings) || extractCharts(input.reportMarkdown))
+  };
+}
+function renderComment(input, maxChars = COMMENT_MAX_CHARS) {
+  const marker = commentMarker(input.jobKey);
+  const o = overview(input);
   const links = linkLine(input.links);
   const reproduce = input.reproduce ? reproduceBlock(input.reproduce) : "";
-  const head = fixed.join("\n\n");
-  const tail = [links, reproduce].filter((s) => s !== "").join("\n\n");
-  const assemble = (chartPart2, details2) => `${[head, chartPart2, tail, details2].filter((s) => s !== "").join("\n\n")}
+  const assemble = (parts) => `${parts.filter((s) => s !== "").join("\n\n")}
 `;
-  const chartPart = chart;
-  const reportBudget = maxChars - assemble(chartPart, "").length;
-  const details = foldedReport(input.reportMarkdown, reportBudget);
-  let body = assemble(chartPart, details);
-  if (body.length > maxChars)
-    body = assemble("", foldedReport(input.reportMarkdown, maxChars - assemble("", "").length));
-  if (body.length > maxChars) {
-    const note = "\n\n\u2026(cut to fit a comment; see the report artifact)\n";
-    body = body.slice(0, Math.max(marker.length + 1, maxChars - note.length)) + note;
+  const attempts = [
+    { table: o.table, judged: o.judged, chart: o.chart },
+    { table: o.table, judged: o.judged, chart: "" },
+    { table: o.table, judged: "", chart: "" },
+    { table: o.shortTable, judged: "", chart: "" }
+  ];
+  let body = "";
+  for (const a of attempts) {
+    const parts = [marker, o.head, o.notComparable, a.table, a.judged, a.chart, links, reproduce];
+    const details = foldedReport(input.reportMarkdown, maxChars - assemble(parts).length - 2);
+    body = assemble([...parts, details]);
+    if (body.length <= maxChars) return body;
   }
-  return body;
+  const note = "\n\n\u2026(cut to fit a comment; see the report artifact)\n";
+  return body.slice(0, Math.max(marker.length + 1, maxChars - note.length)) + note;
 }
-function findingsTable(findings, model) {
-  if (findings.length === 0) return "No regression, gate breach or inconclusive result.";
+function renderSummary(input) {
+  if (!input.result.comparison) return input.reportMarkdown;
+  const o = overview(input);
+  const parts = [o.head, o.notComparable, o.table, o.judged, o.chart, "---", input.reportMarkdown.trimEnd()];
+  return `${parts.filter((s) => s !== "").join("\n\n")}
+`;
+}
+function notComparableBlock(comparison) {
+  const reasons = comparison.notComparable.length > 0 ? comparison.notComparable : [comparison.summary];
+  return [
+    "The base and this run cannot be compared, so no metric was judged:",
+    ...reasons.slice(0, 10).map((r) => `- ${escapeMarkdown(r, MAX_REASON_CHARS)}`)
+  ].join("\n");
+}
+function judgedBlock(comparison, findings) {
+  const b = comparison.baseline;
+  const mode = comparison.mode === "paired" ? "paired runs: base and this run alternated on the same runner (ABBA)" : "a stored baseline";
+  const commit = b.commit ? `, commit ${escapeMarkdown(b.commit.slice(0, 12), 12)}` : "";
+  const c = comparison.counts;
+  const against = comparison.mode === "paired" ? `Base: ${escapeMarkdown(b.source, 120)}${commit} (loadgate ${escapeMarkdown(b.toolVersion, 20)}), ${mode}.` : `Against run ${escapeMarkdown(b.runId, 60)} (${escapeMarkdown(b.source, 120)}${commit}; loadgate ${escapeMarkdown(b.toolVersion, 20)}), ${mode}.`;
+  const lines = [
+    against,
+    `${comparison.checks} one-sided tests at \u03B1 = ${comparison.policy.alpha}, Holm-corrected: ${c.regressed} regressed, ${c.improved} improved, ${c.inconclusive} inconclusive, ${c.unchanged} unchanged.`,
+    ...comparison.notes.slice(0, 5).map((n) => `${escapeMarkdown(n, MAX_REASON_CHARS)}.`)
+  ];
+  const reasons = [
+    ...findings.filter((f) => f.status === "regressed"),
+    ...findings.filter((f) => f.status === "inconclusive")
+  ].slice(0, MAX_REASONS).map((f) => `- ${escapeMarkdown(f.reason, MAX_REASON_CHARS)}`);
+  return [
+    "<details><summary>How this was judged</summary>",
+    lines.join(" "),
+    ...reasons.length > 0 ? [reasons.join("\n")] : [],
+    "</details>"
+  ].join("\n\n");
+}
+function findingsTable(findings, result, maxRows) {
+  if (findings.length === 0) {
+    if (result.comparison?.verdict === "not-comparable") return "No gate breach.";
+    return result.comparison ? "No regression, gate breach or inconclusive result." : "No gate breach. (No baseline was compared: regressions are not judged.)";
+  }
   const order = ["regressed", "breach", "inconclusive", "improved"];
   const sorted = [...findings].sort((a, b) => order.indexOf(a.status) - order.indexOf(b.status));
-  const shown = sorted.slice(0, MAX_FINDING_ROWS);
-  const value = (metric, v) => v === null ? "\u2014" : formatMetric(metric, v);
+  const shown = sorted.slice(0, maxRows);
+  const compared = findings.some((f) => f.change !== null);
+  const breached = findings.some((f) => f.status === "breach");
   const rows = shown.map((f) => [
     STATUS_WORDS[f.status],
     escapeMarkdown(f.phase, 40),
     formatLevelNumber(f.level),
     escapeMarkdown(f.request, 60),
-    escapeMarkdown(f.metric, 40),
-    value(f.metric, f.base),
-    value(f.metric, f.candidate),
-    value(f.metric, f.limit)
+    metricLabel(f.metric),
+    ...compared ? [formatMetricValue(f.metric, f.base)] : [],
+    formatMetricValue(f.metric, f.candidate),
+    ...compared ? [formatChange(f)] : [],
+    ...breached ? [formatMetricValue(f.metric, f.limit)] : []
   ]);
   const header = [
     "",
     "Phase",
-    `Level (${levelUnit(model)})`,
+    `Level (${levelUnit(result.loadModel)})`,
     "Request",
     "Metric",
-    "Base",
+    ...compared ? ["Base"] : [],
     "This run",
-    "Limit"
+    ...compared ? ["Change (interval)"] : [],
+    ...breached ? ["Limit"] : []
   ];
-  const table = markdownTable([header, ...rows], { align: ["l", "l", "r", "l", "l", "r", "r", "r"] });
+  const align = header.map((_, i) => i === 2 || i >= 5 ? "r" : "l");
+  const table = markdownTable([header, ...rows], { align });
   const more = sorted.length > shown.length ? `
 
 \u2026and ${sorted.length - shown.length} more in result.json.` : "";
   return `${table}${more}`;
-}
-function formatMetric(metric, value) {
-  if (/Ms$/.test(metric)) return `${formatMs(value)} ms`;
-  if (/Rate$/.test(metric)) return `${(value * 100).toFixed(2)}%`;
-  if (/Rps$/.test(metric)) return `${value.toFixed(1)} req/s`;
-  return escapeMarkdown(String(value), 20);
 }
 function extractCharts(reportMarkdown) {
   const blocks = [];
@@ -7794,6 +8259,10 @@ async function postStickyComment(client, options) {
 }
 
 // src/github/publish.ts
+function recordsBaseline(mode, context3) {
+  if (mode === "comment-from-artifact") return false;
+  return mode === "nightly" || isPushToDefaultBranch(context3);
+}
 function failsJob(mode, verdict, failOnRegression) {
   if (verdict === "error") return true;
   switch (mode) {
@@ -7817,22 +8286,26 @@ function countFindings(findings) {
 }
 var MAX_ANNOTATIONS = 10;
 function annotate(sink, result, findings, asError) {
-  const reasons = new Map(
-    result.gate.breaches.map((b) => [`${b.metric}|${b.phase}|${b.level}|${b.request}`, b.reason])
-  );
   const bad = findings.filter((f) => f.status === "breach" || f.status === "regressed");
   const emit = asError ? sink.error.bind(sink) : sink.warning.bind(sink);
   for (const f of bad.slice(0, MAX_ANNOTATIONS)) {
-    const reason = reasons.get(`${f.metric}|${f.phase}|${f.level}|${f.request}`) ?? `${f.metric} of ${f.request} at level ${f.level} (${f.phase}): ${f.base ?? "\u2014"} \u2192 ${f.candidate ?? "\u2014"}`;
-    emit(reason.slice(0, 1e3), f.status === "breach" ? "loadgate: gate breach" : "loadgate: regression");
+    emit(f.reason.slice(0, 1e3), f.status === "breach" ? "loadgate: gate breach" : "loadgate: regression");
   }
   if (bad.length > MAX_ANNOTATIONS) {
     emit(`and ${bad.length - MAX_ANNOTATIONS} more: see the job summary`, "loadgate");
   }
+  const comparison = result.comparison;
+  if (comparison?.verdict === "not-comparable") {
+    const why = comparison.notComparable.join("; ") || comparison.summary;
+    sink.warning(
+      `not compared with the baseline, so regressions were not judged: ${why}`.slice(0, 1e3),
+      "loadgate: not comparable"
+    );
+  }
 }
 async function publishRun(sink, input) {
   const { result, mode } = input;
-  const findings = input.findings ?? findingsFromBreaches(result.gate.breaches);
+  const findings = input.findings ?? findingsOf(result);
   const counts = countFindings(findings);
   const failed = failsJob(mode, result.verdict, input.failOnRegression);
   sink.setOutput(Outputs.verdict, result.verdict);
@@ -7843,7 +8316,14 @@ async function publishRun(sink, input) {
   sink.setOutput(Outputs.regressions, String(counts.regressions));
   sink.setOutput(Outputs.improvements, String(counts.improvements));
   sink.setOutput(Outputs.inconclusive, String(counts.inconclusive));
-  await sink.writeSummary(input.reportMarkdown);
+  await sink.writeSummary(
+    renderSummary({
+      jobKey: input.comment?.jobKey ?? "",
+      result,
+      reportMarkdown: input.reportMarkdown,
+      findings
+    })
+  );
   annotate(sink, result, findings, failed);
   let comment = null;
   if (input.comment) {
@@ -7870,16 +8350,48 @@ async function publishRun(sink, input) {
   }
   sink.setOutput(Outputs.comment, comment?.status ?? "off");
   sink.setOutput(Outputs.commentUrl, comment?.url ?? "");
-  if (mode === "nightly") {
-    if (result.partial) sink.warning("nightly: a partial run is never recorded as a baseline", "loadgate");
-    else if (input.baseline) sink.info(await input.baseline.record(result, input.context));
-    else
-      sink.notice(
-        `nightly: the result is saved in ${input.resultPath}; recording it as the baseline is not available in this version yet`,
-        "loadgate"
-      );
+  let failedToRecord = false;
+  if (recordsBaseline(mode, input.context)) {
+    const recorded = await recordBaseline(sink, input);
+    sink.setOutput(Outputs.baseline, recorded.ref ?? "");
+    failedToRecord = recorded.failed;
+  } else {
+    sink.setOutput(Outputs.baseline, "");
   }
-  return { failed, comment };
+  return { failed: failed || failedToRecord, comment };
+}
+async function recordBaseline(sink, input) {
+  const { result } = input;
+  const why = input.mode === "nightly" ? "nightly" : "push to the default branch";
+  if (!input.baseline) {
+    sink.notice(
+      `${why}: no baseline input, so this run is not recorded as the baseline (its result is in ${input.resultPath})`,
+      "loadgate"
+    );
+    return { ref: null, failed: false };
+  }
+  if (result.partial) {
+    sink.warning(`${why}: a partial run is never recorded as the baseline`, "loadgate");
+    return { ref: null, failed: false };
+  }
+  if (!savable(result.verdict)) {
+    sink.notice(
+      `${why}: not recorded as the baseline in ${input.baseline.description}: the verdict is ${result.verdict}`,
+      "loadgate"
+    );
+    return { ref: null, failed: false };
+  }
+  try {
+    const { ref } = await input.baseline.record(result);
+    sink.info(`${why}: recorded this run as the baseline ${ref}`);
+    return { ref, failed: false };
+  } catch (error2) {
+    sink.error(
+      `${why}: recording the baseline in ${input.baseline.description} failed: ${error2.message}`,
+      "loadgate: baseline not recorded"
+    );
+    return { ref: null, failed: true };
+  }
 }
 function tell(sink, outcome) {
   if (outcome.level === "notice") sink.notice(outcome.message, "loadgate: no PR comment");
@@ -7889,7 +8401,7 @@ function tell(sink, outcome) {
 
 // src/github/zip.ts
 import { mkdir, writeFile } from "node:fs/promises";
-import { dirname, isAbsolute, resolve, sep as sep2 } from "node:path";
+import { dirname, isAbsolute, resolve as resolve2, sep as sep2 } from "node:path";
 import { crc32, inflateRawSync } from "node:zlib";
 var UnsafeArchiveError = class extends Error {
   constructor(message) {
@@ -7990,11 +8502,11 @@ function readZip(zip, limits = DEFAULT_ZIP_LIMITS) {
 }
 async function extractZip(zip, folder, limits = DEFAULT_ZIP_LIMITS) {
   const entries = readZip(zip, limits);
-  const root = resolve(folder);
+  const root = resolve2(folder);
   await mkdir(root, { recursive: true });
   const written = [];
   for (const entry of entries) {
-    const target = resolve(root, ...entry.name.replace(/\/$/, "").split("/"));
+    const target = resolve2(root, ...entry.name.replace(/\/$/, "").split("/"));
     if (!target.startsWith(root + sep2))
       throw new UnsafeArchiveError(`entry ${JSON.stringify(entry.name)} leaves its folder`);
     if (entry.directory) {
@@ -8023,7 +8535,7 @@ var CommentRequestSchema = external_exports.object({
   overrides: external_exports.array(external_exports.string().max(2e3)).max(100)
 });
 async function writeCommentRequest(outDir, request2) {
-  await writeFile2(join(outDir, COMMENT_REQUEST_FILE), `${JSON.stringify(request2, null, 2)}
+  await writeFile2(join2(outDir, COMMENT_REQUEST_FILE), `${JSON.stringify(request2, null, 2)}
 `);
 }
 var UntrustedArtifactError = class extends ConfigError {
@@ -8041,7 +8553,7 @@ async function loadArtifact(client, options) {
     );
   }
   const zip = await client.downloadArtifactZip(artifact.id, MAX_ARTIFACT_ZIP_BYTES);
-  const folder = await mkdtemp(join(options.workDir, "artifact-"));
+  const folder = await mkdtemp(join2(options.workDir, "artifact-"));
   let files;
   try {
     files = await extractZip(zip, folder);
@@ -8056,7 +8568,7 @@ async function loadArtifact(client, options) {
   const resultName = files.includes("result.json") ? "result.json" : null;
   if (!resultName)
     throw new UntrustedArtifactError(`artifact ${options.artifactName} has no result.json at its top`);
-  const text = await readFile2(join(folder, resultName), "utf8");
+  const text = await readFile2(join2(folder, resultName), "utf8");
   if (text.length > MAX_RESULT_BYTES) throw new UntrustedArtifactError("result.json is too large");
   let json;
   try {
@@ -8076,7 +8588,7 @@ async function loadArtifact(client, options) {
   if (files.includes(COMMENT_REQUEST_FILE)) {
     try {
       const r = CommentRequestSchema.safeParse(
-        JSON.parse(await readFile2(join(folder, COMMENT_REQUEST_FILE), "utf8"))
+        JSON.parse(await readFile2(join2(folder, COMMENT_REQUEST_FILE), "utf8"))
       );
       request2 = r.success ? r.data : null;
     } catch {
@@ -8147,7 +8659,7 @@ async function commentFromArtifact(sink, options) {
     failOnRegression: false,
     result,
     reportMarkdown,
-    resultPath: join(artifact.folder, "result.json"),
+    resultPath: join2(artifact.folder, "result.json"),
     reportPath: "",
     context: context3,
     comment: {
@@ -8170,7 +8682,7 @@ async function commentFromArtifact(sink, options) {
 import { createHash } from "node:crypto";
 import { createReadStream, existsSync as existsSync3 } from "node:fs";
 import { readFile as readFile3 } from "node:fs/promises";
-import { join as join3 } from "node:path";
+import { join as join4 } from "node:path";
 
 // node_modules/@actions/tool-cache/lib/tool-cache.js
 import * as crypto from "crypto";
@@ -8190,11 +8702,11 @@ import { ok } from "assert";
 // node_modules/@actions/tool-cache/lib/retry-helper.js
 var __awaiter2 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve2) {
-      resolve2(value);
+    return value instanceof P ? value : new P(function(resolve3) {
+      resolve3(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve2, reject) {
+  return new (P || (P = Promise))(function(resolve3, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -8210,7 +8722,7 @@ var __awaiter2 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -8252,7 +8764,7 @@ var RetryHelper = class {
   }
   sleep(seconds) {
     return __awaiter2(this, void 0, void 0, function* () {
-      return new Promise((resolve2) => setTimeout(resolve2, seconds * 1e3));
+      return new Promise((resolve3) => setTimeout(resolve3, seconds * 1e3));
     });
   }
 };
@@ -8260,11 +8772,11 @@ var RetryHelper = class {
 // node_modules/@actions/tool-cache/lib/tool-cache.js
 var __awaiter3 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve2) {
-      resolve2(value);
+    return value instanceof P ? value : new P(function(resolve3) {
+      resolve3(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve2, reject) {
+  return new (P || (P = Promise))(function(resolve3, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -8280,7 +8792,7 @@ var __awaiter3 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -8655,9 +9167,9 @@ async function ensureK6(options = {}) {
   const asset = k6Asset(version, options.platform ?? process.platform, options.arch ?? process.arch);
   const arch2 = options.arch ?? process.arch;
   const cached = find("k6", version, arch2);
-  if (cached && existsSync3(join3(cached, asset.binary))) {
+  if (cached && existsSync3(join4(cached, asset.binary))) {
     log(`k6 ${version} from the tool cache`);
-    return locateK6({ ...env, [K6_PATH_ENV]: join3(cached, asset.binary) });
+    return locateK6({ ...env, [K6_PATH_ENV]: join4(cached, asset.binary) });
   }
   const base = `${(env[K6_DOWNLOAD_URL_ENV] || K6_RELEASES_URL).replace(/\/+$/, "")}/v${version}`;
   log(`downloading k6 ${version} (${asset.archive})`);
@@ -8681,13 +9193,13 @@ async function ensureK6(options = {}) {
     );
   }
   const extracted = asset.kind === "tar.gz" ? await extractTar(archive) : await extractZip2(archive);
-  const folder = join3(extracted, asset.folder);
-  if (!existsSync3(join3(folder, asset.binary))) {
+  const folder = join4(extracted, asset.folder);
+  if (!existsSync3(join4(folder, asset.binary))) {
     throw new InfraError(`${asset.archive} has no ${asset.folder}/${asset.binary}`);
   }
   const cachedDir = await cacheDir(folder, "k6", version, arch2);
   log(`k6 ${version} verified (sha256 ${actual.slice(0, 16)}\u2026) and cached`);
-  return locateK6({ ...env, [K6_PATH_ENV]: join3(cachedDir, asset.binary) });
+  return locateK6({ ...env, [K6_PATH_ENV]: join4(cachedDir, asset.binary) });
 }
 
 // src/action/settings.ts
@@ -8720,6 +9232,22 @@ function readSettings(get) {
     if (/^\d{1,20}$/.test(runIdText)) runId = Number(runIdText);
     else problems.push(`${Inputs.runId}: "${runIdText}" is not a run id`);
   }
+  const pairedText = text(Inputs.paired).toLowerCase() || "auto";
+  if (!["auto", "off"].includes(pairedText))
+    problems.push(`${Inputs.paired}: "${pairedText}" is not auto or off`);
+  const rateText = text(Inputs.pairedRate);
+  const pairedRate = rateText === "" ? null : Number(rateText);
+  if (pairedRate !== null && !(Number.isFinite(pairedRate) && pairedRate > 0)) {
+    problems.push(`${Inputs.pairedRate}: "${rateText}" is not a positive number of requests per second`);
+  }
+  const baseline = text(Inputs.baseline);
+  if (baseline !== "") {
+    try {
+      parseLocation(baseline);
+    } catch (error2) {
+      problems.push(`${Inputs.baseline}: ${error2.message}`);
+    }
+  }
   const settings = {
     mode,
     configPath,
@@ -8731,7 +9259,10 @@ function readSettings(get) {
     jobKey: text(Inputs.jobKey) || defaultJobKey(configPath, overrides),
     commentAuthor: text(Inputs.commentAuthor),
     artifactName: text(Inputs.artifactName) || DEFAULTS2.artifactName,
-    runId
+    runId,
+    paired: pairedText !== "off",
+    pairedRate,
+    baseline
   };
   if (problems.length > 0) throw new ConfigError(`bad action inputs: ${problems.join("; ")}`, problems);
   return settings;
@@ -8743,10 +9274,17 @@ function defaultJobKey(configPath, overrides) {
 }
 
 // src/action/runAction.ts
-async function runAction(deps = {}) {
+async function runAction() {
   let exitCode = 0;
   const sink = coreSink();
   let outDir = "";
+  const abort = new AbortController();
+  const onSignal = (signal) => {
+    warning(`loadgate: ${signal} received, stopping k6 and the containers`);
+    abort.abort(signal);
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
   try {
     const settings = readSettings((name) => getInput(name));
     if (settings.token) setSecret(settings.token);
@@ -8774,15 +9312,31 @@ async function runAction(deps = {}) {
     }
     const k6 = await ensureK6({ log: (message) => info(message) });
     process.env[K6_PATH_ENV] = k6.path;
+    const pr = context3.pullRequest;
+    let compareWith = null;
+    if (settings.mode === "pr" && pr && settings.baseline !== "") {
+      const found = await baselineToCompare(settings.baseline, process.cwd());
+      if ("baselinePath" in found) compareWith = found.baselinePath;
+      else notice(`no baseline at ${found.missing} yet: not compared`, { title: "loadgate" });
+    }
     const outcome = await runLoadgate({
       configPath: settings.configPath,
       outDir: settings.outDir,
       overrides: settings.overrides,
       progress: actionProgress(sink),
-      onRunId: (runId) => saveState(RUN_ID_STATE, runId)
+      onRunId: (runId) => saveState(RUN_ID_STATE, runId),
+      signal: abort.signal,
+      ...compareWith !== null ? { baseline: { baselinePath: compareWith, repoDir: process.cwd() } } : {}
     });
-    const { result } = outcome;
-    const pr = context3.pullRequest;
+    if (abort.signal.aborted) {
+      setOutput(Outputs.verdict, outcome.result.verdict);
+      setOutput(Outputs.resultPath, outcome.resultPath);
+      setFailed(
+        `loadgate: cancelled (${String(abort.signal.reason)}); results so far in ${outcome.resultPath}`
+      );
+      process.exit(ExitCode.cancelled);
+    }
+    const { result, reportMarkdown } = settings.mode === "pr" && settings.paired && pr ? await withPairedRun(outcome, settings, pr.baseSha, abort.signal) : outcome;
     await writeCommentRequest(settings.outDir, {
       jobKey: settings.jobKey,
       configPath: settings.configPath,
@@ -8795,7 +9349,7 @@ async function runAction(deps = {}) {
       mode: settings.mode,
       failOnRegression: settings.failOnRegression,
       result,
-      reportMarkdown: outcome.reportMarkdown,
+      reportMarkdown,
       resultPath: outcome.resultPath,
       reportPath: outcome.reportPath,
       context: context3,
@@ -8811,7 +9365,12 @@ async function runAction(deps = {}) {
         artifactName: settings.artifactName,
         reproduce: { configPath: settings.configPath, overrides: settings.overrides }
       } : null,
-      ...deps.baseline ? { baseline: deps.baseline } : {}
+      ...settings.baseline !== "" ? {
+        baseline: baselineRecorder(settings.baseline, {
+          repoDir: process.cwd(),
+          outDir: settings.outDir
+        })
+      } : {}
     });
     exitCode = published.failed ? exitCodeForResult(result) || 1 : 0;
     if (exitCode !== 0) setFailed(result.summary);
@@ -8825,6 +9384,42 @@ async function runAction(deps = {}) {
     setFailed(message.split("\n", 1)[0] ?? message);
   }
   process.exit(exitCode);
+}
+async function withPairedRun(outcome, settings, baseSha, signal) {
+  const { result } = outcome;
+  if (result.partial || result.verdict === "error") return outcome;
+  const skip = (why) => {
+    warning(`loadgate: no paired comparison: ${why}`);
+    return outcome;
+  };
+  if (!baseSha) return skip("the pull_request event names no base commit");
+  const configured = (await readConfig(settings.configPath, settings.overrides)).config.paired.rate;
+  const chosen = settings.pairedRate !== null ? { rate: settings.pairedRate, why: "the paired-rate input" } : configured !== void 0 ? { rate: configured, why: "the config's paired.rate" } : pairedRateFromLadder(result);
+  if (chosen.rate === null) return skip(chosen.why);
+  info(
+    `loadgate: paired comparison with the base commit ${baseSha.slice(0, 12)} at ${chosen.rate} req/s (${chosen.why})`
+  );
+  let paired;
+  try {
+    paired = await runPaired({
+      configPath: settings.configPath,
+      overrides: settings.overrides,
+      outDir: join5(settings.outDir, "paired"),
+      progress: actionProgress(coreSink()),
+      base: { ref: baseSha },
+      rate: chosen.rate,
+      runId: result.runId,
+      signal
+    });
+  } catch (error2) {
+    if (error2 instanceof ConfigError) return skip(error2.message);
+    throw error2;
+  }
+  const joined = withPairedComparison(result, paired.paired.comparison);
+  await writeFile3(outcome.resultPath, `${JSON.stringify(joined.result, null, 2)}
+`);
+  await writeFile3(outcome.reportPath, joined.reportMarkdown);
+  return joined;
 }
 function coreSink() {
   return {
@@ -8840,10 +9435,10 @@ function coreSink() {
   };
 }
 async function echoLogTails(sink, outDir) {
-  const logsDir = join4(outDir, OUT_FILES.logsDir);
+  const logsDir = join5(outDir, OUT_FILES.logsDir);
   const files = [
-    ...(await readdir(logsDir).catch(() => [])).filter((f) => f.endsWith(".log")).map((f) => join4(logsDir, f)),
-    join4(outDir, OUT_FILES.k6Log)
+    ...(await readdir(logsDir).catch(() => [])).filter((f) => f.endsWith(".log")).map((f) => join5(logsDir, f)),
+    join5(outDir, OUT_FILES.k6Log)
   ];
   for (const file of files) {
     const tail = await tailFile(file, 40).catch(() => "");

@@ -2,18 +2,21 @@
 // finds the ones there are, in paired and stored-baseline modes, on the demo.
 //
 //   flock /tmp/loadgate-engine.lock npm run bench:detect -- [--rate 60] [--slot 10] [--warmup 2]
-//        [--blocks 8] [--checks 20] [--per-check 3] [--seed 1]
+//        [--blocks 8] [--checks 20] [--per-check 3] [--max-per-check 6] [--seed 1] [--pool FILE]
 //
 // It records a pool of slots once, on one stack (bench/detect-demo.yml: the demo service in five
 // containers from one image: A and its twin A2 call an upstream answering in 50 ms; U10 and U15
-// one answering in 57 and 60 ms, an endpoint about 10% and 15% slower (/items takes ~61 ms at
-// 60 req/s); POOL has half the pool, 3 connections instead of 6, where about 3 are busy): `--blocks` ABBA blocks of each kind (A/A2, A/U10, A/U15,
-// A/POOL), kinds interleaved. Then it forms checks by
-// drawing blocks from the pool: paired mode, `--per-check` blocks of a kind (each block's four
-// slots stay together, as they ran); stored-baseline mode, the base slots of one block as the
-// baseline against the candidate slots of another, recorded at another time. A/A checks use
-// disjoint A slots (stored mode) or A against its twin A2 (paired mode). It prints the false-alarm rate, the detection rate per effect and the runner
-// minutes per check; it asserts nothing. Loads 127.0.0.1 only; bounded by the slots it plans.
+// one answering in 57 and 60 ms, an endpoint about 10% and 15% slower (/items takes ~59 ms at
+// 60 req/s); POOL has half the pool, 3 connections instead of 6, where about 3 are busy):
+// `--blocks` ABBA blocks of each kind (A/A2, A/U10, A/U15, A/POOL), kinds interleaved, after one
+// unmeasured slot on each service. Then it forms checks by drawing blocks from the pool: paired
+// mode as a paired run decides (`--per-check` blocks, then one more while a test is undecided, up
+// to `--max-per-check`; each block's four slots stay together, as they ran); stored-baseline
+// mode, the base (A) slots of one block as the baseline against the candidate slots of another,
+// recorded at another time. It prints the false-alarm rate, the detection rate per effect and the
+// runner minutes per check; it asserts nothing. `--pool FILE` analyses a pool saved earlier
+// (out/bench-detect/pool.json, written after every block). Loads 127.0.0.1 only; bounded by the
+// slots it plans.
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -370,7 +373,7 @@ const minutesPairedMax = (startupS + primingS + maxPerCheck * 4 * perSlotS) / 60
 const minutesStored = (startupS + 2 * perSlotS) / 60;
 const lines = [
   `bench:detect — ${recorded.length} blocks recorded (${KINDS.map((k) => `${recorded.filter((b) => b.kind === k).length} ${k}`).join(', ')}), slots of ${slotS} s after ${warmupS} s warm-up at ${rate} req/s (canary 5%)`,
-  `one slot took ${perSlotS.toFixed(1)} s of wall time; the stack ${startupS.toFixed(0)} s to start; recording took ${((performance.now() - started) / 60000).toFixed(1)} min`,
+  `one slot took ${perSlotS.toFixed(1)} s of wall time; the stack ${startupS.toFixed(0)} s to start; ${args.pool ? `analysed from ${args.pool}` : `recording took ${((performance.now() - started) / 60000).toFixed(1)} min`}`,
   '',
   'true effect on items (all slots of the kind pooled): ' +
     KINDS.map((k) => `${k} p50 ${effect(k, 'items', 0.5)}, p95 ${effect(k, 'items', 0.95)}`).join('; '),

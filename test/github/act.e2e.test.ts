@@ -287,7 +287,11 @@ describe('the bundled action under act, a local Actions runner', () => {
       comment: 'off',
       baseline: '',
     });
-    expect(run.summary).toBe(`${readFileSync(join(out, 'report.md'), 'utf8')}\n`);
+    // a compared run's summary: the verdict and findings first, then the whole report
+    expect(run.summary.split('\n')[0]).toContain(
+      `**loadgate: ${result.verdict.toUpperCase().replace('-', ' ')}**`,
+    );
+    expect(run.summary).toContain(readFileSync(join(out, 'report.md'), 'utf8').trimEnd());
     expect(run.summary).toContain('### Comparison: ');
   });
 });

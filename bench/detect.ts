@@ -31,11 +31,11 @@ import { seededRandom, sortedQuantile } from '../src/compare/stats.ts';
 import { syntheticBaseline } from '../src/compare/testing.ts';
 import { referableContainers } from '../src/config/faults.ts';
 import { readConfig } from '../src/config/read.ts';
-import { networkAddresses, startOrder } from '../src/config/refs.ts';
+import { networkAddresses } from '../src/config/refs.ts';
 import { checkEngine, RunContainers } from '../src/containers/environment.ts';
-import { serviceAddresses, startable } from '../src/faults/setup.ts';
+import { serviceAddresses } from '../src/faults/setup.ts';
 import { locateK6 } from '../src/load/k6.ts';
-import { containerSpec } from '../src/run.ts';
+import { containerSpec, startDependencies } from '../src/run.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -162,14 +162,7 @@ if (args.pool) {
   const { config } = loaded;
   const referable = referableContainers(config);
   const addresses = networkAddresses(config.service, referable);
-  for (const name of startOrder(referable)) {
-    const what = startable(config, name);
-    await containers.start(
-      what.kind === 'stub'
-        ? what.spec
-        : containerSpec(name, what.container, what.ports, addresses, loaded.configDir),
-    );
-  }
+  await startDependencies(containers, config, loaded.configDir, addresses);
   const urls: Record<string, string> = {};
   for (const [variant, set] of Object.entries(VARIANTS)) {
     const variantConfig = (await readConfig(configPath, set)).config;

@@ -117,19 +117,9 @@ export async function runLoadgate(options: RunOptions): Promise<RunOutcome> {
     // Toxiproxy in front of the upstreams and proxied dependencies: the service's env names the proxies.
     await using faultProxy = await startFaultProxy(config, referable, { runId, logsDir });
     if (faultProxy) progress.step(`Toxiproxy in front of ${proxiedNames(config).join(', ')}`);
-    const startedDependencies = new Map<string, StartedContainer>();
-    for (const name of startOrder(referable)) {
-      throwIfAborted(options.signal);
-      const what = startable(config, name);
-      startedDependencies.set(
-        name,
-        await containers.start(
-          what.kind === 'stub'
-            ? what.spec
-            : containerSpec(name, what.container, what.ports, addresses, loaded.configDir),
-        ),
-      );
-    }
+    const startedDependencies = await startDependencies(containers, config, loaded.configDir, addresses, () =>
+      throwIfAborted(options.signal),
+    );
     const faults = new PhaseFaults(
       faultProxy,
       proxiedNames(config),
@@ -306,6 +296,33 @@ export function exitCodeForVerdict(verdict: Verdict): number {
     case 'error':
       return ExitCode.infra;
   }
+}
+
+/**
+ * Starts the dependencies and upstreams (stubs included), each after those its env refers to;
+ * `beforeEach` may throw to stop (a cancelled run). Returns them by name.
+ */
+export async function startDependencies(
+  containers: RunContainers,
+  config: LoadgateConfig,
+  configDir: string,
+  addresses: ReturnType<typeof networkAddresses>,
+  beforeEach: () => void = () => {},
+): Promise<Map<string, StartedContainer>> {
+  const started = new Map<string, StartedContainer>();
+  for (const name of startOrder(referableContainers(config))) {
+    beforeEach();
+    const what = startable(config, name);
+    started.set(
+      name,
+      await containers.start(
+        what.kind === 'stub'
+          ? what.spec
+          : containerSpec(name, what.container, what.ports, addresses, configDir),
+      ),
+    );
+  }
+  return started;
 }
 
 /** A container of the config as the engine starts it (also paired mode's two services). */

@@ -50,14 +50,7 @@ export async function runCli(argv: string[], io: CliIo = processIo()): Promise<n
       [],
     )
     .action(async (options: RunCommandOptions) => {
-      const abort = new AbortController();
-      const onSignal = (signal: NodeJS.Signals) => {
-        io.err(`\nloadgate: ${signal} received, stopping k6 and the containers...\n`);
-        abort.abort(signal);
-      };
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
-      try {
+      await whileSignalsCancel(io, async (signal) => {
         const live = !options.quiet && io.isTty && !process.env.CI;
         const outcome = await runLoadgate({
           configPath: options.config,
@@ -65,24 +58,21 @@ export async function runCli(argv: string[], io: CliIo = processIo()): Promise<n
           overrides: options.set,
           baseline: baselineOptions(options),
           progress: consoleProgress(io, live),
-          signal: abort.signal,
+          signal,
         });
         io.out(`\n${formatTerminalTable(outcome.result)}\n`);
         io.out(`\n${formatPoolTable(outcome.result)}\n`);
         io.out(`\n${outcome.result.summary}\n`);
         io.out(`result: ${outcome.resultPath}\nreport: ${outcome.reportPath}\n`);
         exitCode = exitCodeForResult(outcome.result);
-        if (abort.signal.aborted && !outcome.result.partial) {
+        if (signal.aborted && !outcome.result.partial) {
           // The signal came after the load: the results are complete, but the run was stopped.
           io.err(
-            `loadgate: cancelled after the load (${String(abort.signal.reason)}); the results above are complete\n`,
+            `loadgate: cancelled after the load (${String(signal.reason)}); the results above are complete\n`,
           );
           exitCode = ExitCode.cancelled;
         }
-      } finally {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
-      }
+      });
     });
 
   program

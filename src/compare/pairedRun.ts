@@ -6,15 +6,15 @@ import { join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { referableContainers } from '../config/faults.ts';
 import { readConfig } from '../config/read.ts';
-import { networkAddresses, startOrder } from '../config/refs.ts';
+import { networkAddresses } from '../config/refs.ts';
 import { checkEngine, RunContainers } from '../containers/environment.ts';
 import type { ContainerSpec } from '../containers/spec.ts';
 import { CancelledError, ConfigError, InfraError } from '../errors.ts';
-import { serviceAddresses, startable } from '../faults/setup.ts';
+import { serviceAddresses } from '../faults/setup.ts';
 import { locateK6 } from '../load/k6.ts';
 import type { ProgressSink } from '../progress.ts';
 import { escapeMarkdown } from '../report/escape.ts';
-import { containerSpec } from '../run.ts';
+import { containerSpec, startDependencies } from '../run.ts';
 import { TOOL_VERSION } from '../version.ts';
 import { type Calibration, calibrate } from './calibrate.ts';
 import { comparePaired, type PairedOutcome, type Slot, slotSchedule, type Variant } from './paired.ts';
@@ -102,13 +102,19 @@ export async function runPaired(given: PairedRunOptions): Promise<PairedRunOutco
   return { paired, slots, reportMarkdown, files };
 }
 
-/** The options with the config's `paired` section filling what was not given. */
-async function withConfigDefaults(
-  options: PairedRunOptions,
-): Promise<
-  PairedRunOptions & { rate: number; slotS: number; warmupS: number; minBlocks: number; maxBlocks: number }
-> {
-  const { paired } = (await readConfig(options.configPath, options.overrides)).config;
+/** The options with the config's `paired` section filling what was not given, and the config read once. */
+type ResolvedPairedOptions = PairedRunOptions & {
+  loaded: Awaited<ReturnType<typeof readConfig>>;
+  rate: number;
+  slotS: number;
+  warmupS: number;
+  minBlocks: number;
+  maxBlocks: number;
+};
+
+async function withConfigDefaults(options: PairedRunOptions): Promise<ResolvedPairedOptions> {
+  const loaded = await readConfig(options.configPath, options.overrides);
+  const { paired } = loaded.config;
   const rate = options.rate ?? paired.rate;
   if (rate === undefined) {
     throw new ConfigError('paired mode needs an arrival rate: give --rate or set paired.rate in the config', [
@@ -117,6 +123,7 @@ async function withConfigDefaults(
   }
   return {
     ...options,
+    loaded,
     rate,
     slotS: options.slotS ?? paired.slotS,
     warmupS: options.warmupS ?? paired.warmupS,
@@ -172,13 +179,13 @@ export async function runCalibration(
  * a time while `decided(slots)` is false, up to `maxBlocks`. Everything started is removed.
  */
 async function driveSlots(
-  options: PairedRunOptions & { rate: number; slotS: number; warmupS: number },
+  options: ResolvedPairedOptions,
   minBlocks: number,
   maxBlocks: number,
   decided: (slots: Slot[]) => boolean,
 ): Promise<Slot[]> {
   const { progress } = options;
-  const loaded = await readConfig(options.configPath, options.overrides);
+  const { loaded } = options;
   const { config } = loaded;
   if (config.load.script) {
     throw new ConfigError('paired mode drives the built-in requests; a load.script is not supported yet', [
@@ -212,14 +219,9 @@ async function driveSlots(
     });
     const referable = referableContainers(config);
     const addresses = networkAddresses(config.service, referable);
-    for (const name of startOrder(referable)) {
-      const what = startable(config, name);
-      await containers.start(
-        what.kind === 'stub'
-          ? what.spec
-          : containerSpec(name, what.container, what.ports, addresses, loaded.configDir),
-      );
-    }
+    await startDependencies(containers, config, loaded.configDir, addresses, () => {
+      if (options.signal?.aborted) throw new CancelledError(`cancelled (${String(options.signal.reason)})`);
+    });
     const serviceEnvAddresses = serviceAddresses(addresses, undefined);
     const candidateSpec = containerSpec(
       'service',

@@ -9,7 +9,7 @@ import { parseOverrideLines } from '../../src/config/overrides.ts';
 import { listRunLeftovers } from '../../src/containers/leftovers.ts';
 import { ResultSchema } from '../../src/result/schema.ts';
 import { FakeGitHub } from './fakeGitHub.ts';
-import { outputsFromStdout, runnerCommands } from './runnerCommands.ts';
+import { outputsFromStdout, parseFileCommand, runnerCommands } from './runnerCommands.ts';
 
 // The bundled action (dist/index.js, rebuilt with `npx node scripts/build.mjs`) run the way the
 // Actions runner runs a node24 action: `node dist/index.js` with every input of action.yml as
@@ -41,20 +41,6 @@ function filesUnder(dir: string): string[] {
   return readdirSync(dir, { recursive: true, withFileTypes: true })
     .filter((entry) => entry.isFile())
     .map((entry) => join(entry.parentPath, entry.name));
-}
-
-/** GITHUB_OUTPUT's `name<<delimiter` blocks, as the runner reads them. */
-function parseOutputFile(text: string): Record<string, string> {
-  const outputs: Record<string, string> = {};
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const m = /^([^=<]+)<<(.+)$/.exec(lines[i] as string);
-    if (!m) continue;
-    const value: string[] = [];
-    for (i += 1; i < lines.length && lines[i] !== m[2]; i++) value.push(lines[i] as string);
-    outputs[m[1] as string] = value.join('\n');
-  }
-  return outputs;
 }
 
 /** The commit a repository's HEAD is at. */
@@ -125,7 +111,7 @@ async function runAction(name: string, inputs: Record<string, string>, event: un
         exitCode,
         stdout,
         stderr,
-        outputs: parseOutputFile(readFileSync(files.output, 'utf8')),
+        outputs: parseFileCommand(readFileSync(files.output, 'utf8')),
         summary: readFileSync(files.summary, 'utf8'),
         files: { env: readFileSync(files.env, 'utf8'), path: readFileSync(files.path, 'utf8') },
       }),

@@ -80,3 +80,17 @@ function parseV1(line: string): RunnerCommand | null {
   }
   return { name, properties, data: line.slice(close + 1) };
 }
+
+/** The `name<<delimiter` blocks of a runner file command (GITHUB_OUTPUT, GITHUB_STATE), as the runner reads them. */
+export function parseFileCommand(text: string): Record<string, string> {
+  const values: Record<string, string> = {};
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const m = /^([^=<]+)<<(.+)$/.exec(lines[i] as string);
+    if (!m) continue;
+    const value: string[] = [];
+    for (i += 1; i < lines.length && lines[i] !== m[2]; i++) value.push(lines[i] as string);
+    values[m[1] as string] = value.join('\n');
+  }
+  return values;
+}

@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { RUN_ID_STATE } from '../../src/action/runPost.ts';
 import { listRunLeftovers } from '../../src/containers/leftovers.ts';
+import { parseFileCommand } from '../github/runnerCommands.ts';
 import { repoRoot } from '../helpers/cli.ts';
 import { leftoversOf } from '../helpers/engine.ts';
 import { countReliability } from '../helpers/reliability.ts';
@@ -72,20 +73,6 @@ function runStep(
     child.on('error', reject);
     child.on('close', (exitCode, signal) => resolve({ exitCode, signal, stdout, stderr }));
   });
-}
-
-/** The `name<<delimiter` blocks of a runner file command (GITHUB_STATE, GITHUB_OUTPUT). */
-function parseFileCommand(text: string): Record<string, string> {
-  const values: Record<string, string> = {};
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const m = /^([^=<]+)<<(.+)$/.exec(lines[i] as string);
-    if (!m) continue;
-    const value: string[] = [];
-    for (i += 1; i < lines.length && lines[i] !== m[2]; i++) value.push(lines[i] as string);
-    values[m[1] as string] = value.join('\n');
-  }
-  return values;
 }
 
 /**

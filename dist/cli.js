@@ -22,7 +22,7 @@ import {
   runCalibration,
   runLoadgate,
   runPaired
-} from "./chunks/chunk-5X44P2AK.js";
+} from "./chunks/chunk-XZ3GRLOI.js";
 import "./chunks/chunk-TTA5IJXU.js";
 import {
   __commonJS,
@@ -3647,16 +3647,7 @@ async function runCli(argv, io = processIo()) {
     collect,
     []
   ).action(async (options) => {
-    const abort = new AbortController();
-    const onSignal = (signal) => {
-      io.err(`
-loadgate: ${signal} received, stopping k6 and the containers...
-`);
-      abort.abort(signal);
-    };
-    process.on("SIGINT", onSignal);
-    process.on("SIGTERM", onSignal);
-    try {
+    await whileSignalsCancel(io, async (signal) => {
       const live = !options.quiet && io.isTty && !process.env.CI;
       const outcome = await runLoadgate({
         configPath: options.config,
@@ -3664,7 +3655,7 @@ loadgate: ${signal} received, stopping k6 and the containers...
         overrides: options.set,
         baseline: baselineOptions(options),
         progress: consoleProgress(io, live),
-        signal: abort.signal
+        signal
       });
       io.out(`
 ${formatTerminalTable(outcome.result)}
@@ -3679,17 +3670,14 @@ ${outcome.result.summary}
 report: ${outcome.reportPath}
 `);
       exitCode = exitCodeForResult(outcome.result);
-      if (abort.signal.aborted && !outcome.result.partial) {
+      if (signal.aborted && !outcome.result.partial) {
         io.err(
-          `loadgate: cancelled after the load (${String(abort.signal.reason)}); the results above are complete
+          `loadgate: cancelled after the load (${String(signal.reason)}); the results above are complete
 `
         );
         exitCode = ExitCode.cancelled;
       }
-    } finally {
-      process.off("SIGINT", onSignal);
-      process.off("SIGTERM", onSignal);
-    }
+    });
   });
   program2.command("compare <baseline> <result>").description(
     "compare two saved runs without running load: each a baseline file, a result.json or an output folder"

@@ -63,7 +63,7 @@ import {
   savable,
   tailFile,
   tools_default
-} from "./chunks/chunk-5X44P2AK.js";
+} from "./chunks/chunk-XZ3GRLOI.js";
 import "./chunks/chunk-TTA5IJXU.js";
 import {
   __commonJS,

@@ -21,7 +21,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { compareBaselines } from '../src/compare/compare.ts';
+import { compareBaselines, noiseNote } from '../src/compare/compare.ts';
 import { noiseFromHistory } from '../src/compare/noise.ts';
 import { comparePaired, type Slot, slotVariant } from '../src/compare/paired.ts';
 import { PRIMING_S } from '../src/compare/pairedRun.ts';
@@ -339,6 +339,21 @@ const baseSides = recorded.map((b) =>
 );
 const measuredNoise = noiseFromHistory(baseSides);
 
+function noiseText(noise: ReturnType<typeof noiseFromHistory>): string {
+  if (!noise) return '—';
+  return Object.entries(noise.runNoise)
+    .map(([m, v]) => `${m.replace('Ms', '')} ${((v as number) * 100).toFixed(1)}%`)
+    .join(', ');
+}
+/** the median over A's runs of a request's p50, to read its relative noise as milliseconds */
+function medianP50(request: string): number {
+  const values = baseSides
+    .map((b) => b.cells.find((c) => c.request === request)?.p50Ms?.estimateMs)
+    .filter((v) => v !== undefined)
+    .sort((x, y) => x - y);
+  return sortedQuantile(Float64Array.from(values), 0.5) ?? Number.NaN;
+}
+
 // the true effects: every slot of a kind pooled, candidate against base
 const effect = (kind: Kind, request: string, q: number) => {
   const all = recorded.filter((b) => b.kind === kind).flatMap((b) => b.slots);
@@ -381,13 +396,19 @@ const lines = [
   '',
   `false alarms per run (A/A, all checks of the run counted): paired ${pct((paired.A as Tally).regressed, (paired.A as Tally).checks)} (target ≤ 5%), stored ${pct((stored.A as Tally).regressed, (stored.A as Tally).checks)}`,
   `+10% endpoint, items p95 detected: paired ${pct((paired.U10 as Tally).itemsP95, (paired.U10 as Tally).checks)} (target ≥ 90%), stored ${pct((stored.U10 as Tally).itemsP95, (stored.U10 as Tally).checks)}`,
-  `stored mode's run-to-run noise measured here (sd of ln(B/A) between two runs beyond sampling, from ${baseSides.length} runs of A): ${
-    measuredNoise
-      ? Object.entries(measuredNoise.runNoise)
-          .map(([m, v]) => `${m.replace('Ms', '')} ${((v as number) * 100).toFixed(1)}%`)
-          .join(', ')
-      : '—'
-  }; assumed by default: p50 ${DEFAULT_POLICY.runNoise.p50Ms * 100}%, p95 ${DEFAULT_POLICY.runNoise.p95Ms * 100}%, p99 ${DEFAULT_POLICY.runNoise.p99Ms * 100}%`,
+  `stored mode's run-to-run noise measured here (sd of ln(B/A) between two runs beyond sampling, from ${baseSides.length} runs of A): ${noiseText(measuredNoise)}; per request: ${[
+    'items',
+    'health',
+  ]
+    .map(
+      (request) =>
+        `${request} (p50 ${medianP50(request).toFixed(1)} ms) ${noiseText(
+          noiseFromHistory(
+            baseSides.map((b) => ({ ...b, cells: b.cells.filter((c) => c.request === request) })),
+          ),
+        )}`,
+    )
+    .join('; ')}; assumed by default: ${noiseNote(DEFAULT_POLICY).replace(/^[^:]*: /, '')}`,
   `runner minutes per check: paired ${minutesPaired.toFixed(1)} on average, ${minutesPairedMax.toFixed(1)} at most (target ≤ 10; stack start, priming both sides, ${meanBlocks.toFixed(1)} blocks of 4 slots on average: ${perCheck}, then one more while a test is undecided, up to ${maxPerCheck}; the base's image build and the ladder run are not counted), stored ${minutesStored.toFixed(1)} (stack start + a run of 2 slots; its baseline run was paid for earlier)`,
   `checks drawn from a pool of recorded blocks: with ${blocksPerKind} blocks per kind, paired checks of ${perCheck} blocks overlap, so the rates above are less certain than ${checks} independent checks would make them`,
 ];

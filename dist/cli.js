@@ -22,7 +22,7 @@ import {
   runCalibration,
   runLoadgate,
   runPaired
-} from "./chunks/chunk-XZ3GRLOI.js";
+} from "./chunks/chunk-WTVISY5M.js";
 import "./chunks/chunk-TTA5IJXU.js";
 import {
   __commonJS,

@@ -63,7 +63,7 @@ import {
   savable,
   tailFile,
   tools_default
-} from "./chunks/chunk-XZ3GRLOI.js";
+} from "./chunks/chunk-WTVISY5M.js";
 import "./chunks/chunk-TTA5IJXU.js";
 import {
   __commonJS,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BaselineSchema } from '../baseline/schema.ts';
 import { decideVerdict } from '../gate/verdict.ts';
-import { compareBaselines, comparisonOutcome } from './compare.ts';
+import { compareBaselines, comparisonOutcome, noiseNote } from './compare.ts';
 import { applyFloorSettings, DEFAULT_POLICY } from './policy.ts';
 import { ComparisonSchema, type MetricComparison, type Policy } from './schema.ts';
 import { lognormalSamples, type SyntheticCell, syntheticBaseline } from './testing.ts';
@@ -9,6 +9,7 @@ import { lognormalSamples, type SyntheticCell, syntheticBaseline } from './testi
 const quiet: Policy = {
   ...DEFAULT_POLICY,
   runNoise: { p50Ms: 0, p95Ms: 0, p99Ms: 0 },
+  runNoiseMs: { p50Ms: 0, p95Ms: 0, p99Ms: 0 },
   runNoiseSource: 'calibrated',
 };
 const source = { baselineSource: 'baseline.json' };
@@ -117,6 +118,50 @@ describe('compareBaselines', () => {
     expect(() => applyFloorSettings(quiet, ['latency=2'])).toThrow(
       /latency floor is milliseconds, e.g. latency=2ms/,
     );
+  });
+
+  it('holds the latency floor for the estimate, even where a wide interval reaches past it', () => {
+    // few, spread-out samples of a 2 ms endpoint: +1.2 ms is significant and the interval reaches
+    // past +2 ms, yet the move itself is under the floor (a busy runner's scheduling, not the code)
+    const fast = (seed: number, median: number) =>
+      syntheticBaseline([{ level: 8, request: 'health', samples: lognormalSamples(150, seed, median, 1.5) }]);
+    const comparison = compareBaselines(fast(3, 2.25), fast(4, 3.45), { ...source, policy: quiet });
+    const p50 = find(comparison.metrics, { request: 'health', metric: 'p50Ms' });
+    const base = p50.baseline ?? 0;
+    expect(p50.pWorseAdjusted).toBeLessThan(0.05);
+    expect(base * (p50.changeHigh ?? 0)).toBeGreaterThan(2);
+    expect((p50.candidate ?? 0) - base).toBeLessThan(2);
+    expect(p50.verdict).toBe('inconclusive');
+    expect(p50.reason).toMatch(/: \+1\.\d ms, under the 2 ms floor, though the interval reaches it/);
+    // without the floor it is what the interval says
+    const off = compareBaselines(fast(3, 2.25), fast(4, 3.45), {
+      ...source,
+      policy: applyFloorSettings(quiet, ['latency=0ms']),
+    });
+    expect(find(off.metrics, { metric: 'p50Ms' }).verdict).toBe('regressed');
+  });
+
+  it('judges a fast endpoint by the runner’s jitter in milliseconds, not by a slow one’s share', () => {
+    // both 15% slower; a 2 ms endpoint's 0.3 ms is within a runner's scheduling noise (0.25 ms),
+    // a 60 ms endpoint's 9 ms is not
+    const cells = (seed: number, scale: number) =>
+      syntheticBaseline([
+        { level: 8, request: 'health', samples: lognormalSamples(20000, seed, 2 * scale) },
+        { level: 8, request: 'items', samples: lognormalSamples(20000, seed + 1, 60 * scale) },
+      ]);
+    const noisy = (runNoiseMs: number): Policy => ({
+      ...applyFloorSettings(quiet, ['latency=0ms']),
+      runNoise: { p50Ms: 0.04, p95Ms: 0.04, p99Ms: 0.04 },
+      runNoiseMs: { p50Ms: runNoiseMs, p95Ms: runNoiseMs, p99Ms: runNoiseMs },
+    });
+    const verdicts = (policy: Policy) => {
+      const c = compareBaselines(cells(10, 1), cells(20, 1.15), { ...source, policy });
+      return ['health', 'items'].map((request) => find(c.metrics, { request, metric: 'p50Ms' }).verdict);
+    };
+    expect(verdicts(noisy(0.25))).toEqual(['inconclusive', 'regressed']);
+    // a relative noise alone judges both alike
+    expect(verdicts(noisy(0))).toEqual(['regressed', 'regressed']);
+    expect(noiseNote(noisy(0.25))).toContain('p50 4% + 0.25 ms');
   });
 
   it('calls a faster request improved', () => {

@@ -1,6 +1,6 @@
 import type { Baseline, BaselineCell, Comparability, Percentile } from '../baseline/schema.ts';
 import type { ComparisonOutcome } from '../gate/verdict.ts';
-import { formatLevel, formatRate } from '../report/format.ts';
+import { formatLevel, formatMs, formatRate } from '../report/format.ts';
 import { compareKnees, kneeLevelsOfCells, kneesOf } from './knee.ts';
 import { DEFAULT_POLICY } from './policy.ts';
 import type {
@@ -244,7 +244,10 @@ function clamp01(p: number): number {
 
 export function noiseNote(policy: Policy): string {
   const n = policy.runNoise;
-  const values = `p50 ${pct(n.p50Ms)}, p95 ${pct(n.p95Ms)}, p99 ${pct(n.p99Ms)}`;
+  const ms = policy.runNoiseMs;
+  const part = (m: (typeof PERCENTILE_METRICS)[number]) =>
+    `${m.replace('Ms', '')} ${pct(n[m])}${ms && ms[m] > 0 ? ` + ${ms[m]} ms` : ''}`;
+  const values = PERCENTILE_METRICS.map(part).join(', ');
   switch (policy.runNoiseSource) {
     case 'paired':
       return 'paired runs: the runner’s speed cancels in each pair';
@@ -257,7 +260,9 @@ export function noiseNote(policy: Policy): string {
         assumed.length > 0
           ? `; ${assumed.map((m) => m.replace('Ms', '')).join(', ')} assumed, too few samples in the tail to measure`
           : '';
-      return `run-to-run noise from the baseline history: ${values}${rest}`;
+      const msAssumed =
+        ms && PERCENTILE_METRICS.some((m) => ms[m] > 0) ? '; the millisecond parts assumed' : '';
+      return `run-to-run noise from the baseline history: ${values}${rest}${msAssumed}`;
     }
     case 'default':
       return `run-to-run noise assumed, not measured: ${values} (loadgate calibrate measures it on this runner)`;
@@ -312,9 +317,27 @@ function percentileCheck(
       change,
     );
   }
-  const noise = policy.runNoise[metric];
-  const se = Math.sqrt(b.logSe ** 2 + c.logSe ** 2 + noise ** 2);
+  const se = Math.sqrt(
+    b.logSe ** 2 + c.logSe ** 2 + runNoiseLogVariance(policy, metric, b.estimateMs, c.estimateMs),
+  );
   return percentileTest(common, d, se, Number.POSITIVE_INFINITY, policy);
+}
+
+/**
+ * The variance of ln(candidate / baseline) between two runs of the same code beyond sampling: the
+ * relative noise, plus the absolute noise (ms) turned into a share of the percentile's size (the
+ * geometric mean of the two estimates), so a fast endpoint is not judged by a slow one's noise.
+ */
+export function runNoiseLogVariance(
+  policy: Policy,
+  metric: (typeof PERCENTILE_METRICS)[number],
+  baselineMs: number,
+  candidateMs: number,
+): number {
+  const relative = policy.runNoise[metric];
+  const absoluteMs = policy.runNoiseMs?.[metric] ?? 0;
+  const size = Math.sqrt(Math.max(MIN_LOG_MS, baselineMs) * Math.max(MIN_LOG_MS, candidateMs));
+  return relative ** 2 + (absoluteMs / size) ** 2;
 }
 
 /**
@@ -344,6 +367,11 @@ export function percentileTest(
   const high = d + zAlpha * se;
   const interval = `${signedPct(change)} (${signedPct(Math.expm1(low))} … ${signedPct(Math.expm1(high))})`;
   const floorText = share > policy.floors[metric] ? `${absolute} ms` : pct(policy.floors[metric]);
+  // the absolute floor holds for the estimate itself: a percentile that moved by less than it
+  // never regressed (nor improved), however certain the move and however wide its interval
+  const movedMs = base * change;
+  const underAbsolute = base > 0 && Math.abs(movedMs) < absolute;
+  const moved = `${movedMs >= 0 ? '+' : '−'}${formatMs(Math.abs(movedMs))} ms`;
   return {
     ...common,
     change,
@@ -352,6 +380,15 @@ export function percentileTest(
       pBetter: studentCdf(z, df),
       decide(worseAdj, betterAdj): Decided {
         const bounds = { changeLow: Math.expm1(low), changeHigh: Math.expm1(high) };
+        const significant =
+          (worseAdj < policy.alpha && high >= floor) || (betterAdj < policy.alpha && low <= -floor);
+        if (significant && underAbsolute) {
+          return {
+            ...bounds,
+            verdict: 'inconclusive',
+            reason: `${interval}: ${moved}, under the ${absolute} ms floor, though the interval reaches it (${fmtP(Math.min(worseAdj, betterAdj))} after Holm)`,
+          };
+        }
         if (worseAdj < policy.alpha && high >= floor) {
           return {
             ...bounds,

@@ -151,7 +151,11 @@ describe('comparePaired', () => {
     // candidate = base, but measured later on a runner 20% slower: the stored mode cannot tell
     const early = lognormalSamples(6000, 1, 50, 0.3);
     const late = lognormalSamples(6000, 2, 60, 0.3);
-    const quiet = { ...DEFAULT_POLICY, runNoise: { p50Ms: 0, p95Ms: 0, p99Ms: 0 } };
+    const quiet = {
+      ...DEFAULT_POLICY,
+      runNoise: { p50Ms: 0, p95Ms: 0, p99Ms: 0 },
+      runNoiseMs: { p50Ms: 0, p95Ms: 0, p99Ms: 0 },
+    };
     const stored = compareBaselines(
       syntheticBaseline([{ level: 40, request: 'items', samples: early }]),
       syntheticBaseline([{ level: 40, request: 'items', samples: late }]),

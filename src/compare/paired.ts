@@ -156,6 +156,7 @@ export function comparePaired(slots: readonly Slot[], options: PairedOptions): P
   const policy: Policy = {
     ...(options.policy ?? DEFAULT_POLICY),
     runNoise: { p50Ms: 0, p95Ms: 0, p99Ms: 0 },
+    runNoiseMs: { p50Ms: 0, p95Ms: 0, p99Ms: 0 },
     runNoiseSource: 'paired',
   };
   const minBlocks = options.minBlocks ?? 2;

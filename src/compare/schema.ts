@@ -52,6 +52,19 @@ export const PolicySchema = z.object({
     p95Ms: z.number().nonnegative(),
     p99Ms: z.number().nonnegative(),
   }),
+  /**
+   * the absolute part of the run-to-run noise, in milliseconds (the standard deviation of
+   * candidate − baseline beyond sampling): a scheduler's fraction of a millisecond is a large share
+   * of a 2 ms endpoint and none of a 200 ms one. Added to runNoise on the log scale; absent in
+   * results written before it existed (then none)
+   */
+  runNoiseMs: z
+    .object({
+      p50Ms: z.number().nonnegative(),
+      p95Ms: z.number().nonnegative(),
+      p99Ms: z.number().nonnegative(),
+    })
+    .optional(),
   /** where runNoise came from: an assumed default, `loadgate calibrate`, or a baseline history */
   runNoiseSource: z.enum(['default', 'calibrated', 'history', 'paired']),
   /** with runNoiseSource 'history': the percentiles the history measured; the others are the defaults */

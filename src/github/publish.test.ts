@@ -121,7 +121,12 @@ describe('publishRun', () => {
       }));
     const comparison = compareBaselines(syntheticBaseline(cells(1, 1)), syntheticBaseline(cells(2, 1.3)), {
       baselineSource: 'git:loadgate-baselines',
-      policy: { ...DEFAULT_POLICY, runNoise: { p50Ms: 0, p95Ms: 0, p99Ms: 0 }, runNoiseSource: 'calibrated' },
+      policy: {
+        ...DEFAULT_POLICY,
+        runNoise: { p50Ms: 0, p95Ms: 0, p99Ms: 0 },
+        runNoiseMs: { p50Ms: 0, p95Ms: 0, p99Ms: 0 },
+        runNoiseSource: 'calibrated',
+      },
     });
     const regressed = drainingResult({ verdict: 'regressed', summary: 'regressed', comparison });
     const { sink, events, outputs } = collectingSink();

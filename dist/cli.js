@@ -22,8 +22,8 @@ import {
   runCalibration,
   runLoadgate,
   runPaired
-} from "./chunks/chunk-WTVISY5M.js";
-import "./chunks/chunk-TTA5IJXU.js";
+} from "./chunks/chunk-PMU4QKLC.js";
+import "./chunks/chunk-7MMYY32J.js";
 import {
   __commonJS,
   __require,

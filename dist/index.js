@@ -23,7 +23,7 @@ import {
   summary,
   warning,
   which
-} from "./chunks/chunk-UA2SLZLW.js";
+} from "./chunks/chunk-7BQ6N3B7.js";
 import {
   ConfigError,
   DEFAULT_POLICY,
@@ -63,8 +63,8 @@ import {
   savable,
   tailFile,
   tools_default
-} from "./chunks/chunk-WTVISY5M.js";
-import "./chunks/chunk-TTA5IJXU.js";
+} from "./chunks/chunk-PMU4QKLC.js";
+import "./chunks/chunk-7MMYY32J.js";
 import {
   __commonJS,
   __require,

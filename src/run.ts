@@ -172,6 +172,7 @@ export async function runLoadgate(options: RunOptions): Promise<RunOutcome> {
         k6,
         plan,
         outDir,
+        runId,
         samplesPath: baselines.samplesPath(outDir),
         ...(config.load.script ? { userScriptPath: resolve(loaded.configDir, config.load.script) } : {}),
         ...(options.signal ? { signal: options.signal } : {}),

@@ -1,18 +1,28 @@
 import * as core from '@actions/core';
 import { removeRunLeftovers } from '../containers/leftovers.ts';
+import { stopK6OfRun } from '../load/orphans.ts';
 
 /** The state key under which the main step records its run id as soon as it has one. */
 export const RUN_ID_STATE = 'loadgate-run-id';
 
 /**
- * The action's post step: removes whatever a killed or failed main step left behind, found by
- * the run's label. Never fails the job: cleanup problems are warnings.
+ * The action's post step: ends the k6 and removes the containers and network a killed or failed
+ * main step left behind, found by the run's id. Never fails the job: cleanup problems are warnings.
  */
 export async function runPost(): Promise<void> {
   const runId = core.getState(RUN_ID_STATE);
   if (!runId) {
     core.info('loadgate: no run was started, nothing to clean up');
     process.exit(0);
+  }
+  // k6 first: it would otherwise keep loading ports whose containers are about to go
+  try {
+    const stopped = await stopK6OfRun(runId);
+    if (stopped > 0) core.warning(`loadgate: stopped ${stopped} k6 process(es) left running by run ${runId}`);
+  } catch (error) {
+    core.warning(
+      `loadgate: could not stop the k6 of run ${runId}: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
   try {
     const removed = await removeRunLeftovers(runId);

@@ -269,6 +269,7 @@ async function driveSlots(
         load: { ...load, slotS: PRIMING_S },
         outDir: join(out, 'priming'),
         ...(options.signal ? { signal: options.signal } : {}),
+        runId,
       });
     }
     const slots: Slot[] = [];
@@ -283,6 +284,7 @@ async function driveSlots(
         load,
         outDir: join(out, 'slots'),
         ...(options.signal ? { signal: options.signal } : {}),
+        runId,
       });
       slots.push(slot);
       progress.step(slotLine(slot));

@@ -66,6 +66,8 @@ export async function runSlot(options: {
   load: SlotLoad;
   outDir: string;
   signal?: AbortSignal;
+  /** the run's id, in k6's environment (see runLadder) */
+  runId?: string;
 }): Promise<Slot> {
   const { slot, load } = options;
   const totalWeight = load.requests.reduce((sum, r) => sum + (r.weight ?? 1), 0);
@@ -97,6 +99,7 @@ export async function runSlot(options: {
       outDir,
       samplesPath: join(outDir, 'k6-samples.csv.gz'),
       ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.runId ? { runId: options.runId } : {}),
     });
   } catch (error) {
     if (options.signal?.aborted) throw error;

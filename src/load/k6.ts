@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { submetric } from '../../k6-scripts/contract.ts';
 import tools from '../../tools.json' with { type: 'json' };
 import { InfraError } from '../errors.ts';
+import { K6_RUN_ID_ENV } from './orphans.ts';
 import { LADDER_ENV, type LadderPlan, renderUserScriptWrapper, scenarioAt } from './plan.ts';
 import { crossedThresholds, type LevelLoadResult, parseLadderSummary } from './summary.ts';
 
@@ -78,6 +79,8 @@ export interface RunLadderOptions {
    * .gz): the per-request latencies behind a baseline's spreads (src/baseline/samples.ts).
    */
   samplesPath?: string;
+  /** the run's id, in k6's environment: the action's post step finds an orphaned k6 by it */
+  runId?: string;
 }
 
 export interface LadderRun {
@@ -195,6 +198,7 @@ export async function runLadder(options: RunLadderOptions): Promise<LadderRun> {
         [LADDER_ENV.plan]: files.plan,
         [LADDER_ENV.summary]: files.summary,
         [LADDER_ENV.baseUrl]: plan.baseUrl,
+        ...(options.runId ? { [K6_RUN_ID_ENV]: options.runId } : {}),
       },
       stdio: ['ignore', log.fd, log.fd],
       // Its own process group: a Ctrl-C on the terminal reaches loadgate only, which then sends

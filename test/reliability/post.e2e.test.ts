@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { RUN_ID_STATE } from '../../src/action/runPost.ts';
 import { listRunLeftovers } from '../../src/containers/leftovers.ts';
+import { findK6OfRun } from '../../src/load/orphans.ts';
 import { parseFileCommand } from '../github/runnerCommands.ts';
 import { repoRoot } from '../helpers/cli.ts';
 import { leftoversOf } from '../helpers/engine.ts';
@@ -14,7 +15,8 @@ import { countReliability } from '../helpers/reliability.ts';
 // The action's post step (action.yml `post: dist/post.js`, `post-if: always()`) after a main
 // step the runner SIGKILLed during the load: the main step saved its run id with `saveState`
 // (GITHUB_STATE), the runner hands it to the post step as STATE_<name>, and the post step removes
-// every container and network carrying the run's label. Bundled action (build dist first), real
+// every container and network carrying the run's label, and ends the k6 the killed step
+// orphaned (found by the run id in its environment). Bundled action (build dist first), real
 // engine, the demo with one short level: about 20 s.
 
 const demoConfig = join(repoRoot, 'examples', 'demo', 'loadgate.yml');
@@ -75,30 +77,6 @@ function runStep(
   });
 }
 
-/**
- * Kills the k6 a SIGKILLed main step orphaned (k6 runs in a process group of its own; on a
- * runner, the job's orphan-process cleanup ends it): the k6 whose plan lies in `outDir`.
- */
-function killOrphanedK6(outDir: string): number {
-  let killed = 0;
-  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
-    let environ: string;
-    try {
-      environ = readFileSync(`/proc/${pid}/environ`, 'utf8');
-    } catch {
-      continue; // gone, or not ours to read
-    }
-    if (!environ.split('\0').includes(`LOADGATE_PLAN=${join(outDir, 'k6-plan.json')}`)) continue;
-    try {
-      process.kill(Number(pid), 'SIGKILL');
-      killed++;
-    } catch {
-      // it ended by itself meanwhile
-    }
-  }
-  return killed;
-}
-
 describe("the action's post step", () => {
   const root = mkdtempSync(join(tmpdir(), 'loadgate-post-'));
   afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -146,7 +124,7 @@ describe("the action's post step", () => {
     expect(result.partial).toBe(true);
     // gone before the runner's SIGKILL, k6 included (no orphan: the main step stopped it)
     expect(await leftoversOf(result.runId)).toEqual({ containers: 0, networks: 0 });
-    expect(killOrphanedK6(out)).toBe(0);
+    expect(await findK6OfRun(result.runId)).toEqual([]);
     countReliability('cancellations', 1, 'action main steps cancelled as a runner does');
   });
 
@@ -200,8 +178,8 @@ describe("the action's post step", () => {
     const state = parseFileCommand(readFileSync(files.state, 'utf8'));
     const runId = state[RUN_ID_STATE] ?? '';
     expect(runId).toMatch(/^\d{8}-\d{6}-[0-9a-f]{6}$/);
-    // k6 outlives a SIGKILLed main step (a process group of its own); the runner's job cleanup ends it
-    expect(killOrphanedK6(out)).toBe(1);
+    // k6 outlives a SIGKILLed main step (a process group of its own): the post step ends it
+    expect(await findK6OfRun(runId)).toHaveLength(1);
     const left = await listRunLeftovers(runId);
     // Postgres, the upstream and the service, on the run's network
     expect(left).toEqual({ containers: 3, networks: 1 });
@@ -212,8 +190,12 @@ describe("the action's post step", () => {
     const post = await runStep(action.runs.post, postEnv, root);
     expect(post.exitCode, post.stdout + post.stderr).toBe(0);
     expect(post.stdout).toContain(
+      `::warning::loadgate: stopped 1 k6 process(es) left running by run ${runId}`,
+    );
+    expect(post.stdout).toContain(
       `::warning::loadgate: removed 3 containers and 1 networks left by run ${runId}`,
     );
+    expect(await findK6OfRun(runId)).toEqual([]);
     countReliability('cancellations', 1, 'action main steps SIGKILLed, cleaned by the post step');
     const after = await leftoversOf(runId);
     expect(after).toEqual({ containers: 0, networks: 0 });

@@ -22,7 +22,7 @@ import {
   runCalibration,
   runLoadgate,
   runPaired
-} from "./chunks/chunk-PMU4QKLC.js";
+} from "./chunks/chunk-5T2VH65Y.js";
 import "./chunks/chunk-7MMYY32J.js";
 import {
   __commonJS,
@@ -3642,6 +3642,9 @@ async function runCli(argv, io = processIo()) {
     "--save-baseline <where>",
     "when the run passes, save it as a baseline: a file, or git:[branch][#series]"
   ).option(
+    "--trend <where>",
+    "chart p95 over the stored runs of git:[branch][#series], this run last (default: the --save-baseline store, when it is git:)"
+  ).option(
     "--floor <metric=value>",
     "a practical floor, e.g. p95=10%, errorRate=0.5% (repeatable)",
     collect,
@@ -3807,9 +3810,11 @@ function describeError(error) {
   return `loadgate: ${String(error)}`;
 }
 function baselineOptions(options) {
+  const trendFrom = options.trend ?? (options.saveBaseline?.startsWith("git:") ? options.saveBaseline : void 0);
   return {
     ...options.baseline !== void 0 ? { baselinePath: options.baseline } : {},
     ...options.saveBaseline !== void 0 ? { saveBaselinePath: options.saveBaseline } : {},
+    ...trendFrom !== void 0 ? { trendFrom } : {},
     floors: options.floor
   };
 }

@@ -62,8 +62,9 @@ import {
   runPaired,
   savable,
   tailFile,
-  tools_default
-} from "./chunks/chunk-PMU4QKLC.js";
+  tools_default,
+  xyChartBlock
+} from "./chunks/chunk-5T2VH65Y.js";
 import "./chunks/chunk-7MMYY32J.js";
 import {
   __commonJS,
@@ -7648,13 +7649,13 @@ function ladderCharts(comparison, result, findings) {
     }
     const categories = levels.map((l) => formatLevelNumber(l.level));
     charts.push(
-      block(
-        "p95 per level: base (light) and this run (dark)",
-        levelUnit(result.loadModel),
+      xyChartBlock({
+        title: "p95 per level: base (light) and this run (dark)",
+        xLabel: levelUnit(result.loadModel),
         categories,
-        "p95 (ms)",
-        series
-      ),
+        yLabel: "p95 (ms)",
+        lines: series
+      }),
       `${where}${caption(series)}${notes.length > 0 ? ` ${notes.join(" ")}` : ""}`
     );
   }
@@ -7688,38 +7689,18 @@ function pairedChart(comparison, result) {
   if (missing.length > 0) notes.push(`Not drawn, a percentile missing: ${missing.join("; ")}.`);
   if (series.length === 0) return [intro, ...notes].join(" ");
   return [
-    block(
-      `latency${at}: base (light) and this run (dark)`,
-      "percentile",
-      ["p50", "p95", "p99"],
-      "latency (ms)",
-      series
-    ),
+    xyChartBlock({
+      title: `latency${at}: base (light) and this run (dark)`,
+      xLabel: "percentile",
+      categories: ["p50", "p95", "p99"],
+      yLabel: "latency (ms)",
+      lines: series
+    }),
     [intro, caption(series), ...notes].join(" ")
   ].join("\n\n");
 }
 function complete(values) {
   return values.length > 0 && values.every((v) => v !== null && Number.isFinite(v));
-}
-function chartNumber(value) {
-  return String(Math.round(value * 10) / 10);
-}
-function block(title, xLabel, categories, yLabel, series) {
-  return [
-    "```mermaid",
-    "---",
-    "config:",
-    "  themeVariables:",
-    "    xyChart:",
-    `      plotColorPalette: "${series.map((s) => s.color).join(", ")}"`,
-    "---",
-    "xychart-beta",
-    `  title "${title}"`,
-    `  x-axis "${xLabel}" [${categories.map((c) => `"${c}"`).join(", ")}]`,
-    `  y-axis "${yLabel}"`,
-    ...series.map((s) => `  line [${s.values.map(chartNumber).join(", ")}]`),
-    "```"
-  ].join("\n");
 }
 function caption(series) {
   const hue = (color) => {
@@ -9326,7 +9307,12 @@ async function runAction() {
       progress: actionProgress(sink),
       onRunId: (runId) => saveState(RUN_ID_STATE, runId),
       signal: abort.signal,
-      ...compareWith !== null ? { baseline: { baselinePath: compareWith, repoDir: process.cwd() } } : {}
+      baseline: {
+        repoDir: process.cwd(),
+        ...compareWith !== null ? { baselinePath: compareWith } : {},
+        // a run that is recorded into a history shows that history's trend
+        ...recordsBaseline(settings.mode, context3) && settings.baseline.startsWith("git:") ? { trendFrom: settings.baseline } : {}
+      }
     });
     if (abort.signal.aborted) {
       setOutput(Outputs.verdict, outcome.result.verdict);

@@ -262,6 +262,7 @@ export async function runLoadgate(options: RunOptions): Promise<RunOutcome> {
     levels,
     gate: { checked: gate.checked, breaches: gate.breaches },
     ...(compared.comparison ? { comparison: compared.comparison } : {}),
+    ...(compared.trend ? { trend: compared.trend } : {}),
     files: {
       report: OUT_FILES.report,
       k6Summary: relative(outDir, ladder.files.summary),

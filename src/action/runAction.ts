@@ -11,7 +11,7 @@ import { createGitHubClient } from '../github/client.ts';
 import { logUntrusted, mayIssueCommand } from '../github/commands.ts';
 import { readGitHubContext } from '../github/context.ts';
 import { commentFromArtifact, writeCommentRequest } from '../github/fromArtifact.ts';
-import { type ActionSink, publishRun } from '../github/publish.ts';
+import { type ActionSink, publishRun, recordsBaseline } from '../github/publish.ts';
 import { K6_PATH_ENV } from '../load/k6.ts';
 import { ensureK6 } from '../load/k6Install.ts';
 import type { ProgressSink } from '../progress.ts';
@@ -84,7 +84,14 @@ export async function runAction(): Promise<void> {
       progress: actionProgress(sink),
       onRunId: (runId) => core.saveState(RUN_ID_STATE, runId),
       signal: abort.signal,
-      ...(compareWith !== null ? { baseline: { baselinePath: compareWith, repoDir: process.cwd() } } : {}),
+      baseline: {
+        repoDir: process.cwd(),
+        ...(compareWith !== null ? { baselinePath: compareWith } : {}),
+        // a run that is recorded into a history shows that history's trend
+        ...(recordsBaseline(settings.mode, context) && settings.baseline.startsWith('git:')
+          ? { trendFrom: settings.baseline }
+          : {}),
+      },
     });
     if (abort.signal.aborted) {
       // Cancelled: what was measured is in result.json (partial during the load); nothing is

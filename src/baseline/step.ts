@@ -6,9 +6,10 @@ import { noiseFromHistory } from '../compare/noise.ts';
 import { applyFloorSettings, DEFAULT_POLICY } from '../compare/policy.ts';
 import type { Comparison, Policy } from '../compare/schema.ts';
 import type { LoadgateConfig } from '../config/schema.ts';
+import { ConfigError } from '../errors.ts';
 import type { ComparisonOutcome } from '../gate/verdict.ts';
 import type { ProgressSink } from '../progress.ts';
-import type { Result } from '../result/schema.ts';
+import type { Result, Trend } from '../result/schema.ts';
 import { TOOL_VERSION } from '../version.ts';
 import { buildBaseline } from './build.ts';
 import { currentRunner, currentSource, loadHash } from './comparability.ts';
@@ -18,6 +19,7 @@ import { defaultSeries, parseLocation } from './location.ts';
 import { type LatencySamples, readLatencySamples } from './samples.ts';
 import type { Baseline } from './schema.ts';
 import { type BaselineStore, FileStore, type StoredBaseline } from './store.ts';
+import { buildTrend, TREND_RUNS } from './trend.ts';
 
 /** k6's per-request samples in the output folder (`k6 run --out csv=…`). */
 export const SAMPLES_FILE = 'k6-samples.csv.gz';
@@ -37,6 +39,11 @@ export interface BaselineRunOptions {
   floors?: readonly string[];
   /** the policy to start from (default DEFAULT_POLICY) */
   policy?: Policy;
+  /**
+   * chart p95 over a stored history, this run last: `git:[branch][#series]` (default series: the
+   * one this run would be saved to, the current branch's); result.trend and the report's Trend
+   */
+  trendFrom?: string;
 }
 
 /** The facts of a finished run the baseline step reads. */
@@ -62,6 +69,7 @@ export class BaselineStep {
     private readonly target: { store: BaselineStore; series: string } | null,
     private readonly policy: Policy,
     private readonly progress: ProgressSink,
+    private readonly trendHistory: { records: Baseline[]; source: string } | null,
   ) {}
 
   static async prepare(options: BaselineRunOptions, progress: ProgressSink): Promise<BaselineStep> {
@@ -113,7 +121,22 @@ export class BaselineStep {
         };
       }
     }
-    return new BaselineStep(baseline, target, policy, progress);
+    let trendHistory: { records: Baseline[]; source: string } | null = null;
+    if (options.trendFrom !== undefined) {
+      const location = parseLocation(options.trendFrom);
+      if (location.kind !== 'git') {
+        throw new ConfigError(
+          `--trend ${options.trendFrom}: a trend needs a history, which only a git: store keeps (e.g. git:loadgate-baselines); a file holds one run`,
+          ['--trend'],
+        );
+      }
+      const series = location.series ?? (await defaultSeries('write', repoDir));
+      const store = new GitBranchStore({ repoDir, branch: location.branch });
+      const records = (await store.history(series, TREND_RUNS)).map((h) => h.baseline);
+      trendHistory = { records, source: `series ${series} of ${store.description}` };
+      progress.step(`read ${records.length} stored runs of series ${series} for the trend`);
+    }
+    return new BaselineStep(baseline, target, policy, progress, trendHistory);
   }
 
   /** Where k6 writes its samples for this run. */
@@ -133,6 +156,7 @@ export class BaselineStep {
   ): Promise<{
     comparison?: Comparison;
     verdictInput?: ComparisonOutcome;
+    trend?: Trend;
   }> {
     if (run.partial) return {};
     let samples: LatencySamples | null = null;
@@ -158,12 +182,19 @@ export class BaselineStep {
       source: currentSource(),
       samples,
     });
-    if (this.baseline === null) return {};
+    const trend = this.trendHistory
+      ? buildTrend(this.trendHistory.records, this.record, this.trendHistory.source)
+      : null;
+    if (this.trendHistory && trend === null) {
+      this.progress.step('no trend yet: no stored run of the series can be compared with this one');
+    }
+    const trendPart = trend ? { trend } : {};
+    if (this.baseline === null) return trendPart;
     const comparison = compareBaselines(this.baseline.baseline, this.record, {
       policy: this.policy,
       baselineSource: this.baseline.ref,
     });
-    return { comparison, verdictInput: comparisonOutcome(comparison) };
+    return { comparison, verdictInput: comparisonOutcome(comparison), ...trendPart };
   }
 
   /**

@@ -44,6 +44,10 @@ export async function runCli(argv: string[], io: CliIo = processIo()): Promise<n
       'when the run passes, save it as a baseline: a file, or git:[branch][#series]',
     )
     .option(
+      '--trend <where>',
+      'chart p95 over the stored runs of git:[branch][#series], this run last (default: the --save-baseline store, when it is git:)',
+    )
+    .option(
       '--floor <metric=value>',
       'a practical floor, e.g. p95=10%, errorRate=0.5% (repeatable)',
       collect,
@@ -270,13 +274,18 @@ interface RunCommandOptions {
   quiet?: boolean;
   baseline?: string;
   saveBaseline?: string;
+  trend?: string;
   floor: string[];
 }
 
 function baselineOptions(options: RunCommandOptions): BaselineRunOptions {
+  // a run saved to a history shows that history's trend
+  const trendFrom =
+    options.trend ?? (options.saveBaseline?.startsWith('git:') ? options.saveBaseline : undefined);
   return {
     ...(options.baseline !== undefined ? { baselinePath: options.baseline } : {}),
     ...(options.saveBaseline !== undefined ? { saveBaselinePath: options.saveBaseline } : {}),
+    ...(trendFrom !== undefined ? { trendFrom } : {}),
     floors: options.floor,
   };
 }

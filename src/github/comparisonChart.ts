@@ -1,6 +1,7 @@
 import type { Comparison } from '../compare/schema.ts';
 import { escapeMarkdown } from '../report/escape.ts';
 import { formatLevelNumber, levelUnit } from '../report/format.ts';
+import { xyChartBlock } from '../report/mermaid.ts';
 import type { Result } from '../result/schema.ts';
 import type { Finding } from './findings.ts';
 
@@ -85,13 +86,13 @@ function ladderCharts(comparison: Comparison, result: Result, findings: readonly
     }
     const categories = levels.map((l) => formatLevelNumber(l.level));
     charts.push(
-      block(
-        'p95 per level: base (light) and this run (dark)',
-        levelUnit(result.loadModel),
+      xyChartBlock({
+        title: 'p95 per level: base (light) and this run (dark)',
+        xLabel: levelUnit(result.loadModel),
         categories,
-        'p95 (ms)',
-        series,
-      ),
+        yLabel: 'p95 (ms)',
+        lines: series,
+      }),
       `${where}${caption(series)}${notes.length > 0 ? ` ${notes.join(' ')}` : ''}`,
     );
   }
@@ -127,49 +128,19 @@ function pairedChart(comparison: Comparison, result: Result): string {
   if (missing.length > 0) notes.push(`Not drawn, a percentile missing: ${missing.join('; ')}.`);
   if (series.length === 0) return [intro, ...notes].join(' ');
   return [
-    block(
-      `latency${at}: base (light) and this run (dark)`,
-      'percentile',
-      ['p50', 'p95', 'p99'],
-      'latency (ms)',
-      series,
-    ),
+    xyChartBlock({
+      title: `latency${at}: base (light) and this run (dark)`,
+      xLabel: 'percentile',
+      categories: ['p50', 'p95', 'p99'],
+      yLabel: 'latency (ms)',
+      lines: series,
+    }),
     [intro, caption(series), ...notes].join(' '),
   ].join('\n\n');
 }
 
 function complete(values: readonly (number | null)[]): values is number[] {
   return values.length > 0 && values.every((v) => v !== null && Number.isFinite(v));
-}
-
-/** A number Mermaid reads: at most one decimal, never exponent notation at these magnitudes. */
-function chartNumber(value: number): string {
-  return String(Math.round(value * 10) / 10);
-}
-
-/** Only our own words and numbers go in here: titles and categories are built, never copied. */
-function block(
-  title: string,
-  xLabel: string,
-  categories: readonly string[],
-  yLabel: string,
-  series: readonly Series[],
-): string {
-  return [
-    '```mermaid',
-    '---',
-    'config:',
-    '  themeVariables:',
-    '    xyChart:',
-    `      plotColorPalette: "${series.map((s) => s.color).join(', ')}"`,
-    '---',
-    'xychart-beta',
-    `  title "${title}"`,
-    `  x-axis "${xLabel}" [${categories.map((c) => `"${c}"`).join(', ')}]`,
-    `  y-axis "${yLabel}"`,
-    ...series.map((s) => `  line [${s.values.map(chartNumber).join(', ')}]`),
-    '```',
-  ].join('\n');
 }
 
 function caption(series: readonly Series[]): string {

@@ -12,7 +12,9 @@ import {
   formatSeconds,
   levelUnit,
 } from './format.ts';
+import { PALETTE, xyChartBlock } from './mermaid.ts';
 import { anyPoolFigure, NOTHING_MEASURED, POOL_HEADER, poolNotes, poolRows } from './pool.ts';
+import { trendSection } from './trend.ts';
 
 export interface ReportOptions {
   /** characters kept of a name (request, phase) in a table cell or caption; default 80 */
@@ -29,18 +31,6 @@ const VERDICT_WORDS: Readonly<Record<Verdict, string>> = {
   'not-comparable': 'NOT COMPARABLE',
   error: 'ERROR',
 };
-
-/** Line colours of the chart, in order; the caption names them. */
-const PALETTE: readonly { hex: string; name: string }[] = [
-  { hex: '#2563eb', name: 'blue' },
-  { hex: '#ea580c', name: 'orange' },
-  { hex: '#16a34a', name: 'green' },
-  { hex: '#9333ea', name: 'purple' },
-  { hex: '#dc2626', name: 'red' },
-  { hex: '#0891b2', name: 'teal' },
-  { hex: '#ca8a04', name: 'yellow' },
-  { hex: '#db2777', name: 'pink' },
-];
 
 const MAX_REASON_CHARS = 400;
 const MAX_SUMMARY_CHARS = 1000;
@@ -110,6 +100,8 @@ export function renderReport(result: Result, opts: ReportOptions = {}): string {
   sections.push(...gateSection(result, opts.maxBreaches ?? 50));
   // the knee, and the comparison with a baseline when there was one
   sections.push(...comparisonSections(result));
+  // the stored history's trend, when the run read one (a nightly run)
+  sections.push(...trendSection(result));
   return `${sections.join('\n\n')}\n`;
 }
 
@@ -198,11 +190,6 @@ function levelTable(
   return markdownTable([header, ...rows], { align });
 }
 
-/** A number Mermaid reads: at most one decimal, never exponent notation at these magnitudes. */
-function chartNumber(value: number): string {
-  return String(Math.round(value * 10) / 10);
-}
-
 /**
  * A Mermaid xychart of p95 per level, one line per request. xychart has no legend, so no
  * config or service text goes inside the block; a caption below maps lines to requests.
@@ -230,23 +217,16 @@ function p95Chart(
   }
   if (drawn.length === 0) return notes;
 
-  const palette = PALETTE.map((c) => c.hex).join(', ');
-  const categories = levels.map((l) => `"${formatLevelNumber(l.level)}"`).join(', ');
-  const block = [
-    '```mermaid',
-    '---',
-    'config:',
-    '  themeVariables:',
-    '    xyChart:',
-    `      plotColorPalette: "${palette}"`,
-    '---',
-    'xychart-beta',
-    '  title "p95 latency per level"',
-    `  x-axis "${levelUnit(model)}" [${categories}]`,
-    '  y-axis "p95 (ms)"',
-    ...drawn.map((line) => `  line [${line.values.map(chartNumber).join(', ')}]`),
-    '```',
-  ].join('\n');
+  const block = xyChartBlock({
+    title: 'p95 latency per level',
+    xLabel: levelUnit(model),
+    categories: levels.map((l) => formatLevelNumber(l.level)),
+    yLabel: 'p95 (ms)',
+    lines: drawn.map((line, i) => ({
+      color: (PALETTE[i] as (typeof PALETTE)[number]).hex,
+      values: line.values,
+    })),
+  });
   const legend = drawn.map((line, i) => `${i + 1}. ${name(line.request)} (${PALETTE[i]?.name})`).join(', ');
   return [block, [`Lines in order: ${legend}.`, ...notes].join(' ')];
 }

@@ -90,6 +90,30 @@ export const BreachSchema = z.object({
 });
 export type Breach = z.infer<typeof BreachSchema>;
 
+export const TrendSchema = z.object({
+  /** where the history came from: a store and series */
+  source: z.string(),
+  /** the phase and level charted: the first phase's highest level, where a slower build shows first */
+  phase: z.string(),
+  levelIndex: z.number().int().nonnegative(),
+  level: z.number().positive(),
+  /** the requests charted, in the run's order */
+  requests: z.array(z.string()),
+  /** oldest first; the last is this run */
+  points: z.array(
+    z.object({
+      runId: z.string(),
+      startedAt: z.string(),
+      commit: z.string().nullable(),
+      /** p95 per request, in `requests` order; null where that run did not measure it */
+      p95Ms: z.array(z.number().nonnegative().nullable()),
+    }),
+  ),
+  /** stored runs left out because they cannot be compared with this one (another load, k6, runner) */
+  skipped: z.number().int().nonnegative(),
+});
+export type Trend = z.infer<typeof TrendSchema>;
+
 export const ResultSchema = z.object({
   schemaVersion: z.literal(RESULT_SCHEMA_VERSION),
   tool: z.object({ name: z.literal('loadgate'), version: z.string() }),
@@ -120,6 +144,8 @@ export const ResultSchema = z.object({
   gate: z.object({ checked: z.number().int().nonnegative(), breaches: z.array(BreachSchema) }),
   /** the comparison with a baseline (src/compare); absent when the run was not compared */
   comparison: ComparisonSchema.optional(),
+  /** the stored history of this run's series with this run last, for a trend chart (src/baseline/trend.ts) */
+  trend: TrendSchema.optional(),
   /** output files, relative to the output folder */
   files: z.object({
     report: z.string(),

@@ -177,7 +177,7 @@ describe('--baseline and --save-baseline with git: locations', () => {
 
     for (let i = 0; i < 4; i++) {
       const step = await BaselineStep.prepare(
-        { baselinePath: location, saveBaselinePath: location, repoDir: job },
+        { baselinePath: location, saveBaselinePath: location, trendFrom: location, repoDir: job },
         progress,
       );
       const run = {
@@ -189,7 +189,15 @@ describe('--baseline and --save-baseline with git: locations', () => {
         partial: false,
         levels,
       };
-      const { comparison } = await step.compare(run, config, files);
+      const { comparison, trend } = await step.compare(run, config, files);
+      // the series' stored runs, oldest first, then this one
+      if (i === 0) expect(trend).toBeUndefined();
+      else {
+        expect(trend?.points.map((p) => p.runId)).toEqual(
+          Array.from({ length: i + 1 }, (_, k) => `step-${k}`),
+        );
+        expect(trend?.source).toBe('series main of branch loadgate-baselines of origin');
+      }
       if (i === 0) {
         expect(comparison).toBeUndefined();
         expect(warnings[0]).toMatch(/no baseline yet in series main of branch loadgate-baselines of origin/);
@@ -213,6 +221,13 @@ describe('--baseline and --save-baseline with git: locations', () => {
     expect(
       git(bare, 'ls-tree', '--name-only', 'loadgate-baselines', 'baselines/main/').split('\n'),
     ).toHaveLength(4);
+  });
+
+  it('refuses a trend from a file: a file holds one run, not a history', async () => {
+    const progress = { step() {}, warn() {}, load() {} };
+    await expect(
+      BaselineStep.prepare({ trendFrom: 'baselines/main.json', repoDir: clone('job-trend') }, progress),
+    ).rejects.toThrow(/--trend baselines\/main.json: a trend needs a history, which only a git: store keeps/);
   });
 
   it('parses locations', () => {

@@ -210,6 +210,8 @@ describe('the bundled action under act, a local Actions runner', () => {
     expect(run.outputs.baseline).toBe(`${BRANCH}:${files[0]}@${(tip as string).slice(0, 12)}`);
     const record = parseBaseline(git(origin, 'cat-file', 'blob', `${tip}:${files[0]}`), 'record');
     expect(record.runId).toBe(result.runId);
+    // the first run of the series: one point is no trend
+    expect(result.trend).toBeUndefined();
     expect(await listRunLeftovers(result.runId)).toEqual({ containers: 0, networks: 0 });
   });
 
@@ -253,6 +255,12 @@ describe('the bundled action under act, a local Actions runner', () => {
       git(origin, 'rev-parse', `${before}:${files[0]}`),
     );
     expect(run.outputs.baseline).toBe(`${BRANCH}:${files[1]}@${tip.slice(0, 12)}`);
+    // a recorded run shows its series' trend: the nightly run, then this one, charted in the summary
+    const nightly = parseBaseline(git(origin, 'cat-file', 'blob', `${tip}:${files[0]}`), 'record');
+    expect(result.trend?.points.map((p) => p.runId)).toEqual([nightly.runId, result.runId]);
+    expect(result.trend?.source).toMatch(/^series main of branch loadgate-baselines/);
+    expect(run.summary).toMatch(/### Trend: p95 at \d+ VUs \(clean\), the last 2 runs of series main/);
+    expect(run.summary).toContain('title "p95 per run, oldest to this run"');
   });
 
   it('a pull request is compared with the newest record of its base branch; its findings are the outputs', async () => {

@@ -1,9 +1,7 @@
 #!/usr/bin/env node
 import { createRequire as __lgCreateRequire } from 'node:module'; import { fileURLToPath as __lgFileURLToPath } from 'node:url'; import { dirname as __lgDirname } from 'node:path'; const require = __lgCreateRequire(import.meta.url); const __filename = __lgFileURLToPath(import.meta.url); const __dirname = __lgDirname(__filename);
 import {
-  ConfigError,
   DEFAULT_POLICY,
-  ExitCode,
   RUN_BASELINE_FILE,
   ResultSchema,
   applyFloorSettings,
@@ -12,7 +10,6 @@ import {
   decideVerdict,
   exitCodeForResult,
   exitCodeForVerdict,
-  exitCodeOf,
   formatPoolTable,
   formatProgress,
   formatTerminalTable,
@@ -22,8 +19,12 @@ import {
   runCalibration,
   runLoadgate,
   runPaired
-} from "./chunks/chunk-5T2VH65Y.js";
-import "./chunks/chunk-7MMYY32J.js";
+} from "./chunks/chunk-474BXWQO.js";
+import {
+  ConfigError,
+  ExitCode,
+  exitCodeOf
+} from "./chunks/chunk-NKNH2NXC.js";
 import {
   __commonJS,
   __require,

@@ -23,14 +23,11 @@ import {
   summary,
   warning,
   which
-} from "./chunks/chunk-7BQ6N3B7.js";
+} from "./chunks/chunk-4O7LEFWQ.js";
 import {
-  ConfigError,
   DEFAULT_POLICY,
-  ExitCode,
   FileStore,
   GitBranchStore,
-  InfraError,
   K6_PATH_ENV,
   OUT_FILES,
   RUN_BASELINE_FILE,
@@ -40,7 +37,6 @@ import {
   defaultSeries,
   escapeMarkdown,
   exitCodeForResult,
-  exitCodeOf,
   external_exports,
   formatLevel,
   formatLevelNumber,
@@ -64,8 +60,14 @@ import {
   tailFile,
   tools_default,
   xyChartBlock
-} from "./chunks/chunk-5T2VH65Y.js";
-import "./chunks/chunk-7MMYY32J.js";
+} from "./chunks/chunk-474BXWQO.js";
+import {
+  ConfigError,
+  ExitCode,
+  InfraError,
+  errorMessage,
+  exitCodeOf
+} from "./chunks/chunk-NKNH2NXC.js";
 import {
   __commonJS,
   __require,
@@ -9364,7 +9366,7 @@ async function runAction() {
   } catch (error2) {
     exitCode = exitCodeOf(error2);
     setOutput(Outputs.verdict, "error");
-    const message = error2 instanceof Error ? error2.message : String(error2);
+    const message = errorMessage(error2);
     sink.untrusted(message);
     if (outDir) await echoLogTails(sink, outDir);
     setFailed(message.split("\n", 1)[0] ?? message);

@@ -56,3 +56,8 @@ export class CancelledError extends LoadgateError {
 export function exitCodeOf(error: unknown): ExitCode {
   return error instanceof LoadgateError ? error.exitCode : ExitCode.infra;
 }
+
+/** What an error says, whatever was thrown. */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -5,7 +5,7 @@ import { pairedRateFromLadder, withPairedComparison } from '../compare/pairedGat
 import { runPaired } from '../compare/pairedRun.ts';
 import { readConfig } from '../config/read.ts';
 import { tailFile } from '../containers/logs.ts';
-import { ConfigError, ExitCode, exitCodeOf } from '../errors.ts';
+import { ConfigError, ExitCode, errorMessage, exitCodeOf } from '../errors.ts';
 import { baselineRecorder, baselineToCompare } from '../github/baselineRecorder.ts';
 import { createGitHubClient } from '../github/client.ts';
 import { logUntrusted, mayIssueCommand } from '../github/commands.ts';
@@ -154,7 +154,7 @@ export async function runAction(): Promise<void> {
   } catch (error) {
     exitCode = exitCodeOf(error);
     core.setOutput(Outputs.verdict, 'error');
-    const message = error instanceof Error ? error.message : String(error);
+    const message = errorMessage(error);
     // The message may carry the end of a service's or k6's log: printed inert, in full, and the
     // annotation (escaped by core) gets the first line.
     sink.untrusted(message);

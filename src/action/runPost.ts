@@ -1,5 +1,6 @@
 import * as core from '@actions/core';
 import { removeRunLeftovers } from '../containers/leftovers.ts';
+import { errorMessage } from '../errors.ts';
 import { stopK6OfRun } from '../load/orphans.ts';
 
 /** The state key under which the main step records its run id as soon as it has one. */
@@ -20,9 +21,7 @@ export async function runPost(): Promise<void> {
     const stopped = await stopK6OfRun(runId);
     if (stopped > 0) core.warning(`loadgate: stopped ${stopped} k6 process(es) left running by run ${runId}`);
   } catch (error) {
-    core.warning(
-      `loadgate: could not stop the k6 of run ${runId}: ${error instanceof Error ? error.message : String(error)}`,
-    );
+    core.warning(`loadgate: could not stop the k6 of run ${runId}: ${errorMessage(error)}`);
   }
   try {
     const removed = await removeRunLeftovers(runId);
@@ -34,9 +33,7 @@ export async function runPost(): Promise<void> {
       core.info(`loadgate: run ${runId} left nothing behind`);
     }
   } catch (error) {
-    core.warning(
-      `loadgate: could not clean up run ${runId}: ${error instanceof Error ? error.message : String(error)}`,
-    );
+    core.warning(`loadgate: could not clean up run ${runId}: ${errorMessage(error)}`);
   }
   process.exit(0);
 }

@@ -380,23 +380,23 @@ export function percentileTest(
       pBetter: studentCdf(z, df),
       decide(worseAdj, betterAdj): Decided {
         const bounds = { changeLow: Math.expm1(low), changeHigh: Math.expm1(high) };
-        const significant =
-          (worseAdj < policy.alpha && high >= floor) || (betterAdj < policy.alpha && low <= -floor);
-        if (significant && underAbsolute) {
+        const slower = worseAdj < policy.alpha && high >= floor;
+        const faster = betterAdj < policy.alpha && low <= -floor;
+        if ((slower || faster) && underAbsolute) {
           return {
             ...bounds,
             verdict: 'inconclusive',
             reason: `${interval}: ${moved}, under the ${absolute} ms floor, though the interval reaches it (${fmtP(Math.min(worseAdj, betterAdj))} after Holm)`,
           };
         }
-        if (worseAdj < policy.alpha && high >= floor) {
+        if (slower) {
           return {
             ...bounds,
             verdict: 'regressed',
             reason: `${interval}, slower beyond the ${floorText} floor (${fmtP(worseAdj)} after Holm)`,
           };
         }
-        if (betterAdj < policy.alpha && low <= -floor) {
+        if (faster) {
           return {
             ...bounds,
             verdict: 'improved',

@@ -1,4 +1,5 @@
 import YAML from 'yaml';
+import { errorMessage } from '../errors.ts';
 import { type ConfigPath, formatPath, isRecord } from './paths.ts';
 
 /**
@@ -40,7 +41,7 @@ export function parseOverride(text: string): { override: Override } | { error: s
     // Warnings (an unknown !tag) leave the text as it is; only errors are problems.
     value = YAML.parse(valueText, { logLevel: 'error' });
   } catch (error) {
-    const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0];
+    const reason = errorMessage(error).split('\n')[0];
     return fail(
       `the value is not valid YAML (${reason}); quote text that contains ": " or " #", or starts with [, {, * or &`,
     );

@@ -12,7 +12,7 @@ import {
   Wait,
   type WaitStrategy,
 } from 'testcontainers';
-import { CancelledError, InfraError } from '../errors.ts';
+import { CancelledError, errorMessage, InfraError } from '../errors.ts';
 import { CONTAINER_LABEL, networkName, RUN_LABEL, runLabels } from './labels.ts';
 import { removeRunLeftovers } from './leftovers.ts';
 import { tailFile } from './logs.ts';
@@ -331,6 +331,6 @@ function describeWait(wait: WaitSpec): string {
 }
 
 function firstLine(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorMessage(error);
   return message.split('\n')[0] ?? message;
 }

@@ -1,5 +1,5 @@
 import type { PhaseConfig, StubConfig } from '../config/schema.ts';
-import { InfraError } from '../errors.ts';
+import { errorMessage, InfraError } from '../errors.ts';
 import type { PhaseWindow } from '../load/plan.ts';
 import { setStubBehaviour, stubBehaviour } from './stub.ts';
 import { proxyStates } from './toxics.ts';
@@ -74,7 +74,7 @@ export class FaultSchedule {
               this.appliedAtMs.set(window.phase, performance.now());
             },
             (error: unknown) => {
-              this.errors.push(`${window.phase}: ${error instanceof Error ? error.message : String(error)}`);
+              this.errors.push(`${window.phase}: ${errorMessage(error)}`);
             },
           );
           this.inFlight.push(switching);

@@ -9,7 +9,7 @@ import {
 import type { ContainerAddress } from '../config/refs.ts';
 import { TOXIPROXY_ALIAS } from '../config/schema.ts';
 import { CONTAINER_LABEL, networkName, runLabels } from '../containers/labels.ts';
-import { InfraError } from '../errors.ts';
+import { errorMessage, InfraError } from '../errors.ts';
 import { PINNED_TOOLS } from '../version.ts';
 import type { ProxyState } from './toxics.ts';
 
@@ -72,7 +72,7 @@ export class FaultProxy implements AsyncDisposable {
         .start();
     } catch (error) {
       throw new InfraError(
-        `Toxiproxy (${image}) did not start: ${message(error)}; set ${TOXIPROXY_IMAGE_ENV} to use another image`,
+        `Toxiproxy (${image}) did not start: ${errorMessage(error)}; set ${TOXIPROXY_IMAGE_ENV} to use another image`,
         { cause: error },
       );
     }
@@ -93,7 +93,7 @@ export class FaultProxy implements AsyncDisposable {
       }
     } catch (error) {
       await fault[Symbol.asyncDispose]().catch(() => {});
-      throw new InfraError(`Toxiproxy refused a proxy: ${message(error)}`, { cause: error });
+      throw new InfraError(`Toxiproxy refused a proxy: ${errorMessage(error)}`, { cause: error });
     }
     return fault;
   }
@@ -110,7 +110,9 @@ export class FaultProxy implements AsyncDisposable {
       }
     } catch (error) {
       if (error instanceof InfraError) throw error;
-      throw new InfraError(`Toxiproxy did not take the phase's toxics: ${message(error)}`, { cause: error });
+      throw new InfraError(`Toxiproxy did not take the phase's toxics: ${errorMessage(error)}`, {
+        cause: error,
+      });
     }
   }
 
@@ -130,8 +132,4 @@ export class FaultProxy implements AsyncDisposable {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.container.stop({ timeout: 2_000, remove: true }).catch(() => {});
   }
-}
-
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

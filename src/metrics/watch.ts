@@ -1,4 +1,5 @@
 import { readFile, stat } from 'node:fs/promises';
+import { errorMessage } from '../errors.ts';
 import { parseExposition } from './exposition.ts';
 import {
   type LevelDbFigures,
@@ -305,6 +306,6 @@ function sleep(ms: number, stopped: () => boolean): Promise<void> {
 }
 
 function reason(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorMessage(error);
   return message.split('\n')[0] ?? message;
 }

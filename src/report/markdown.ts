@@ -12,7 +12,7 @@ import {
   formatSeconds,
   levelUnit,
 } from './format.ts';
-import { PALETTE, xyChartBlock } from './mermaid.ts';
+import { paletteChart } from './mermaid.ts';
 import { anyPoolFigure, NOTHING_MEASURED, POOL_HEADER, poolNotes, poolRows } from './pool.ts';
 import { trendSection } from './trend.ts';
 
@@ -207,28 +207,26 @@ function p95Chart(
     if (values.every((v): v is number => v !== null)) drawable.push({ request, values });
     else missing.push(request);
   }
-  const drawn = drawable.slice(0, PALETTE.length);
-  const notes: string[] = [];
-  if (drawable.length > drawn.length) {
-    notes.push(`Only the first ${drawn.length} requests are drawn.`);
+  if (drawable.length === 0) {
+    return missing.length > 0
+      ? [`Not drawn, no p95 at some level: ${missing.map((r) => name(r)).join(', ')}.`]
+      : [];
   }
+  const chart = paletteChart(
+    {
+      title: 'p95 latency per level',
+      xLabel: levelUnit(model),
+      categories: levels.map((l) => formatLevelNumber(l.level)),
+      yLabel: 'p95 (ms)',
+    },
+    drawable.map((line) => ({ label: name(line.request), values: line.values })),
+  );
+  const notes: string[] = [];
+  if (drawable.length > chart.drawn) notes.push(`Only the first ${chart.drawn} requests are drawn.`);
   if (missing.length > 0) {
     notes.push(`Not drawn, no p95 at some level: ${missing.map((r) => name(r)).join(', ')}.`);
   }
-  if (drawn.length === 0) return notes;
-
-  const block = xyChartBlock({
-    title: 'p95 latency per level',
-    xLabel: levelUnit(model),
-    categories: levels.map((l) => formatLevelNumber(l.level)),
-    yLabel: 'p95 (ms)',
-    lines: drawn.map((line, i) => ({
-      color: (PALETTE[i] as (typeof PALETTE)[number]).hex,
-      values: line.values,
-    })),
-  });
-  const legend = drawn.map((line, i) => `${i + 1}. ${name(line.request)} (${PALETTE[i]?.name})`).join(', ');
-  return [block, [`Lines in order: ${legend}.`, ...notes].join(' ')];
+  return [chart.block, [chart.legend, ...notes].join(' ')];
 }
 
 /**

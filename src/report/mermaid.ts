@@ -47,3 +47,24 @@ export function xyChartBlock(chart: XyChart): string {
     '```',
   ].join('\n');
 }
+
+/**
+ * A chart of labelled lines in PALETTE's colours, at most one per colour, and the caption that
+ * names them ("Lines in order: 1. items (blue), …"); the labels must be escaped already, and they
+ * stay outside the block. `drawn`: how many lines fit.
+ */
+export function paletteChart(
+  chart: Omit<XyChart, 'lines'>,
+  lines: readonly { label: string; values: readonly number[] }[],
+): { block: string; legend: string; drawn: number } {
+  const drawn = lines.slice(0, PALETTE.length);
+  const colour = (i: number) => PALETTE[i] as (typeof PALETTE)[number];
+  return {
+    block: xyChartBlock({
+      ...chart,
+      lines: drawn.map((l, i) => ({ color: colour(i).hex, values: l.values })),
+    }),
+    legend: `Lines in order: ${drawn.map((l, i) => `${i + 1}. ${l.label} (${colour(i).name})`).join(', ')}.`,
+    drawn: drawn.length,
+  };
+}

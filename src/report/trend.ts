@@ -2,7 +2,7 @@ import { markdownTable } from 'markdown-table';
 import type { Result } from '../result/schema.ts';
 import { escapeMarkdown } from './escape.ts';
 import { formatLevel, formatMs } from './format.ts';
-import { PALETTE, xyChartBlock } from './mermaid.ts';
+import { paletteChart } from './mermaid.ts';
 
 const MAX_NAME_CHARS = 60;
 
@@ -25,10 +25,8 @@ export function trendSection(result: Pick<Result, 'trend' | 'loadModel'>): strin
   const drawable = trend.requests
     .map((request, i) => ({ request, values: trend.points.map((p) => p.p95Ms[i] ?? null) }))
     .filter((line): line is { request: string; values: number[] } => line.values.every((v) => v !== null));
-  const drawn = drawable.slice(0, PALETTE.length);
-  const notes: string[] = [];
-  if (drawable.length > drawn.length) notes.push(`Only the first ${drawn.length} requests are drawn.`);
   const missing = trend.requests.filter((r) => !drawable.some((d) => d.request === r));
+  const notes: string[] = [];
   if (missing.length > 0) {
     notes.push(`Not drawn, not measured in every run: ${missing.map(name).join(', ')}.`);
   }
@@ -37,23 +35,18 @@ export function trendSection(result: Pick<Result, 'trend' | 'loadModel'>): strin
       `${trend.skipped} stored ${trend.skipped === 1 ? 'run is' : 'runs are'} left out: another load, k6 or runner.`,
     );
   }
-  if (drawn.length > 0) {
-    sections.push(
-      xyChartBlock({
-        title: `p95 per run, oldest to this run`,
+  if (drawable.length > 0) {
+    const chart = paletteChart(
+      {
+        title: 'p95 per run, oldest to this run',
         xLabel: 'run started (UTC)',
         categories: categories(trend.points.map((p) => p.startedAt)),
         yLabel: 'p95 (ms)',
-        lines: drawn.map((line, i) => ({
-          color: (PALETTE[i] as (typeof PALETTE)[number]).hex,
-          values: line.values,
-        })),
-      }),
-      [
-        `Lines in order: ${drawn.map((line, i) => `${i + 1}. ${name(line.request)} (${PALETTE[i]?.name})`).join(', ')}. The last point is this run.`,
-        ...notes,
-      ].join(' '),
+      },
+      drawable.map((line) => ({ label: name(line.request), values: line.values })),
     );
+    const cut = drawable.length > chart.drawn ? [`Only the first ${chart.drawn} requests are drawn.`] : [];
+    sections.push(chart.block, [chart.legend, 'The last point is this run.', ...cut, ...notes].join(' '));
   } else if (notes.length > 0) sections.push(notes.join(' '));
 
   const changes = trend.requests.flatMap((request, i) => {

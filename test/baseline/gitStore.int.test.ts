@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,24 +10,12 @@ import { lognormalSamples, syntheticBaseline } from '../../src/compare/testing.t
 import { validRaw } from '../../src/config/testConfigs.ts';
 import { validateConfig } from '../../src/config/validate.ts';
 import { parseLadderSummary } from '../../src/load/summary.ts';
+import { git } from '../helpers/git.ts';
 
 // The real git against a local bare repository standing in for GitHub; each "job" is a clone of
 // its own, as two runners would have. No engine, no k6.
 let root: string;
 let bare: string;
-
-const git = (cwd: string, ...args: string[]) =>
-  execFileSync('git', args, {
-    cwd,
-    encoding: 'utf8',
-    env: {
-      ...process.env,
-      GIT_AUTHOR_NAME: 't',
-      GIT_AUTHOR_EMAIL: 't@t',
-      GIT_COMMITTER_NAME: 't',
-      GIT_COMMITTER_EMAIL: 't@t',
-    },
-  }).trim();
 
 function clone(name: string): string {
   const dir = join(root, name);

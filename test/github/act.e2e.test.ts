@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseBaseline } from '../../src/baseline/file.ts';
 import { listRunLeftovers } from '../../src/containers/leftovers.ts';
 import { ResultSchema } from '../../src/result/schema.ts';
+import { git } from '../helpers/git.ts';
 
 // The bundled action run by a real local runner: nektos/act (pinned in tools.json, built by the
 // bootstrap) on the host (`-P ubuntu-latest=-self-hosted`: steps run here, no job image; the
@@ -27,20 +28,6 @@ const shortLevels = ['load.levelDuration=3s', 'load.warmup=1s', 'load.levels=[1,
 let root: string;
 let repo: string;
 let origin: string;
-
-function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', args, {
-    cwd,
-    encoding: 'utf8',
-    env: {
-      ...process.env,
-      GIT_AUTHOR_NAME: 't',
-      GIT_AUTHOR_EMAIL: 't@example.com',
-      GIT_COMMITTER_NAME: 't',
-      GIT_COMMITTER_EMAIL: 't@example.com',
-    },
-  }).trim();
-}
 
 /** The baseline branch's tip in the bare origin, or null when it does not exist. */
 function baselineTip(): string | null {

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +11,7 @@ import { type ActionSink, publishRun } from '../../src/github/publish.ts';
 import { renderReport } from '../../src/report/markdown.ts';
 import { drainingResult } from '../../src/report/testing/draining-pool.ts';
 import type { Result } from '../../src/result/schema.ts';
+import { git } from '../helpers/git.ts';
 
 // The action's publishing step with the recorder its `baseline` input makes, against the real git
 // and a local bare repository standing in for GitHub (a clone is the job's checkout). No engine,
@@ -19,19 +19,6 @@ import type { Result } from '../../src/result/schema.ts';
 // whole action under a runner is test/github/act.e2e.test.ts.
 let root: string;
 let bare: string;
-
-const git = (cwd: string, ...args: string[]) =>
-  execFileSync('git', args, {
-    cwd,
-    encoding: 'utf8',
-    env: {
-      ...process.env,
-      GIT_AUTHOR_NAME: 't',
-      GIT_AUTHOR_EMAIL: 't@t',
-      GIT_COMMITTER_NAME: 't',
-      GIT_COMMITTER_EMAIL: 't@t',
-    },
-  }).trim();
 
 const tip = (): string | null => {
   try {

@@ -1,15 +1,15 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import YAML from 'yaml';
 import { defaultJobKey } from '../../src/action/settings.ts';
 import { parseOverrideLines } from '../../src/config/overrides.ts';
 import { listRunLeftovers } from '../../src/containers/leftovers.ts';
 import { ResultSchema } from '../../src/result/schema.ts';
 import { FakeGitHub } from './fakeGitHub.ts';
 import { outputsFromStdout, parseFileCommand, runnerCommands } from './runnerCommands.ts';
+import { inputEnv, runnerEnv, stepFiles } from './runnerEnv.ts';
 
 // The bundled action (dist/index.js, rebuilt with `npx node scripts/build.mjs`) run the way the
 // Actions runner runs a node24 action: `node dist/index.js` with every input of action.yml as
@@ -23,9 +23,6 @@ import { outputsFromStdout, parseFileCommand, runnerCommands } from './runnerCom
 const repoRoot = join(import.meta.dirname, '..', '..');
 const demoConfig = join(repoRoot, 'examples', 'demo', 'loadgate.yml');
 const TOKEN = 'ghs-installation';
-const action = YAML.parse(readFileSync(join(repoRoot, 'action.yml'), 'utf8')) as {
-  inputs: Record<string, { default?: string }>;
-};
 
 interface ActionRun {
   exitCode: number | null;
@@ -54,43 +51,18 @@ let root: string;
 async function runAction(name: string, inputs: Record<string, string>, event: unknown): Promise<ActionRun> {
   const dir = join(root, name);
   mkdirSync(dir, { recursive: true });
-  const files = {
-    output: join(dir, 'output'),
-    summary: join(dir, 'summary'),
-    env: join(dir, 'env'),
-    path: join(dir, 'path'),
-    state: join(dir, 'state'),
-    event: join(dir, 'event.json'),
-  };
-  for (const file of [files.output, files.summary, files.env, files.path, files.state])
-    writeFileSync(file, '');
-  writeFileSync(files.event, JSON.stringify(event));
+  const files = stepFiles(dir, event);
   const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    CI: 'true',
-    GITHUB_ACTIONS: 'true',
-    GITHUB_WORKSPACE: dir,
-    GITHUB_ACTION_PATH: repoRoot,
-    GITHUB_REPOSITORY: gh.repository,
-    GITHUB_SERVER_URL: 'https://github.com',
-    GITHUB_API_URL: gh.url,
-    GITHUB_RUN_ID: '31337',
-    GITHUB_RUN_ATTEMPT: '1',
-    GITHUB_EVENT_NAME: 'pull_request',
-    GITHUB_EVENT_PATH: files.event,
-    GITHUB_OUTPUT: files.output,
-    GITHUB_STEP_SUMMARY: files.summary,
-    GITHUB_ENV: files.env,
-    GITHUB_PATH: files.path,
-    GITHUB_STATE: files.state,
-    RUNNER_TEMP: join(dir, 'runner-temp'),
-    RUNNER_TOOL_CACHE: join(dir, 'tool-cache'),
+    ...runnerEnv(dir, files, {
+      GITHUB_REPOSITORY: gh.repository,
+      GITHUB_SERVER_URL: 'https://github.com',
+      GITHUB_API_URL: gh.url,
+      GITHUB_RUN_ID: '31337',
+      GITHUB_RUN_ATTEMPT: '1',
+      GITHUB_EVENT_NAME: 'pull_request',
+    }),
+    ...inputEnv(inputs, TOKEN),
   };
-  for (const [input, spec] of Object.entries(action.inputs)) {
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: the workflow expression action.yml holds
-    const value = inputs[input] ?? (spec.default ?? '').replace('${{ github.token }}', TOKEN);
-    env[`INPUT_${input.replace(/ /g, '_').toUpperCase()}`] = value;
-  }
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [join(repoRoot, 'dist', 'index.js')], {
       cwd: dir,

@@ -1,13 +1,13 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import YAML from 'yaml';
 import { RUN_ID_STATE } from '../../src/action/runPost.ts';
 import { listRunLeftovers } from '../../src/containers/leftovers.ts';
 import { findK6OfRun } from '../../src/load/orphans.ts';
 import { parseFileCommand } from '../github/runnerCommands.ts';
+import { actionYml, inputEnv, runnerEnv, stepFiles } from '../github/runnerEnv.ts';
 import { repoRoot } from '../helpers/cli.ts';
 import { leftoversOf } from '../helpers/engine.ts';
 import { countReliability } from '../helpers/reliability.ts';
@@ -20,10 +20,6 @@ import { countReliability } from '../helpers/reliability.ts';
 // engine, the demo with one short level: about 20 s.
 
 const demoConfig = join(repoRoot, 'examples', 'demo', 'loadgate.yml');
-const action = YAML.parse(readFileSync(join(repoRoot, 'action.yml'), 'utf8')) as {
-  inputs: Record<string, { default?: string }>;
-  runs: { main: string; post: string };
-};
 
 interface Step {
   exitCode: number | null;
@@ -85,36 +81,21 @@ describe("the action's post step", () => {
     const dir = join(root, 'cancelled');
     const out = join(dir, 'out');
     mkdirSync(dir, { recursive: true });
-    const state = join(dir, 'state');
-    for (const name of ['output', 'summary', 'env', 'path', 'state']) writeFileSync(join(dir, name), '');
     const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      CI: 'true',
-      GITHUB_ACTIONS: 'true',
-      GITHUB_WORKSPACE: dir,
-      GITHUB_ACTION_PATH: repoRoot,
-      GITHUB_REPOSITORY: 'octo/app',
-      GITHUB_RUN_ID: '4243',
-      GITHUB_EVENT_NAME: 'schedule',
-      GITHUB_OUTPUT: join(dir, 'output'),
-      GITHUB_STEP_SUMMARY: join(dir, 'summary'),
-      GITHUB_ENV: join(dir, 'env'),
-      GITHUB_PATH: join(dir, 'path'),
-      GITHUB_STATE: state,
-      RUNNER_TEMP: join(dir, 'runner-temp'),
-      RUNNER_TOOL_CACHE: join(dir, 'tool-cache'),
+      ...runnerEnv(dir, stepFiles(dir), {
+        GITHUB_REPOSITORY: 'octo/app',
+        GITHUB_RUN_ID: '4243',
+        GITHUB_EVENT_NAME: 'schedule',
+      }),
+      ...inputEnv({
+        config: demoConfig,
+        out,
+        mode: 'nightly',
+        token: '',
+        set: ['load.levels=[1,2]', 'load.levelDuration=6s', 'load.warmup=1s'].join('\n'),
+      }),
     };
-    const inputs: Record<string, string> = {
-      config: demoConfig,
-      out,
-      mode: 'nightly',
-      token: '',
-      set: ['load.levels=[1,2]', 'load.levelDuration=6s', 'load.warmup=1s'].join('\n'),
-    };
-    for (const [input, spec] of Object.entries(action.inputs)) {
-      env[`INPUT_${input.replace(/ /g, '_').toUpperCase()}`] = inputs[input] ?? spec.default ?? '';
-    }
-    const main = await runStep(action.runs.main, env, dir, /level 1\/2/, true);
+    const main = await runStep(actionYml.runs.main, env, dir, /level 1\/2/, true);
     expect(main.exitCode, main.stdout + main.stderr).toBe(130);
     expect(main.stdout).toContain('::warning::loadgate: SIGINT received, stopping k6 and the containers');
     const result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')) as {
@@ -130,50 +111,25 @@ describe("the action's post step", () => {
 
   it('removes every container and the network a SIGKILLed main step left running', async () => {
     const out = join(root, 'out');
-    const files = {
-      output: join(root, 'output'),
-      summary: join(root, 'summary'),
-      env: join(root, 'env'),
-      path: join(root, 'path'),
-      state: join(root, 'state'),
-      event: join(root, 'event.json'),
-    };
-    for (const file of [files.output, files.summary, files.env, files.path, files.state]) {
-      writeFileSync(file, '');
-    }
-    writeFileSync(files.event, '{}');
-    const runnerEnv: NodeJS.ProcessEnv = {
-      ...process.env,
-      CI: 'true',
-      GITHUB_ACTIONS: 'true',
-      GITHUB_WORKSPACE: root,
-      GITHUB_ACTION_PATH: repoRoot,
+    const files = stepFiles(root);
+    const stepEnv = runnerEnv(root, files, {
       GITHUB_REPOSITORY: 'octo/app',
       GITHUB_RUN_ID: '4242',
       GITHUB_EVENT_NAME: 'schedule',
-      GITHUB_EVENT_PATH: files.event,
-      GITHUB_OUTPUT: files.output,
-      GITHUB_STEP_SUMMARY: files.summary,
-      GITHUB_ENV: files.env,
-      GITHUB_PATH: files.path,
-      GITHUB_STATE: files.state,
-      RUNNER_TEMP: join(root, 'runner-temp'),
-      RUNNER_TOOL_CACHE: join(root, 'tool-cache'),
+    });
+    const mainEnv = {
+      ...stepEnv,
+      ...inputEnv({
+        config: demoConfig,
+        out,
+        mode: 'nightly',
+        token: '',
+        set: ['load.levels=[1,2]', 'load.levelDuration=4s', 'load.warmup=1s'].join('\n'),
+      }),
     };
-    const inputs: Record<string, string> = {
-      config: demoConfig,
-      out,
-      mode: 'nightly',
-      token: '',
-      set: ['load.levels=[1,2]', 'load.levelDuration=4s', 'load.warmup=1s'].join('\n'),
-    };
-    const mainEnv = { ...runnerEnv };
-    for (const [input, spec] of Object.entries(action.inputs)) {
-      mainEnv[`INPUT_${input.replace(/ /g, '_').toUpperCase()}`] = inputs[input] ?? spec.default ?? '';
-    }
 
     // The main step, killed as a runner kills a step past its grace: no chance to clean up.
-    const main = await runStep(action.runs.main, mainEnv, root, /level 1\/2/);
+    const main = await runStep(actionYml.runs.main, mainEnv, root, /level 1\/2/);
     expect(main.signal, main.stdout + main.stderr).toBe('SIGKILL');
     const state = parseFileCommand(readFileSync(files.state, 'utf8'));
     const runId = state[RUN_ID_STATE] ?? '';
@@ -185,9 +141,9 @@ describe("the action's post step", () => {
     expect(left).toEqual({ containers: 3, networks: 1 });
 
     // The post step gets the saved state as STATE_<name>, as the runner passes it.
-    const postEnv: NodeJS.ProcessEnv = { ...runnerEnv };
+    const postEnv: NodeJS.ProcessEnv = { ...stepEnv };
     for (const [name, value] of Object.entries(state)) postEnv[`STATE_${name}`] = value;
-    const post = await runStep(action.runs.post, postEnv, root);
+    const post = await runStep(actionYml.runs.post, postEnv, root);
     expect(post.exitCode, post.stdout + post.stderr).toBe(0);
     expect(post.stdout).toContain(
       `::warning::loadgate: stopped 1 k6 process(es) left running by run ${runId}`,
@@ -201,7 +157,7 @@ describe("the action's post step", () => {
     expect(after).toEqual({ containers: 0, networks: 0 });
 
     // Run again, it finds nothing left and still succeeds.
-    const again = await runStep(action.runs.post, postEnv, root);
+    const again = await runStep(actionYml.runs.post, postEnv, root);
     expect(again.exitCode).toBe(0);
     expect(again.stdout).toContain(`loadgate: run ${runId} left nothing behind`);
   });

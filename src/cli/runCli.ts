@@ -5,6 +5,7 @@ import { runCalibration, runPaired } from '../compare/pairedRun.ts';
 import { ConfigError, ExitCode, exitCodeOf } from '../errors.ts';
 import { formatPoolTable, formatTerminalTable } from '../report/terminal.ts';
 import { exitCodeForResult, exitCodeForVerdict, runLoadgate } from '../run.ts';
+import { TOOL_VERSION } from '../version.ts';
 import { consoleProgress } from './progress.ts';
 
 export const DEFAULT_CONFIG_PATH = '.github/loadgate.yml';
@@ -19,6 +20,7 @@ export async function runCli(argv: string[], io: CliIo = processIo()): Promise<n
   let exitCode: number = ExitCode.pass;
   const program = new Command('loadgate')
     .description('Load regressions caught before they ship: a k6 ladder against your service in containers.')
+    .version(TOOL_VERSION, '-V, --version', "print loadgate's version")
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .showHelpAfterError('(run loadgate --help for usage)');

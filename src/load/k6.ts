@@ -232,10 +232,24 @@ export async function runLadder(options: RunLadderOptions): Promise<LadderRun> {
     timedOut = true;
     stop();
   }, limitS * 1000);
+  // Progress counts from the scenarios' start, which a user script's setup() may delay by seconds.
+  let scenariosStartedAtMs: number | null = null;
+  const startWatch =
+    options.onStart || options.onProgress
+      ? watchForStart(port, (startedAtMs) => {
+          scenariosStartedAtMs = startedAtMs;
+          options.onStart?.(startedAtMs);
+        })
+      : undefined;
   const poller = options.onProgress
-    ? startProgressPolling(port, plan, options.onProgress, options.pollIntervalMs ?? 2000)
+    ? startProgressPolling(
+        port,
+        plan,
+        () => scenariosStartedAtMs,
+        options.onProgress,
+        options.pollIntervalMs ?? 2000,
+      )
     : undefined;
-  const startWatch = options.onStart ? watchForStart(port, options.onStart) : undefined;
 
   let result: Awaited<typeof exited>;
   try {
@@ -283,12 +297,14 @@ export async function runLadder(options: RunLadderOptions): Promise<LadderRun> {
 /**
  * Polls k6's REST API. k6 v2 keeps a submetric live when a threshold names it, so the current
  * level's p95 and failed share are read from `http_req_duration{scenario:…}` and
- * `http_req_failed{scenario:…}`. Elapsed time comes from the `iterations` counter: the API
- * computes its rate over the test's own running time, so count / rate is that time.
+ * `http_req_failed{scenario:…}`. Elapsed time counts from the scenarios' start (watchForStart);
+ * k6's own clocks (the `iterations` rate) include setup(), which put a script with a slow setup
+ * levels ahead of itself (a level shown before it had any response: "p95 —").
  */
 function startProgressPolling(
   port: number,
   plan: LadderPlan,
+  scenariosStartedAtMs: () => number | null,
   onProgress: (progress: LadderProgress) => void,
   intervalMs: number,
 ): { stop(): void } {
@@ -309,11 +325,9 @@ function startProgressPolling(
     if (busy) return;
     busy = true;
     try {
-      const iterations = await sample('iterations');
-      const count = iterations?.count ?? 0;
-      const rate = iterations?.rate ?? 0;
-      if (stopped || count <= 0 || rate <= 0) return;
-      const elapsedS = count / rate;
+      const startedAtMs = scenariosStartedAtMs();
+      if (stopped || startedAtMs === null) return;
+      const elapsedS = (performance.now() - startedAtMs) / 1000;
       const scenario = scenarioAt(plan, elapsedS);
       if (!scenario) return;
       let p95Ms: number | null = null;

@@ -97,6 +97,31 @@ export function mergeThresholds<T>(ladder: Record<string, T[]>, user: unknown): 
   return merged;
 }
 
+/**
+ * The options of a user's script that the ladder keeps: how its requests are made, never how
+ * much load (the ladder decides that). Response bodies are kept unless the script itself sets
+ * discardResponseBodies, so a setup() that reads a login token works as written.
+ */
+export const USER_SCRIPT_OPTIONS = [
+  'discardResponseBodies',
+  'setupTimeout',
+  'teardownTimeout',
+  'insecureSkipTLSVerify',
+  'maxRedirects',
+  'userAgent',
+  'noConnectionReuse',
+  'noVUConnectionReuse',
+  'noCookiesReset',
+  'hosts',
+  'dns',
+  'tlsAuth',
+  'tlsCipherSuites',
+  'tlsVersion',
+  'batch',
+  'batchPerHost',
+  'throw',
+] as const;
+
 /** The trend statistics the summary carries, p(99) included (it is not in k6's default). */
 export const SUMMARY_TREND_STATS = ['count', 'min', 'med', 'p(50)', 'p(90)', 'p(95)', 'p(99)', 'max'];
 

@@ -53,6 +53,7 @@ import {
   TIME_BUCKET_TAG,
   timelineSubmetric,
   USER_SCRIPT_5XX_STATUSES,
+  USER_SCRIPT_OPTIONS,
 } from './contract.ts';
 
 const plan = readPlan();
@@ -66,16 +67,20 @@ export const options: Options = {
   ]),
   thresholds: sliceThresholds(),
   summaryTrendStats: SUMMARY_TREND_STATS,
-  discardResponseBodies: true,
   userAgent: 'loadgate',
 };
 
 /**
- * The options a user's script runs under: the ladder's, plus the script's own thresholds (the
- * ladder alone decides the load, so the script's scenarios, VUs and durations are not used).
+ * The options a user's script runs under: the ladder's, plus the script's own thresholds and
+ * the options that shape how its requests are made (USER_SCRIPT_OPTIONS: response bodies kept
+ * unless it discards them, its setup timeout…). The ladder alone decides the load, so the
+ * script's scenarios, VUs and durations are not used.
  */
 export function optionsWithUserThresholds(user: Options | undefined): Options {
-  return { ...options, thresholds: mergeThresholds(options.thresholds ?? {}, user?.thresholds) };
+  const kept = Object.fromEntries(
+    USER_SCRIPT_OPTIONS.filter((key) => user?.[key] !== undefined).map((key) => [key, user?.[key]]),
+  );
+  return { ...options, ...kept, thresholds: mergeThresholds(options.thresholds ?? {}, user?.thresholds) };
 }
 
 const picker = weightedPicker(plan.requests);
@@ -85,6 +90,8 @@ const timelineByPhase = new Map<string, PlanTimeline>((plan.timelines ?? []).map
 const probeParams: RefinedParams<ResponseType> = {
   timeout: `${plan.requestTimeoutMs}ms`,
   tags: { name: 'probe' },
+  // loadgate's own requests never read their bodies: k6 need not keep them
+  responseType: 'none',
 };
 
 export default function (): void {
@@ -233,6 +240,7 @@ function paramsFor(r: PlanRequest): RefinedParams<ResponseType> {
     tags: { req: r.name, name: r.name },
     // keeps k6's own http_req_failed in step with loadgate's idea of a failure
     responseCallback: http.expectedStatuses(expected),
+    responseType: 'none',
   };
 }
 

@@ -222,8 +222,18 @@ export async function runLoadgate(options: RunOptions): Promise<RunOutcome> {
       watch?.poolSource ?? null,
     ),
   }));
-  const gate = evaluateGate(levels, config.gate.thresholds, config.load.model);
-  for (const line of gate.unmatched) progress.warn(line);
+  const evaluated = evaluateGate(levels, config.gate.thresholds, config.load.model);
+  for (const line of evaluated.unmatched) progress.warn(line);
+  const gate = {
+    checked: evaluated.checked,
+    breaches: evaluated.breaches,
+    ...(ladder.thresholdsCrossed
+      ? {
+          scriptThresholdsCrossed:
+            ladder.crossedThresholds.length > 0 ? ladder.crossedThresholds : ['k6 named none'],
+        }
+      : {}),
+  };
   const partial = ladder.cancelled;
   // This run as a baseline record, and its comparison with the baseline given.
   const compared = await baselines.compare(
@@ -239,12 +249,10 @@ export async function runLoadgate(options: RunOptions): Promise<RunOutcome> {
     config,
     ladder.files,
   );
-  const decided = ladder.thresholdsCrossed
-    ? {
-        verdict: 'fail' as const,
-        summary: `the script's thresholds were crossed: ${ladder.crossedThresholds.join('; ') || 'k6 named none'} (k6 exit 99; see ${OUT_FILES.k6Log})`,
-      }
-    : decideVerdict({ gate, ...(compared.verdictInput ? { comparison: compared.verdictInput } : {}) });
+  const decided = decideVerdict({
+    gate,
+    ...(compared.verdictInput ? { comparison: compared.verdictInput } : {}),
+  });
   const result: Result = ResultSchema.parse({
     schemaVersion: RESULT_SCHEMA_VERSION,
     tool: { name: 'loadgate', version: TOOL_VERSION },
@@ -260,7 +268,7 @@ export async function runLoadgate(options: RunOptions): Promise<RunOutcome> {
     probeIdleP95Ms: extras.probeIdleP95Ms,
     phases: phaseResults(config.phases, plan, extras),
     levels,
-    gate: { checked: gate.checked, breaches: gate.breaches },
+    gate,
     ...(compared.comparison ? { comparison: compared.comparison } : {}),
     ...(compared.trend ? { trend: compared.trend } : {}),
     files: {

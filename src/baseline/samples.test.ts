@@ -7,7 +7,14 @@ import { type LadderPlan, submetric } from '../../k6-scripts/contract.ts';
 import { InfraError } from '../errors.ts';
 import { parseLadderSummary } from '../load/summary.ts';
 import { buildBaseline } from './build.ts';
-import { cellKey, LatencySampleCollector, readLatencySamples, splitCsvLine, tagValue } from './samples.ts';
+import {
+  cellKey,
+  LatencySampleCollector,
+  probeCellKey,
+  readLatencySamples,
+  splitCsvLine,
+  tagValue,
+} from './samples.ts';
 import { BaselineSchema } from './schema.ts';
 
 // Recorded from the real k6 by test/baseline/record-samples-fixture.mjs: two phases × two levels
@@ -105,6 +112,27 @@ describe('readLatencySamples on k6 output', () => {
     const empty = join(scratch, 'empty.csv');
     await writeFile(empty, '');
     await expect(readLatencySamples(empty, plan)).rejects.toThrow(/empty/);
+  });
+
+  it("keeps the probe's samples beside each level apart from the requests (paired mode's canary)", () => {
+    const collector = new LatencySampleCollector({
+      scenarios: [
+        { name: 'paired__W0', phase: 'paired', levelIndex: 0, measured: false },
+        { name: 'paired__L0', phase: 'paired', levelIndex: 0, measured: true },
+      ],
+      requestNames: [],
+      probe: { scenarios: [{ name: 'paired__P0', phase: 'paired', levelIndex: 0 }] },
+    } as unknown as LadderPlan);
+    collector.add('metric_name,timestamp,metric_value,scenario,extra_tags');
+    collector.add('http_req_duration,1,40,paired__L0,req=login');
+    collector.add('http_req_duration,1,30,paired__L0,');
+    collector.add('http_req_duration,1,1.5,paired__P0,name=probe');
+    collector.add('http_req_duration,1,9,paired__W0,');
+    collector.add('http_req_duration,1,1.25,paired__P0,name=probe');
+    const read = collector.finish();
+    expect(read.byCell.get(cellKey('paired', 0, 'all'))).toEqual(Float64Array.from([30, 40]));
+    expect(read.byCell.get(probeCellKey('paired', 0))).toEqual(Float64Array.from([1.25, 1.5]));
+    expect(read.byCell.size).toBe(2);
   });
 
   it('rejects a duration that is not a number', () => {

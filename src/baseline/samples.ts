@@ -9,7 +9,7 @@ import { ALL_REQUESTS } from '../load/plan.ts';
  * Per-request latencies from k6's CSV output (`k6 run --out csv=FILE.gz`): the raw material of
  * a percentile's spread, which k6's summary (aggregates only) cannot give. Only the
  * `http_req_duration` rows of measured scenarios are kept, sliced like the summary: by the
- * `scenario` column and the `req` tag in `extra_tags`.
+ * `scenario` column and the `req` tag in `extra_tags`; and the probe's beside each level.
  */
 
 /** The metric whose samples are kept. */
@@ -18,6 +18,11 @@ export const LATENCY_METRIC = 'http_req_duration';
 /** Key of one (phase, level, request) slice. */
 export function cellKey(phase: string, levelIndex: number, request: string): string {
   return `${phase}\u0000${levelIndex}\u0000${request}`;
+}
+
+/** Key of the probe's samples beside one measured level (no request name can be empty). */
+export function probeCellKey(phase: string, levelIndex: number): string {
+  return cellKey(phase, levelIndex, '');
 }
 
 export interface LatencySamples {
@@ -31,6 +36,8 @@ export interface LatencySamples {
 export class LatencySampleCollector {
   private columns: { metric: number; value: number; scenario: number; extraTags: number } | null = null;
   private readonly scenarios: Map<string, { phase: string; levelIndex: number }>;
+  /** the probe scenarios beside measured levels: their samples go to probeCellKey */
+  private readonly probes: Map<string, { phase: string; levelIndex: number }>;
   private readonly wanted: Set<string> | null;
   private readonly chunks = new Map<string, number[]>();
   private rows = 0;
@@ -41,6 +48,13 @@ export class LatencySampleCollector {
       plan.scenarios
         .filter((s) => s.measured)
         .map((s) => [s.name, { phase: s.phase, levelIndex: s.levelIndex }]),
+    );
+    this.probes = new Map(
+      (plan.probe?.scenarios ?? []).flatMap((p) =>
+        p.phase !== null && p.levelIndex !== null
+          ? [[p.name, { phase: p.phase, levelIndex: p.levelIndex }] as const]
+          : [],
+      ),
     );
     // A plan without request names is sliced per level only, like the summary's `{scenario:…}`.
     this.wanted = plan.requestNames.length > 0 ? new Set(plan.requestNames) : null;
@@ -70,10 +84,12 @@ export class LatencySampleCollector {
     const cells = splitCsvLine(line);
     if (cells[this.columns.metric] !== LATENCY_METRIC) return;
     this.rows++;
-    const scenario = this.scenarios.get(cells[this.columns.scenario] ?? '');
+    const scenarioName = cells[this.columns.scenario] ?? '';
+    const probe = this.probes.get(scenarioName);
+    const scenario = probe ?? this.scenarios.get(scenarioName);
     if (!scenario) return; // a warm-up
-    let request = ALL_REQUESTS;
-    if (this.wanted !== null) {
+    let request = probe ? '' : ALL_REQUESTS;
+    if (this.wanted !== null && !probe) {
       const req = tagValue(cells[this.columns.extraTags] ?? '', 'req');
       if (req === null || !this.wanted.has(req)) return;
       request = req;

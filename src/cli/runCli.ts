@@ -159,7 +159,7 @@ export async function runCli(argv: string[], io: CliIo = processIo()): Promise<n
       );
       io.out(`\n${outcome.reportMarkdown}\n`);
       for (const file of outcome.files) io.out(`wrote ${file}\n`);
-      exitCode = exitCodeForVerdict(outcome.paired.comparison.verdict);
+      exitCode = exitCodeForVerdict(outcome.verdict);
     });
 
   program

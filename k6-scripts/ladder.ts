@@ -49,7 +49,9 @@ import {
   type PlanTimeline,
   type ProbeScenario,
   SUMMARY_TREND_STATS,
+  SYSTEM_TAGS,
   submetric,
+  substituteEnvRefs,
   TIME_BUCKET_TAG,
   timelineSubmetric,
   USER_SCRIPT_5XX_STATUSES,
@@ -68,6 +70,9 @@ export const options: Options = {
   thresholds: sliceThresholds(),
   summaryTrendStats: SUMMARY_TREND_STATS,
   userAgent: 'loadgate',
+  // k6's default system tags less `url` and `error` (a URL may carry a secret into the samples
+  // file); loadgate slices by scenario, req, status and error_code
+  systemTags: SYSTEM_TAGS,
 };
 
 /**
@@ -83,8 +88,9 @@ export function optionsWithUserThresholds(user: Options | undefined): Options {
   return { ...options, ...kept, thresholds: mergeThresholds(options.thresholds ?? {}, user?.thresholds) };
 }
 
-const picker = weightedPicker(plan.requests);
-const requestParams = new Map(plan.requests.map((r) => [r.name, paramsFor(r)]));
+// `${env.NAME}` in a request (a secret) is read from k6's environment: the plan file keeps the reference.
+const picker = weightedPicker(plan.requests.map(withEnvValues));
+const requestParams = new Map(plan.requests.map((r) => [r.name, paramsFor(withEnvValues(r))]));
 const scenarioByName = new Map(plan.scenarios.map((s) => [s.name, s]));
 const timelineByPhase = new Map<string, PlanTimeline>((plan.timelines ?? []).map((t) => [t.phase, t]));
 const probeParams: RefinedParams<ResponseType> = {
@@ -126,9 +132,23 @@ export function markTimeBucket(): void {
   tags[TIME_BUCKET_TAG] = String(Math.min(timeline.buckets - 1, Math.max(0, bucket)));
 }
 
-/** Writes the full summary to LOADGATE_SUMMARY and a few lines per level to stdout. */
+/**
+ * Writes the full summary to LOADGATE_SUMMARY and a few lines per level to stdout; without
+ * setup()'s data, which loadgate never reads and a script's login token must not leave the run in.
+ */
 export function handleSummary(data: SummaryData): Record<string, string> {
-  return { [requiredEnv(LADDER_ENV.summary)]: JSON.stringify(data), stdout: textSummary(data) };
+  const { setup_data: _setupData, ...kept } = data;
+  return { [requiredEnv(LADDER_ENV.summary)]: JSON.stringify(kept), stdout: textSummary(data) };
+}
+
+function withEnvValues(r: PlanRequest): PlanRequest {
+  const fromEnv = (text: string) => substituteEnvRefs(text, (name) => __ENV[name] ?? '');
+  return {
+    ...r,
+    url: fromEnv(r.url),
+    body: r.body === null ? null : fromEnv(r.body),
+    headers: Object.fromEntries(Object.entries(r.headers).map(([key, value]) => [key, fromEnv(value)])),
+  };
 }
 
 function readPlan(): LadderPlan {
@@ -266,6 +286,7 @@ interface SummaryMetric {
 }
 interface SummaryData {
   metrics: Record<string, SummaryMetric>;
+  setup_data?: unknown;
 }
 
 function textSummary(data: SummaryData): string {

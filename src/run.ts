@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
+import { substituteEnvRefs } from '../k6-scripts/contract.ts';
 import { type BaselineRunOptions, BaselineStep } from './baseline/step.ts';
 import { proxiedNames, referableContainers } from './config/faults.ts';
 import { readConfig } from './config/read.ts';
@@ -117,8 +118,13 @@ export async function runLoadgate(options: RunOptions): Promise<RunOutcome> {
     // Toxiproxy in front of the upstreams and proxied dependencies: the service's env names the proxies.
     await using faultProxy = await startFaultProxy(config, referable, { runId, logsDir });
     if (faultProxy) progress.step(`Toxiproxy in front of ${proxiedNames(config).join(', ')}`);
-    const startedDependencies = await startDependencies(containers, config, loaded.configDir, addresses, () =>
-      throwIfAborted(options.signal),
+    const startedDependencies = await startDependencies(
+      containers,
+      config,
+      loaded.configDir,
+      addresses,
+      () => throwIfAborted(options.signal),
+      loaded.secrets,
     );
     const faults = new PhaseFaults(
       faultProxy,
@@ -134,6 +140,7 @@ export async function runLoadgate(options: RunOptions): Promise<RunOutcome> {
         servicePorts,
         serviceAddresses(addresses, faultProxy),
         loaded.configDir,
+        loaded.secrets,
       ),
     );
     const servicePort = service.hostPorts.get(config.service.port);
@@ -174,6 +181,7 @@ export async function runLoadgate(options: RunOptions): Promise<RunOutcome> {
         outDir,
         runId,
         samplesPath: baselines.samplesPath(outDir),
+        secrets: loaded.secrets,
         ...(config.load.script ? { userScriptPath: resolve(loaded.configDir, config.load.script) } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
         // A runner kills the job 10 s after its first signal: k6 gets a few to write its summary.
@@ -318,6 +326,8 @@ export async function startDependencies(
   configDir: string,
   addresses: ReturnType<typeof networkAddresses>,
   beforeEach: () => void = () => {},
+  /** the values of `${env.NAME}` (LoadedConfig.secrets) */
+  secrets: Readonly<Record<string, string>> = {},
 ): Promise<Map<string, StartedContainer>> {
   const started = new Map<string, StartedContainer>();
   for (const name of startOrder(referableContainers(config))) {
@@ -328,7 +338,7 @@ export async function startDependencies(
       await containers.start(
         what.kind === 'stub'
           ? what.spec
-          : containerSpec(name, what.container, what.ports, addresses, configDir),
+          : containerSpec(name, what.container, what.ports, addresses, configDir, secrets),
       ),
     );
   }
@@ -342,12 +352,17 @@ export function containerSpec(
   ports: number[],
   addresses: ReturnType<typeof networkAddresses>,
   configDir: string,
+  /** the values of `${env.NAME}` (LoadedConfig.secrets): only the engine gets them */
+  secrets: Readonly<Record<string, string>> = {},
 ): ContainerSpec {
   const firstPort = ports[0];
+  const fromEnv = (text: string) => substituteEnvRefs(text, (name) => secrets[name] ?? '');
   const wait: WaitSpec =
     container.wait.kind === 'http'
       ? { kind: 'http', path: container.wait.path, port: firstPort ?? 80 }
-      : container.wait;
+      : container.wait.kind === 'command'
+        ? { kind: 'command', command: fromEnv(container.wait.command), shown: container.wait.command }
+        : container.wait;
   return {
     name,
     ...(container.image ? { image: container.image } : {}),
@@ -356,13 +371,16 @@ export function containerSpec(
           build: {
             context: resolve(configDir, container.build.context),
             dockerfile: container.build.dockerfile,
-            args: container.build.args,
+            args: Object.fromEntries(
+              Object.entries(container.build.args).map(([key, value]) => [key, fromEnv(value)]),
+            ),
+            ...(container.build.target !== undefined ? { target: container.build.target } : {}),
           },
         }
       : {}),
     ports,
-    env: resolveEnv(container.env, addresses),
-    ...(container.command ? { command: container.command } : {}),
+    env: resolveEnv(container.env, addresses, secrets),
+    ...(container.command ? { command: container.command.map(fromEnv) } : {}),
     wait,
     startupTimeoutMs: container.startupTimeoutMs,
   };

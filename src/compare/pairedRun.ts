@@ -249,9 +249,16 @@ async function driveSlots(
     });
     const referable = referableContainers(config);
     const addresses = networkAddresses(config.service, referable);
-    await startDependencies(containers, config, loaded.configDir, addresses, () => {
-      if (options.signal?.aborted) throw new CancelledError(`cancelled (${String(options.signal.reason)})`);
-    });
+    await startDependencies(
+      containers,
+      config,
+      loaded.configDir,
+      addresses,
+      () => {
+        if (options.signal?.aborted) throw new CancelledError(`cancelled (${String(options.signal.reason)})`);
+      },
+      loaded.secrets,
+    );
     const serviceEnvAddresses = serviceAddresses(addresses, undefined);
     const candidateSpec = containerSpec(
       'service',
@@ -259,6 +266,7 @@ async function driveSlots(
       [config.service.port],
       serviceEnvAddresses,
       loaded.configDir,
+      loaded.secrets,
     );
     const candidate = await containers.start(candidateSpec);
     const base = await containers.start(baseSpec(candidateSpec, serviceEnvAddresses));
@@ -308,6 +316,7 @@ async function driveSlots(
         outDir: join(out, 'priming'),
         ...(options.signal ? { signal: options.signal } : {}),
         runId,
+        secrets: loaded.secrets,
       });
     }
     const slots: Slot[] = [];
@@ -323,6 +332,7 @@ async function driveSlots(
         outDir: join(out, 'slots'),
         ...(options.signal ? { signal: options.signal } : {}),
         runId,
+        secrets: loaded.secrets,
       });
       slots.push(slot);
       progress.step(slotLine(slot));
@@ -344,7 +354,14 @@ async function baseServiceSpec(
   if ('set' in base) {
     const other = await readConfig(options.configPath, [...options.overrides, ...base.set]);
     return (_candidate, addresses) =>
-      containerSpec('base', other.config.service, [other.config.service.port], addresses, other.configDir);
+      containerSpec(
+        'base',
+        other.config.service,
+        [other.config.service.port],
+        addresses,
+        other.configDir,
+        other.secrets,
+      );
   }
   if ('image' in base) {
     return (candidate) => {

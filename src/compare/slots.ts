@@ -77,6 +77,8 @@ export async function runSlot(options: {
   signal?: AbortSignal;
   /** the run's id, in k6's environment (see runLadder) */
   runId?: string;
+  /** the values of `${env.NAME}` in the requests (LoadedConfig.secrets), for k6 */
+  secrets?: Readonly<Record<string, string>>;
 }): Promise<Slot> {
   const { slot, load } = options;
   const totalWeight = load.requests.reduce((sum, r) => sum + (r.weight ?? 1), 0);
@@ -118,6 +120,7 @@ export async function runSlot(options: {
       outDir,
       samplesPath: join(outDir, 'k6-samples.csv.gz'),
       ...(load.script ? { userScriptPath: load.script.path } : {}),
+      ...(options.secrets ? { secrets: options.secrets } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.runId ? { runId: options.runId } : {}),
     });

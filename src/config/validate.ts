@@ -13,6 +13,7 @@ import {
   RequestSchema,
   ThresholdSchema,
 } from './schema.ts';
+import { secretIssues } from './secrets.ts';
 
 export interface ConfigValidation {
   /** present only when there are no errors */
@@ -147,6 +148,7 @@ function crossSectionIssues(raw: unknown, parsed: LoadgateConfig | undefined): C
       }
     : gateParts(raw);
   if (gate) issues.push(...gateReferenceIssues(gate));
+  issues.push(...secretIssues(raw));
   if (parsed) issues.push(...faultIssues(parsed));
   if (parsed) issues.push(...metricsReferenceIssues(parsed));
   return issues;

@@ -3,11 +3,14 @@ import { constants, existsSync } from 'node:fs';
 import { access, mkdir, open, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { delimiter, join, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { submetric } from '../../k6-scripts/contract.ts';
 import tools from '../../tools.json' with { type: 'json' };
+import { withoutRunnerTokens } from '../config/secrets.ts';
 import { InfraError } from '../errors.ts';
+import { hasSecrets, redact, redactingLines } from '../redact.ts';
 import { K6_RUN_ID_ENV } from './orphans.ts';
 import { LADDER_ENV, type LadderPlan, renderUserScriptWrapper, scenarioAt } from './plan.ts';
 import { crossedThresholds, type LevelLoadResult, parseLadderSummary } from './summary.ts';
@@ -81,6 +84,11 @@ export interface RunLadderOptions {
   samplesPath?: string;
   /** the run's id, in k6's environment: the action's post step finds an orphaned k6 by it */
   runId?: string;
+  /**
+   * the values of `${env.NAME}` the plan's requests refer to (LoadedConfig.secrets): in k6's
+   * environment, where the ladder reads them; the plan file keeps the references
+   */
+  secrets?: Readonly<Record<string, string>>;
 }
 
 export interface LadderRun {
@@ -179,6 +187,9 @@ export async function runLadder(options: RunLadderOptions): Promise<LadderRun> {
     throw new InfraError(`the samples file's path may not contain '=' or ',': ${samples}`);
   }
   const port = await freePort();
+  // With secrets about, k6's output is redacted on its way to the log (a request's URL in a
+  // warning may carry one); otherwise k6 writes its log itself, which outlives a killed loadgate.
+  const redacting = hasSecrets();
   const log = await open(files.log, 'w');
   const child = spawn(
     k6.path,
@@ -194,18 +205,21 @@ export async function runLadder(options: RunLadderOptions): Promise<LadderRun> {
     ],
     {
       env: {
-        ...k6FreeEnv(process.env),
+        // the runner's tokens stay out of reach of a user's script
+        ...withoutRunnerTokens(k6FreeEnv(process.env)),
+        ...options.secrets,
         [LADDER_ENV.plan]: files.plan,
         [LADDER_ENV.summary]: files.summary,
         [LADDER_ENV.baseUrl]: plan.baseUrl,
         ...(options.runId ? { [K6_RUN_ID_ENV]: options.runId } : {}),
       },
-      stdio: ['ignore', log.fd, log.fd],
+      stdio: ['ignore', redacting ? 'pipe' : log.fd, redacting ? 'pipe' : log.fd],
       // Its own process group: a Ctrl-C on the terminal reaches loadgate only, which then sends
       // k6 exactly one SIGINT (a second one would stop k6 before it writes its summary).
       detached: true,
     },
   );
+  const logCopied = redacting ? copyRedacted([child.stdout, child.stderr], log) : Promise.resolve();
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>(
     (done) => {
       child.once('error', (error) => done({ code: null, signal: null, error }));
@@ -260,6 +274,7 @@ export async function runLadder(options: RunLadderOptions): Promise<LadderRun> {
     clearTimeout(limitTimer);
     clearTimeout(killTimer);
     options.signal?.removeEventListener('abort', onAbort);
+    await logCopied;
     await log.close();
   }
 
@@ -284,6 +299,8 @@ export async function runLadder(options: RunLadderOptions): Promise<LadderRun> {
       cause: error,
     });
   }
+  const redacted = redact(text);
+  if (redacted !== text) await writeFile(files.summary, redacted);
   return {
     levels: parseLadderSummary(text, plan),
     cancelled,
@@ -410,6 +427,19 @@ function watchForStart(port: number, onStart: (startedAtMs: number) => void): { 
       stopped = true;
     },
   };
+}
+
+/** Copies k6's output into its log line by line, every secret value redacted. */
+async function copyRedacted(
+  sources: (Readable | null)[],
+  log: Awaited<ReturnType<typeof open>>,
+): Promise<void> {
+  await Promise.all(
+    sources.map(async (source) => {
+      if (!source) return;
+      for await (const chunk of source.pipe(redactingLines())) await log.write(chunk as string);
+    }),
+  );
 }
 
 /** The environment without K6_* variables: they would override the ladder's own options. */

@@ -15,6 +15,7 @@ import { type ActionSink, publishRun, recordsBaseline } from '../github/publish.
 import { K6_PATH_ENV } from '../load/k6.ts';
 import { ensureK6 } from '../load/k6Install.ts';
 import { levelLines, type ProgressSink } from '../progress.ts';
+import { onSecretRegistered } from '../redact.ts';
 import { formatProgress } from '../report/terminal.ts';
 import type { Result } from '../result/schema.ts';
 import { exitCodeForResult, OUT_FILES, type RunOutcome, runLoadgate } from '../run.ts';
@@ -44,6 +45,8 @@ export async function runAction(): Promise<void> {
     const settings = readSettings((name) => core.getInput(name));
     // Before anything can print it: the runner masks registered secrets in the log.
     if (settings.token) core.setSecret(settings.token);
+    // and each value the config reads with ${env.NAME}, as soon as it is read
+    onSecretRegistered((value) => core.setSecret(value));
     outDir = settings.outDir;
     const context = await readGitHubContext();
     if (settings.mode === 'comment-from-artifact') {

@@ -3,6 +3,7 @@ import type { BaselineRunOptions } from '../baseline/step.ts';
 import { compareOffline } from '../compare/offline.ts';
 import { runCalibration, runPaired } from '../compare/pairedRun.ts';
 import { ConfigError, ExitCode, exitCodeOf } from '../errors.ts';
+import { redact } from '../redact.ts';
 import { formatPoolTable, formatTerminalTable } from '../report/terminal.ts';
 import { exitCodeForResult, exitCodeForVerdict, runLoadgate } from '../run.ts';
 import { TOOL_VERSION } from '../version.ts';
@@ -235,11 +236,8 @@ async function whileSignalsCancel<T>(io: CliIo, work: (signal: AbortSignal) => P
 }
 
 function describeError(error: unknown): string {
-  if (error instanceof ConfigError && error.problems.length > 0) {
-    return `loadgate: ${error.message}`;
-  }
-  if (error instanceof Error) return `loadgate: ${error.message}`;
-  return `loadgate: ${String(error)}`;
+  // a secret the config read never reaches the terminal, whatever quoted it
+  return redact(`loadgate: ${error instanceof Error ? error.message : String(error)}`);
 }
 
 interface PairedCommandOptions {

@@ -480,7 +480,7 @@ export function interpolateTemplate(
   let out = '';
   let literal = '';
   const flush = () => {
-    out += literal.replaceAll('${', '$${');
+    out += literal.replaceAll('${', () => '$${');
     literal = '';
   };
   let last = 0;

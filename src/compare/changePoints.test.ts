@@ -6,11 +6,13 @@ import { bestSplit, changePoints, divisive, tTest } from './changePoints.ts';
 // tests/tigerbeetle_test.py) and of MongoDB's signal-processing-algorithms
 // (tests/test_e_divisive.py): the same inputs must give the same change points here.
 
-const OTAVA_SEQUENCE = [0.3, 2.4, 1.5, -0.9, -0.5, 99.7, 98.3, 99.1, 149.0, 149.7, 149.5, 149.1, 148.8, 150.0];
+const OTAVA_SEQUENCE = [
+  0.3, 2.4, 1.5, -0.9, -0.5, 99.7, 98.3, 99.1, 149.0, 149.7, 149.5, 149.1, 148.8, 150.0,
+];
 
 const HUNTER_SINGLE = [
-  1.02, 0.95, 0.99, 1.0, 1.12, 1.0, 1.01, 0.98, 1.01, 0.96, 0.5, 0.51, 0.48, 0.48, 0.55, 0.5, 0.49, 0.51,
-  0.5, 0.49,
+  1.02, 0.95, 0.99, 1.0, 1.12, 1.0, 1.01, 0.98, 1.01, 0.96, 0.5, 0.51, 0.48, 0.48, 0.55, 0.5, 0.49, 0.51, 0.5,
+  0.49,
 ];
 
 // Nyrkiö's Tigerbeetle demo series, as Otava's tests/tigerbeetle_test.py ships it
@@ -54,10 +56,12 @@ function slowBest(sequence: readonly number[]): { index: number; qhat: number } 
       for (const xi of x) for (const yj of y) a += Math.abs(xi - yj);
       a *= 2 / (x.length + y.length);
       let b = 0;
-      for (let i = 0; i < x.length; i++) for (let k = i + 1; k < x.length; k++) b += Math.abs((x[i] as number) - (x[k] as number));
+      for (let i = 0; i < x.length; i++)
+        for (let k = i + 1; k < x.length; k++) b += Math.abs((x[i] as number) - (x[k] as number));
       b *= x.length > 1 ? (2 * y.length) / (x.length + y.length) / (x.length - 1) : 0;
       let c = 0;
-      for (let j = 0; j < y.length; j++) for (let k = j + 1; k < y.length; k++) c += Math.abs((y[j] as number) - (y[k] as number));
+      for (let j = 0; j < y.length; j++)
+        for (let k = j + 1; k < y.length; k++) c += Math.abs((y[j] as number) - (y[k] as number));
       c *= y.length > 1 ? (2 * x.length) / (x.length + y.length) / (y.length - 1) : 0;
       if (a - b - c > best.qhat) best = { index: tau, qhat: a - b - c };
     }
@@ -82,7 +86,9 @@ describe('E-divisive means', () => {
       10,
     ]);
     const longer = [...HUNTER_SINGLE, 0.47, 0.48, 0.45, 0.01, 0.1, 0.22, 0.27];
-    expect(changePoints(longer, { windowLength: 5, maxPValue: 0.0001 }).map((c) => c.index)).toEqual([10, 23]);
+    expect(changePoints(longer, { windowLength: 5, maxPValue: 0.0001 }).map((c) => c.index)).toEqual([
+      10, 23,
+    ]);
   });
 
   it('gives Otava’s published change points of the Tigerbeetle series (windows of 30)', () => {
@@ -95,8 +101,8 @@ describe('E-divisive means', () => {
         0.1,
         0,
         [
-          3, 6, 10, 11, 15, 16, 28, 29, 35, 37, 39, 41, 44, 48, 49, 61, 71, 95, 117, 131, 142, 148, 165, 169, 192,
-          206, 212, 260, 265, 268, 278, 282, 288, 305, 363,
+          3, 6, 10, 11, 15, 16, 28, 29, 35, 37, 39, 41, 44, 48, 49, 61, 71, 95, 117, 131, 142, 148, 165, 169,
+          192, 206, 212, 260, 265, 268, 278, 282, 288, 305, 363,
         ],
       ],
       [0.01, 0, [15, 26, 61, 71, 95, 117, 131, 142, 148, 165, 169, 192, 212, 260]],
@@ -105,7 +111,10 @@ describe('E-divisive means', () => {
     ];
     for (const [maxPValue, minMagnitude, expected] of cases) {
       const found = changePoints(TIGERBEETLE, { windowLength: 30, maxPValue, minMagnitude });
-      expect(found.map((c) => c.index), `p ${maxPValue}, magnitude ${minMagnitude}`).toEqual(expected);
+      expect(
+        found.map((c) => c.index),
+        `p ${maxPValue}, magnitude ${minMagnitude}`,
+      ).toEqual(expected);
     }
   });
 

@@ -223,7 +223,7 @@ function mergePass(
   maxPValue: number,
   minMagnitude: number,
 ): ChangePoint[] {
-  let points = [...weak];
+  const points = [...weak];
   while (points.length > 0) {
     let weakest = points.reduce((a, b) => (b.pValue > a.pValue ? b : a));
     if (weakest.pValue < maxPValue) {

@@ -1,6 +1,6 @@
 import type { PercentileMetric } from '../baseline/schema.ts';
 import type { Policy } from './schema.ts';
-import { MIN_LOG_MS, mean, median, quantizationLogVariance, sampleVariance, scaledMad } from './stats.ts';
+import { MIN_LOG_MS, mean, median, quantizationLogVariance, sampleVariance } from './stats.ts';
 
 /**
  * Stored-baseline mode's evidence: a run against the stored runs before it (a history of one
@@ -11,18 +11,21 @@ import { MIN_LOG_MS, mean, median, quantizationLogVariance, sampleVariance, scal
  * job's neighbours) plus its own sampling error; runs are independent. With N stored runs:
  * - σ₀², the assumed variance of one run: half of the assumed two-run noise (policy.runNoise and
  *   runNoiseMs) plus the runs' mean sampling variance (their bootstraps);
- * - s², the history's own: the sample variance for fewer than 5 runs, (1.4826·MAD)² from 5 on
- *   (one run a busy neighbour slowed does not inflate it), never below the sampling variance;
- * - σ² = (ν₀σ₀² + (N − 1)s²) / (ν₀ + N − 1), ν₀ = policy.noisePriorRuns: the scaled-inverse-χ²
- *   shrinkage of a variance toward a prior worth ν₀ runs;
+ * - s², the history's own: their sample variance, never below the sampling variance;
+ * - σ² = max(s², (ν₀σ₀² + (N − 1)s²) / (ν₀ + N − 1)), ν₀ = policy.noisePriorRuns: the history's
+ *   variance shrunk toward the assumed one with a prior worth ν₀ runs (the scaled-inverse-χ²
+ *   shrinkage), but only upward: a history that looks quieter than assumed is pulled up toward
+ *   the assumption while it is short, a noisier one is taken at its word;
  * - the test: d = ln(this run) − median, var(d) = this run's variance (σ² with its own sampling
  *   variance in place of the history's) + the median's (σ²·c/N, c = π/2 for N ≥ 3, the median's
- *   efficiency against the mean; 1 for one or two runs), with Student's t on max(ν₀, N − 1)
- *   degrees of freedom: never more than the conjugate ν₀ + N − 1, so conservative when the prior
- *   is right, and t(N − 1) once the history outweighs it. A single record is the assumed noise
- *   taken as known, the normal (as before histories existed).
- * With 3 records of a runner noisier than assumed the t(ν₀) keeps false alarms near α where a
- * noise estimated from 3 runs and then trusted gave 10% (issue 13).
+ *   efficiency against the mean; 1 for one or two runs), with Student's t(N − 1). A single record
+ *   is the assumed noise taken as known, the normal (as before histories existed).
+ * Why these choices (simulated while tuning, normal run effects 0.5–3× the assumed, N = 3, 5, 10):
+ * the symmetric shrinkage let a runner twice as noisy as assumed raise false alarms to 6–9%, the
+ * MAD (efficiency 37%) understated the spread of 5–10 runs often enough for 7–9%; this rule stayed
+ * at or under 5% throughout, where a noise estimated from 3 runs and then trusted gave 10–11%
+ * (issue 13). The median keeps one slow run from moving the baseline; in the spread such a run
+ * only widens the interval, the conservative side. bench:stats reports it on other seeds.
  */
 
 export interface RunPercentile {
@@ -64,16 +67,20 @@ export function historyShift(
   const logs = history.map((h) => Math.log(Math.max(MIN_LOG_MS, h.estimateMs)));
   const n = logs.length;
   const centre = median(logs) as number;
-  const referenceMs = Math.exp(centre);
+  // the middle run's own value (odd N), or the geometric mean of the middle two: exp(centre), exactly
+  const sorted = history.map((h) => h.estimateMs).sort((a, b) => a - b);
+  const mid = Math.floor(n / 2);
+  const referenceMs =
+    n % 2 === 1 ? (sorted[mid] as number) : Math.sqrt((sorted[mid - 1] as number) * (sorted[mid] as number));
   const sampling = mean(history.map((h) => h.logSe ** 2));
   const assumed = twoRunNoiseLogVariance(policy, metric, referenceMs) / 2 + sampling;
   const prior = policy.noisePriorRuns ?? 3;
   let variance = assumed;
   let df = Number.POSITIVE_INFINITY;
   if (n >= 2) {
-    const spread = Math.max(n >= 5 ? scaledMad(logs) ** 2 : sampleVariance(logs), sampling);
-    variance = (prior * assumed + (n - 1) * spread) / (prior + n - 1);
-    df = Math.max(prior, n - 1);
+    const spread = Math.max(sampleVariance(logs), sampling);
+    variance = Math.max(spread, (prior * assumed + (n - 1) * spread) / (prior + n - 1));
+    df = n - 1;
   }
   const medianFactor = n >= 3 ? Math.PI / 2 : 1;
   // ties (a timer that rounds to whole milliseconds) leave a bootstrap with no spread
@@ -136,8 +143,8 @@ export interface HistoryRateShift {
  * to test). Failures come in bursts, so a run's count varies by more than the binomial's: the
  * variance of a rate is φ·p̄(1 − p̄)/n, φ the overdispersion. φ₀ = policy.rateDispersion is
  * assumed; a history of two or more runs with failures measures its own (Pearson's χ² over the
- * runs ÷ (N − 1), at least 1), shrunk toward φ₀ with the prior weight ν₀ as the percentiles' noise
- * is. The reference is the median rate; the test Student's t as for percentiles.
+ * runs ÷ (N − 1), at least 1), shrunk upward toward φ₀ with the prior weight ν₀ as the
+ * percentiles' noise is. The reference is the median rate; the test Student's t as for percentiles.
  */
 export function historyRateShift(
   history: readonly RunCount[],
@@ -156,12 +163,14 @@ export function historyRateShift(
   let dispersion = assumed;
   let df = Number.POSITIVE_INFINITY;
   if (n >= 2) {
-    df = Math.max(prior, n - 1);
+    df = n - 1;
     const p = events / requests;
     if (p > 0 && p < 1) {
-      const pearson =
-        stored.reduce((s, h) => s + (h.events - h.count * p) ** 2 / (h.count * p * (1 - p)), 0) / (n - 1);
-      dispersion = (prior * assumed + (n - 1) * Math.max(1, pearson)) / (prior + n - 1);
+      const measured = Math.max(
+        1,
+        stored.reduce((s, h) => s + (h.events - h.count * p) ** 2 / (h.count * p * (1 - p)), 0) / (n - 1),
+      );
+      dispersion = Math.max(measured, (prior * assumed + (n - 1) * measured) / (prior + n - 1));
     }
   }
   const referenceRate = median(stored.map((h) => h.events / h.count)) as number;

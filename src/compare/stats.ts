@@ -253,16 +253,6 @@ export function median(values: readonly number[]): number | null {
 }
 
 /**
- * The median absolute deviation scaled to a normal's standard deviation (×1.4826); 0 for fewer
- * than two values. Robust to one run in a few that a busy neighbour slowed.
- */
-export function scaledMad(values: readonly number[]): number {
-  if (values.length < 2) return 0;
-  const centre = median(values) as number;
-  return 1.4826 * (median(values.map((v) => Math.abs(v - centre))) as number);
-}
-
-/**
  * The timer's resolution in a sample: the smallest gap between two distinct values (k6 reports
  * microseconds; a tool that rounds to whole milliseconds leaves gaps of 1). Samples with fewer than
  * two distinct values: 1 ms if they are whole milliseconds, else a microsecond.

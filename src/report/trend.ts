@@ -72,7 +72,8 @@ export function trendSection(result: Pick<Result, 'trend' | 'loadModel'>): strin
       [
         'Where the series changed level (change points: E-divisive means, Hunter’s t test):',
         ...levels.slice(0, 20).map((c) => {
-          const commit = c.commit && /^[0-9a-f]{7,64}$/i.test(c.commit) ? ` (\`${c.commit.slice(0, 7)}\`)` : '';
+          const commit =
+            c.commit && /^[0-9a-f]{7,64}$/i.test(c.commit) ? ` (\`${c.commit.slice(0, 7)}\`)` : '';
           const where = `${c.metric.replace('Ms', '')} of ${name(c.request)} at ${escapeMarkdown(formatLevel(c.level, result.loadModel), 40)} (${name(c.phase)})`;
           const sign = c.change >= 0 ? '+' : '−';
           return `- ${where}: ${sign}${(Math.abs(c.change) * 100).toFixed(1)}%, ${formatMs(c.beforeMs)} → ${formatMs(c.afterMs)} ms from run ${escapeMarkdown(c.runId, 60)}${commit}`;

@@ -417,8 +417,8 @@ describe('comparePaired', () => {
           { ...options, plan, replicates: 200 },
         );
         const looks = outcome.comparison.looks;
-        expect(looks).toMatchObject({ look: k - 2, looks: 4, spending: 'pocock' });
-        expect(looks?.alpha).toBeCloseTo(lookAlpha(0.05, k, { ...plan, spending: 'pocock' }), 12);
+        expect(looks).toMatchObject({ look: k - 2, looks: 4, spending: 'obrien-fleming' });
+        expect(looks?.alpha).toBeCloseTo(lookAlpha(0.05, k, { ...plan, spending: 'obrien-fleming' }), 12);
         if (!outcome.moreBlocksWouldHelp || k === 6) {
           if (outcome.comparison.counts.regressed > 0) alarms++;
           break;

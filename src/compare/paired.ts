@@ -142,6 +142,8 @@ const PERCENTILES = [
 
 /** The smallest canary shift, in every block, that is reported as the candidate's CPU cost. */
 export const CPU_COST_MIN_SHIFT = 0.05;
+/** Blocks that must agree on it: two agree by chance too often (about 4% of A/A pairs of blocks). */
+export const MIN_COST_BLOCKS = 3;
 /** Samples beyond a percentile each side of a block needs for its block estimate to count. */
 export const MIN_BLOCK_TAIL = 5;
 
@@ -150,9 +152,9 @@ export const MIN_BLOCK_TAIL = 5;
  * dropped iterations, when a slot's canary says the runner was saturated (its p50 over
  * `saturationFactor`× the usual and 5 ms above it), or when its canary moved between the sides
  * against the other blocks: by more than `maxCanaryShift` (and `minCanaryShiftMs`) from the shift
- * they share. The shared shift is the median over the blocks when every block moved the same way
- * by at least CPU_COST_MIN_SHIFT (the candidate's CPU cost, reported by cpuCostOf), else none: a
- * single block whose runner slowed during one side stands out either way.
+ * they share. The shared shift is the median over the blocks when every block (three at least)
+ * moved the same way by at least CPU_COST_MIN_SHIFT (the candidate's CPU cost, reported by
+ * cpuCostOf), else none: a single block whose runner slowed during one side stands out either way.
  */
 export function blockStatuses(slots: readonly Slot[], options: PairedOptions): BlockStatus[] {
   const maxShift = Math.log1p(options.maxCanaryShift ?? 0.25);
@@ -214,12 +216,12 @@ export function blockStatuses(slots: readonly Slot[], options: PairedOptions): B
 }
 
 /**
- * The canary shift the blocks share: their median when every one moved the same way by at least
- * CPU_COST_MIN_SHIFT (two blocks at least), else 0. Under no change a canary shift is as likely
- * up as down, so agreement in every block is the candidate's doing, not the runner's.
+ * The canary shift the blocks share: their median when every one of at least MIN_COST_BLOCKS
+ * moved the same way by at least CPU_COST_MIN_SHIFT, else 0. Under no change a canary shift is as
+ * likely up as down, so agreement in every block is the candidate's doing, not the runner's.
  */
 function sharedCanaryShift(shifts: readonly number[]): number {
-  if (shifts.length < 2) return 0;
+  if (shifts.length < MIN_COST_BLOCKS) return 0;
   const min = Math.log1p(CPU_COST_MIN_SHIFT);
   if (shifts.every((s) => s >= min) || shifts.every((s) => s <= -min)) return median(shifts) as number;
   return 0;
@@ -294,7 +296,7 @@ export function comparePaired(slots: readonly Slot[], options: PairedOptions): P
   const blocks = blockStatuses(slots, options);
   const valid = blocks.filter((b) => b.valid).map((b) => b.block);
   const blocksRun = blocks.length;
-  const spending = policy.spending ?? 'pocock';
+  const spending = policy.spending ?? DEFAULT_POLICY.spending ?? 'obrien-fleming';
   const plan = { ...(options.plan ?? { blocks: blocksRun, maxBlocks: blocksRun }), spending };
   const level = lookAlpha(policy.alpha, blocksRun, plan);
   const requests = [...new Set(slots.flatMap((s) => s.requests.map((r) => r.name)))];
@@ -319,27 +321,18 @@ export function comparePaired(slots: readonly Slot[], options: PairedOptions): P
       const base = pool(side('base').map((r) => r.samples));
       const cand = pool(side('candidate').map((r) => r.samples));
       const common = { cell, metric, baseline: sortedQuantile(base, q), candidate: sortedQuantile(cand, q) };
-      const untested = (reason: string): Check => ({
+      /** untested; `undecided`: another block could make it testable */
+      const untested = (reason: string, undecided = true): Check => ({
         ...common,
         change:
           common.baseline !== null && common.candidate !== null && common.baseline > 0
             ? common.candidate / common.baseline - 1
             : null,
         test: null,
-        untested: { verdict: 'inconclusive', reason, undecided: true, changeLow: null, changeHigh: null },
+        untested: { verdict: 'inconclusive', reason, undecided, changeLow: null, changeHigh: null },
       });
       if (valid.length < minBlocks) {
         checks.push(untested(`only ${valid.length} valid ABBA blocks (at least ${minBlocks} needed)`));
-        continue;
-      }
-      const thinnest = Math.min(base.length, cand.length) * (1 - q);
-      const word = metric.replace('Ms', '');
-      if (thinnest < policy.minTailSamples) {
-        checks.push(
-          untested(
-            `too few samples beyond ${word} on a side: ${Math.floor(thinnest)} (at least ${policy.minTailSamples}; more blocks, longer slots or a higher rate give more)`,
-          ),
-        );
         continue;
       }
       const sides = perBlock.map((b) => ({
@@ -347,11 +340,24 @@ export function comparePaired(slots: readonly Slot[], options: PairedOptions): P
         base: pool(b.base.map((r) => r.samples)),
         cand: pool(b.cand.map((r) => r.samples)),
       }));
+      const word = metric.replace('Ms', '');
+      // a block's own tail: more blocks do not fill it (longer slots or a higher rate do), so no
+      // reason to run another block for it
       const thinBlock = Math.min(...sides.map((b) => Math.min(b.base.length, b.cand.length) * (1 - q)));
       if (thinBlock < MIN_BLOCK_TAIL) {
         checks.push(
           untested(
             `too few samples beyond ${word} in a block: ${Math.floor(thinBlock)} (at least ${MIN_BLOCK_TAIL} per side and block; longer slots or a higher rate give more)`,
+            false,
+          ),
+        );
+        continue;
+      }
+      const thinnest = Math.min(base.length, cand.length) * (1 - q);
+      if (thinnest < policy.minTailSamples) {
+        checks.push(
+          untested(
+            `too few samples beyond ${word} on a side: ${Math.floor(thinnest)} (at least ${policy.minTailSamples}; more blocks, longer slots or a higher rate give more)`,
           ),
         );
         continue;

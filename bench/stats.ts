@@ -4,7 +4,8 @@
 // of a run (stored), failures come in bursts. Beside each rate, the rate issue 13 measured with
 // the rules before it (the "before" column: those functions are gone, their numbers are quoted).
 //
-//   npm run bench:stats -- [--reps 300] [--seeds report|tune] [--case <substring>] [--spending pocock]
+//   npm run bench:stats -- [--reps 300] [--seeds report|tune] [--case <substring>] [--detail]
+//                          [--spending pocock|obrien-fleming] [--change-point-p 0.001]
 //
 // Defaults were chosen on the tuning seeds (--seeds tune: 1, 2, …); the table is printed on the
 // report seeds (the default: 1000001, 1000002, …), which chose nothing. It asserts nothing.
@@ -25,6 +26,7 @@ const { values: args } = parseArgs({
     seeds: { type: 'string', default: 'report' },
     case: { type: 'string' },
     spending: { type: 'string' },
+    'change-point-p': { type: 'string' },
     /** per case, each metric's verdicts too */
     detail: { type: 'boolean', default: false },
   },
@@ -34,6 +36,7 @@ const seedBase = args.seeds === 'tune' ? 0 : 1_000_000;
 const policy: Policy = {
   ...DEFAULT_POLICY,
   ...(args.spending ? { spending: args.spending as Spending } : {}),
+  ...(args['change-point-p'] ? { changePointP: Number(args['change-point-p']) } : {}),
 };
 const started = performance.now();
 
@@ -390,6 +393,13 @@ const CASES: Case[] = [
     target: 'a change point reported',
     hit: (o) => o.changePoint === true,
     run: (seed) => storedCheck({ history: 10 }, seed),
+  },
+  {
+    name: 'nightly +15% from run 5 of 10, taken as baseline',
+    before: 'silently the new baseline',
+    target: 'a change point reported',
+    hit: (o) => o.changePoint === true,
+    run: (seed) => storedCheck({ history: 10, stepAt: 5, stepEffect: 1.15 }, seed),
   },
   {
     name: 'nightly +30% from run 5 of 10, taken as baseline',

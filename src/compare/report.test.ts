@@ -35,7 +35,7 @@ describe('renderComparison', () => {
       '- the candidate costs more CPU: the canary was 30% slower beside it in every block (3 blocks)',
     );
     expect(text).toContain(
-      "Change points in the stored series (E-divisive means, Hunter's t test at p ≤ 0.001)",
+      "Change points in the stored series (E-divisive means, Hunter's t test at p ≤ 0.002 over all the series searched)",
     );
     expect(text).toMatch(/moved \+40% \(60 → 84 ms\) at run night-5 \(commit abcdef012345\), p = 0\.00010/);
     expect(text).not.toContain('<script>');

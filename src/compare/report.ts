@@ -83,7 +83,7 @@ export function renderComparison(comparison: Comparison, model: Result['loadMode
   if (changes.length > 0) {
     sections.push(
       [
-        `Change points in the stored series (E-divisive means, Hunter's t test at p ≤ ${comparison.policy.changePointP ?? 0.001}): where it changed level, so a slower build taken as the baseline is not missed:`,
+        `Change points in the stored series (E-divisive means, Hunter's t test at p ≤ ${comparison.policy.changePointP ?? 0.002} over all the series searched): where it changed level, so a slower build taken as the baseline is not missed:`,
         ...changes
           .slice(0, MAX_ROWS)
           .map((c) => `- ${escapeMarkdown(describeChangePoint(c, model), MAX_REASON_CHARS)}`),

@@ -88,7 +88,10 @@ export const PolicySchema = z.object({
   cpuModelNoise: z.number().nonnegative().optional(),
   /** paired mode: how α is spent over the looks at its blocks (src/compare/sequential.ts) */
   spending: z.enum(['pocock', 'obrien-fleming']).optional(),
-  /** nightly series: the p-value below which a change point is reported (Hunter's test) */
+  /**
+   * stored series: the p-value below which a change point is reported (Hunter's test), per run:
+   * split over the series searched (each cell's p50 and p95)
+   */
   changePointP: z.number().gt(0).lt(1).optional(),
   knee: z.object({
     /** a level is below the knee while each request's p95 stays within this factor of the lowest level's */

@@ -7,8 +7,8 @@ import { MIN_LOG_MS, median } from './stats.ts';
  * The chance, per run, of reporting a change point in a steady series, split over the series
  * searched. Hunter's 0.001 per series reported one in 10% of steady nightly runs of 8 series on
  * bench:stats' tuning seeds (its t test is taken at the best of many splits, so its p is
- * optimistic); 0.002 per run (0.00025 a series there) reported 2–3% while still finding a +15%
- * step in 95–98% of series.
+ * optimistic); 0.002 per run (0.00025 a series there) reported one in 3% while still finding a +15%
+ * step in 98% of series.
  */
 export const CHANGE_POINT_RUN_P = 0.002;
 

@@ -1,7 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { BaselineSchema } from '../baseline/schema.ts';
 import { decideVerdict } from '../gate/verdict.ts';
-import { compareBaselines, comparisonOutcome, noiseNote } from './compare.ts';
+import {
+  type Check,
+  compareBaselines,
+  comparisonOutcome,
+  judge,
+  noiseNote,
+  percentileTest,
+  rateTest,
+  type ShiftEvidence,
+  sameDirection,
+} from './compare.ts';
 import { applyFloorSettings, DEFAULT_POLICY } from './policy.ts';
 import { ComparisonSchema, type MetricComparison, type Policy } from './schema.ts';
 import { lognormalSamples, type SyntheticCell, syntheticBaseline } from './testing.ts';
@@ -464,5 +474,92 @@ describe('compareBaselines', () => {
   it('parses as a baseline after the round trip through JSON', () => {
     const base = syntheticBaseline(run(1, 500));
     expect(BaselineSchema.parse(JSON.parse(JSON.stringify(base)))).toEqual(base);
+  });
+});
+
+describe('the decision rules, on constructed evidence', () => {
+  const cell = { phase: 'clean', levelIndex: 0, level: 8, request: 'items' };
+  const evidence = (d: number, se: number, over: Partial<ShiftEvidence> = {}): ShiftEvidence => ({
+    d,
+    se,
+    df: 5,
+    units: 6,
+    signs: null,
+    ...over,
+  });
+  const decide = (check: Check) => judge([check], 'closed').metrics[0] as MetricComparison;
+  const p50 = (d: number, se: number, over: Partial<ShiftEvidence> = {}) =>
+    decide(
+      percentileTest(
+        { cell, metric: 'p50Ms', baseline: 60, candidate: 60 * Math.exp(d) },
+        evidence(d, se, over),
+        DEFAULT_POLICY,
+      ),
+    );
+
+  it('regressed: significant and the estimate itself beyond the floor', () => {
+    expect(p50(Math.log(1.15), 0.02)).toMatchObject({ verdict: 'regressed', df: 5, units: 6 });
+    // significant, the interval past the floor, the estimate under it: inconclusive
+    const under = p50(Math.log(1.08), 0.012);
+    expect(under.pWorse).toBeLessThan(0.001);
+    expect(under.changeHigh).toBeGreaterThan(0.1);
+    expect(under.verdict).toBe('inconclusive');
+    // significant and the whole interval under the floor: a real change under it, unchanged
+    expect(p50(Math.log(1.05), 0.005)).toMatchObject({ verdict: 'unchanged' });
+    expect(p50(Math.log(1.05), 0.005).reason).toContain('a real change under the floor');
+    // not significant, the interval reaching the floor: inconclusive
+    expect(p50(0.02, 0.05)).toMatchObject({ verdict: 'inconclusive' });
+    expect(p50(0.02, 0.05).reason).toContain('not significant, yet the interval reaches the 10% floor');
+    // improved mirrors regressed
+    expect(p50(Math.log(0.8), 0.02)).toMatchObject({ verdict: 'improved' });
+    expect(p50(Math.log(0.92), 0.012)).toMatchObject({ verdict: 'inconclusive' });
+  });
+
+  it('never unchanged when every one of enough blocks moved the same way', () => {
+    expect(sameDirection({ worse: 6, better: 0 }, 0.05)).toBe('worse');
+    expect(sameDirection({ worse: 0, better: 6 }, 0.05)).toBe('better');
+    // five blocks agree by chance in 6% of A/A checks: not enough at α = 5%
+    expect(sameDirection({ worse: 5, better: 0 }, 0.05)).toBeNull();
+    expect(sameDirection({ worse: 5, better: 1 }, 0.05)).toBeNull();
+    expect(sameDirection(null, 0.05)).toBeNull();
+    const shifted = p50(Math.log(1.03), 0.005, { signs: { worse: 6, better: 0 } });
+    expect(shifted.changeHigh).toBeLessThan(0.1);
+    expect(shifted).toMatchObject({ verdict: 'inconclusive', sameDirection: 'worse' });
+    // the same interval without agreement in every block: unchanged
+    expect(p50(Math.log(1.03), 0.005, { signs: { worse: 5, better: 1 } }).verdict).toBe('unchanged');
+  });
+
+  it('records what a check resolves: the interval’s half-width', () => {
+    // t(5) at 95%: 2.015
+    expect(p50(0, 0.02).resolution).toBeCloseTo(Math.expm1(2.015048 * 0.02), 5);
+    // and an undecided one says it in milliseconds: 60 ms × (e^(2.015·0.05) − 1) ≈ 6.4 ms
+    expect(p50(0.02, 0.05).reason).toMatch(/resolves 6\.\d ms/);
+  });
+
+  it('rates: significant and past both floors on the estimates', () => {
+    const rate = (rb: number, rc: number, se: number, over: Partial<ShiftEvidence> = {}) =>
+      decide(
+        rateTest(
+          { cell, metric: 'errorRate', baseline: rb, candidate: rc },
+          evidence(rc - rb, se, over),
+          DEFAULT_POLICY,
+          'x',
+        ),
+      );
+    expect(rate(0, 0.02, 0.002).verdict).toBe('regressed');
+    // significant, but not twice the baseline's rate
+    expect(rate(0.02, 0.03, 0.001).verdict).toBe('unchanged');
+    // twice, but not half a point more
+    expect(rate(0.001, 0.003, 0.0002).verdict).toBe('unchanged');
+    // not significant, the interval reaching both floors
+    expect(rate(0, 0.006, 0.01).verdict).toBe('inconclusive');
+    expect(rate(0.02, 0, 0.002).verdict).toBe('improved');
+    // more in every one of 6 blocks, under the floor: never unchanged
+    expect(rate(0.001, 0.0015, 0.0001, { signs: { worse: 6, better: 0 } }).verdict).toBe('inconclusive');
+  });
+
+  it('judges nothing on a NaN: an error names it', () => {
+    expect(() => p50(Number.NaN, 0.02)).toThrow(/test statistic is NaN/);
+    expect(() => p50(0.1, 0.02, { df: Number.NaN })).toThrow(/degrees of freedom NaN/);
   });
 });

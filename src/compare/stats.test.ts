@@ -100,6 +100,12 @@ describe('percentiles', () => {
     expect(bootstrapPercentile(new Float64Array(0), 0.5, 100, 1)).toBeNull();
   });
 
+  it('handles a single sample: the estimate, no spread', () => {
+    const one = bootstrapPercentile(Float64Array.from([7]), 0.99, 100, 1);
+    expect(one).toMatchObject({ estimate: 7, ciLow: 7, ciHigh: 7 });
+    expect(one?.logSe).toBeCloseTo(0, 12);
+  });
+
   it('gives zero spread to identical samples', () => {
     const same = new Float64Array(200).fill(4);
     const b = bootstrapPercentile(same, 0.5, 200, 1);

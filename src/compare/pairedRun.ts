@@ -88,14 +88,17 @@ export async function runPaired(given: PairedRunOptions): Promise<PairedRunOutco
     source: describeBase(options.base),
   };
   // after the first blocks, another block only while some test is still undecided
+  // the looks at the blocks spend α between them (sequential.ts), so extending keeps the false alarms
+  const plan = { blocks: minBlocks, maxBlocks };
   const slots = await driveSlots(
     options,
     minBlocks,
     maxBlocks,
     (done) =>
-      !comparePaired(done, { policy, level: options.rate, model: 'open', baseline }).moreBlocksWouldHelp,
+      !comparePaired(done, { policy, level: options.rate, model: 'open', baseline, plan })
+        .moreBlocksWouldHelp,
   );
-  const paired = comparePaired(slots, { policy, level: options.rate, model: 'open', baseline });
+  const paired = comparePaired(slots, { policy, level: options.rate, model: 'open', baseline, plan });
   const crossedThresholds = crossedBySide(slots);
   const verdict: Verdict = crossedThresholds.candidate.length > 0 ? 'fail' : paired.comparison.verdict;
   const reportMarkdown = `## loadgate paired: ${verdict.toUpperCase()}\n\n${[

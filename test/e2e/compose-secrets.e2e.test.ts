@@ -79,7 +79,14 @@ describe('a compose file, a secret and the runner tokens, in one run', () => {
     // No file of the output folder holds the secret or a runner token.
     const files = filesUnder(out);
     expect(files.map((f) => f.path.slice(out.length + 1))).toEqual(
-      expect.arrayContaining(['result.json', 'report.md', 'k6.log', 'logs/db.log', 'logs/build-service.log']),
+      expect.arrayContaining([
+        'result.json',
+        'report.md',
+        'k6.log',
+        'logs/db.log',
+        'logs/service.log',
+        'logs/build-upstream.log',
+      ]),
     );
     for (const file of files) {
       expect(file.text.includes(secret), `${file.path} holds the secret`).toBe(false);

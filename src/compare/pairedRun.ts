@@ -100,7 +100,7 @@ export async function runPaired(given: PairedRunOptions): Promise<PairedRunOutco
   );
   const paired = comparePaired(slots, { policy, level: options.rate, model: 'open', baseline, plan });
   const crossedThresholds = crossedBySide(slots);
-  const verdict: Verdict = crossedThresholds.candidate.length > 0 ? 'fail' : paired.comparison.verdict;
+  const verdict = pairedVerdict(paired.comparison.verdict, crossedThresholds);
   const reportMarkdown = `## loadgate paired: ${verdict.toUpperCase()}\n\n${[
     ...thresholdLines(crossedThresholds),
     ...renderComparison(paired.comparison, 'open'),
@@ -117,11 +117,19 @@ export async function runPaired(given: PairedRunOptions): Promise<PairedRunOutco
 }
 
 /** The script's thresholds each side crossed in any of its slots, in the order first seen. */
-function crossedBySide(slots: readonly Slot[]): Record<Variant, string[]> {
+export function crossedBySide(slots: readonly Slot[]): Record<Variant, string[]> {
   const of = (variant: Variant) => [
     ...new Set(slots.filter((s) => s.variant === variant).flatMap((s) => s.crossedThresholds ?? [])),
   ];
   return { base: of('base'), candidate: of('candidate') };
+}
+
+/**
+ * A paired run's verdict: fail when the candidate crossed a script threshold in any slot (an
+ * absolute limit, as in `loadgate run`), else the comparison's. The base's crossings are only told.
+ */
+export function pairedVerdict(compared: Verdict, crossed: Record<Variant, string[]>): Verdict {
+  return crossed.candidate.length > 0 ? 'fail' : compared;
 }
 
 function thresholdLines(crossed: Record<Variant, string[]>): string[] {

@@ -1,6 +1,10 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: compose's and loadgate's own interpolation syntax
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
+import { ConfigError } from '../errors.ts';
 import {
   composeSchemaProblems,
   interpolateTemplate,
@@ -9,7 +13,7 @@ import {
   splitWords,
   translateCompose,
 } from './compose.ts';
-import { configFromText } from './read.ts';
+import { configFromText, readConfig } from './read.ts';
 
 const translate = (text: string, env: Record<string, string> = {}, service = 'app') =>
   translateCompose(YAML.parse(text), {
@@ -236,5 +240,42 @@ load: { levels: [1], requests: [{ name: home, path: / }] }
     expect(() =>
       configFromText(text.replace('service: app', 'service: api'), 'loadgate.yml', [], compose),
     ).toThrow(/has no service "api"/);
+  });
+});
+
+describe('readConfig with compose', () => {
+  it('reads the compose file beside the config, and names a missing or broken one', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'loadgate-compose-'));
+    try {
+      const config = join(dir, 'loadgate.yml');
+      await writeFile(
+        config,
+        'version: 1\ncompose: { file: deploy/compose.yml, service: app }\nload: { levels: [1], requests: [{ name: home, path: / }] }\n',
+      );
+      const missing = await readConfig(config, [], {}).catch((e: unknown) => e);
+      expect(missing).toBeInstanceOf(ConfigError);
+      expect((missing as ConfigError).message).toMatch(
+        /^compose\.file: cannot read deploy\/compose\.yml \(.*\): ENOENT/,
+      );
+      await mkdir(join(dir, 'deploy'));
+      await writeFile(
+        join(dir, 'deploy', 'compose.yml'),
+        'services:\n  app:\n    build: ..\n    ports: [8000]\n    volumes: [./x:/x]\n',
+      );
+      const broken = await readConfig(config, [], {}).catch((e: unknown) => e);
+      expect((broken as ConfigError).problems).toEqual([
+        'deploy/compose.yml: services.app.volumes[0]: the bind mount of ./x is not supported; copy it into the image (COPY in its Dockerfile)',
+      ]);
+      await writeFile(
+        join(dir, 'deploy', 'compose.yml'),
+        'services:\n  app:\n    build: ..\n    ports: [8000]\n',
+      );
+      const loaded = await readConfig(config, [], {});
+      // the build context, relative to the compose file, is read relative to the config
+      expect(loaded.config.service.build).toEqual({ context: '.', dockerfile: 'Dockerfile', args: {} });
+      expect(loaded.config.compose).toEqual({ file: 'deploy/compose.yml', service: 'app' });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

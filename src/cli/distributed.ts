@@ -1,0 +1,148 @@
+import type { Command } from 'commander';
+import { parseDurationMs } from '../config/units.ts';
+import { runMerge } from '../distributed/mergeRun.ts';
+import { runSegment } from '../distributed/segmentRun.ts';
+import { parseSegmentArg } from '../distributed/segments.ts';
+import { ConfigError, ExitCode } from '../errors.ts';
+import { formatTerminalTable } from '../report/terminal.ts';
+import { exitCodeForVerdict } from '../run.ts';
+import { consoleProgress } from './progress.ts';
+import { baselineOptions, type CliIo, collect } from './runCli.ts';
+
+/**
+ * The distributed side of the command line: `loadgate run --segment i/N [--start-at TIME]` (one
+ * runner's share of a run against a deployed target) and `loadgate merge DIR…` (the parts made
+ * one run: gated, compared and reported as a single run is).
+ */
+
+export interface SegmentCommandOptions {
+  config: string;
+  out: string;
+  set: string[];
+  quiet?: boolean;
+  segment: string;
+  startAt?: string;
+  baseline?: string;
+  saveBaseline?: string;
+  trend?: string;
+  floor: string[];
+}
+
+/** `loadgate run --segment`: writes the part and prints this runner's share; 130 when cancelled. */
+export async function runSegmentCommand(
+  options: SegmentCommandOptions,
+  io: CliIo,
+  signal: AbortSignal,
+): Promise<number> {
+  const misplaced = [
+    options.baseline !== undefined ? '--baseline' : null,
+    options.saveBaseline !== undefined ? '--save-baseline' : null,
+    options.trend !== undefined ? '--trend' : null,
+    options.floor.length > 0 ? '--floor' : null,
+  ].filter((o) => o !== null);
+  if (misplaced.length > 0) {
+    const problem = `${misplaced.join(', ')}: a segment is one runner's share, never gated or compared on its own; give ${misplaced.length === 1 ? 'it' : 'them'} to loadgate merge`;
+    throw new ConfigError(problem, [problem]);
+  }
+  const segment = parseSegmentArg(options.segment);
+  const live = !options.quiet && io.isTty && !process.env.CI;
+  const outcome = await runSegment({
+    configPath: options.config,
+    outDir: options.out,
+    overrides: options.set,
+    progress: consoleProgress(io, live),
+    segment,
+    ...(options.startAt !== undefined ? { startAtMs: parseStartAt(options.startAt) } : {}),
+    signal,
+  });
+  io.out(`\nthis runner's share (segment ${options.segment}):\n`);
+  io.out(`${formatTerminalTable({ levels: outcome.levels, loadModel: outcome.manifest.plan.model })}\n`);
+  io.out(`part: ${outcome.manifestPath}\n`);
+  return outcome.manifest.partial ? ExitCode.cancelled : ExitCode.pass;
+}
+
+/** --start-at: an ISO 8601 time with its zone, e.g. 2026-12-01T10:00:00Z. */
+export function parseStartAt(text: string): number {
+  const ms = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/.test(text)
+    ? Date.parse(text)
+    : Number.NaN;
+  if (!Number.isFinite(ms)) {
+    const problem = `--start-at ${text}: write an ISO 8601 time with its zone, e.g. 2026-12-01T10:00:00Z (date -u -d '+2 minutes' +%FT%TZ)`;
+    throw new ConfigError(problem, [problem]);
+  }
+  return ms;
+}
+
+interface MergeCommandOptions {
+  config: string;
+  out: string;
+  set: string[];
+  segments?: string;
+  maxSkew?: string;
+  baseline?: string;
+  saveBaseline?: string;
+  trend?: string;
+  floor: string[];
+}
+
+/** Registers `loadgate merge`; `done` receives the exit status. */
+export function addMergeCommand(
+  program: Command,
+  io: CliIo,
+  defaults: { config: string; out: string },
+  done: (exitCode: number) => void,
+): void {
+  program
+    .command('merge <dirs...>')
+    .description(
+      'merge the parts of a distributed run (loadgate run --segment, or k6-operator runners) into one run: gate, compare, report',
+    )
+    .option('-c, --config <file>', 'the config file the runners used', defaults.config)
+    .option('-o, --out <dir>', 'where result.json and report.md go', defaults.out)
+    .option('-s, --set <key=value>', 'the settings the runners overrode (repeatable)', collect, [])
+    .option('--segments <n>', 'the number of runners; a segment none of the parts ran is missing')
+    .option(
+      '--max-skew <duration>',
+      "how far a part's start may lie from the others' (default 10% of a level, at least 1s)",
+    )
+    .option(
+      '--baseline <where>',
+      'compare with a baseline: a file, or git:[branch][#series] (its newest record)',
+    )
+    .option(
+      '--save-baseline <where>',
+      'when the merged run passes, save it as a baseline: a file, or git:[branch][#series]',
+    )
+    .option('--trend <where>', 'chart p95 over the stored runs of git:[branch][#series], this run last')
+    .option('--floor <metric=value>', 'a practical floor, e.g. p95=10% (repeatable)', collect, [])
+    .action(async (dirs: string[], options: MergeCommandOptions) => {
+      const outcome = await runMerge({
+        configPath: options.config,
+        overrides: options.set,
+        partDirs: dirs,
+        outDir: options.out,
+        progress: consoleProgress(io, false),
+        baseline: baselineOptions(options),
+        ...(options.maxSkew !== undefined ? { maxSkewS: parseMaxSkewS(options.maxSkew) } : {}),
+        ...(options.segments !== undefined ? { expectedCount: parseSegments(options.segments) } : {}),
+      });
+      io.out(`\n${formatTerminalTable(outcome.result)}\n`);
+      io.out(`\n${outcome.result.summary}\n`);
+      io.out(`result: ${outcome.resultPath}\nreport: ${outcome.reportPath}\n`);
+      // a partial merge: a runner's part is missing or unusable, which is the runners' failure
+      done(outcome.result.partial ? ExitCode.infra : exitCodeForVerdict(outcome.result.verdict));
+    });
+}
+
+function parseMaxSkewS(text: string): number {
+  const ms = parseDurationMs(text);
+  if (ms === undefined) {
+    const problem = `--max-skew ${text}: write a duration such as 2s or 500ms`;
+    throw new ConfigError(problem, [problem]);
+  }
+  return ms / 1000;
+}
+
+function parseSegments(text: string): number {
+  return parseSegmentArg(`${text}/${text}`).count;
+}

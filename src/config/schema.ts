@@ -325,7 +325,14 @@ export const TargetSchema = z
           'the base URL of the deployed service, http:// or https://; request paths are appended to it',
         ),
       headers: z
-        .record(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/), scalarText('a header value'))
+        .record(
+          pattern(
+            /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/,
+            'a header name has letters, digits and !#$%&\'*+-.^_`|~ only, e.g. Authorization',
+            'a header name',
+          ),
+          scalarText('a header value'),
+        )
         .default({})
         .describe(
           'headers every request and probe carries (e.g. Authorization); kept out of the plan file and the logs',

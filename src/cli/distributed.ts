@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { parseDurationMs } from '../config/units.ts';
+import { writeK6OperatorRun } from '../distributed/k6OperatorRun.ts';
 import { runMerge } from '../distributed/mergeRun.ts';
 import { runSegment } from '../distributed/segmentRun.ts';
 import { parseSegmentArg } from '../distributed/segments.ts';
@@ -145,4 +146,64 @@ function parseMaxSkewS(text: string): number {
 
 function parseSegments(text: string): number {
   return parseSegmentArg(`${text}/${text}`).count;
+}
+
+interface K6OperatorCommandOptions {
+  config: string;
+  out: string;
+  set: string[];
+  parallelism: string;
+  name: string;
+  namespace?: string;
+  volumeClaim: string;
+  image?: string;
+}
+
+/** Registers `loadgate k6-operator`: writes the manifests, prints the commands that follow. */
+export function addK6OperatorCommand(
+  program: Command,
+  io: CliIo,
+  defaults: { config: string; out: string },
+): void {
+  program
+    .command('k6-operator')
+    .description(
+      "write a k6-operator TestRun (and the ConfigMap of its script) that drives the config's target from N runners, for loadgate merge",
+    )
+    .option('-c, --config <file>', 'the config file (its target is loaded)', defaults.config)
+    .option('-o, --out <dir>', 'where k6-operator.yaml goes', defaults.out)
+    .option(
+      '-s, --set <key=value>',
+      'override a setting (repeatable); give the same to loadgate merge',
+      collect,
+      [],
+    )
+    .requiredOption('--parallelism <n>', 'the number of runners, each with its execution segment')
+    .requiredOption(
+      '--volume-claim <name>',
+      'a ReadWriteMany PersistentVolumeClaim the runners write their parts to',
+    )
+    .option('--name <name>', 'the TestRun, and the prefix of its runners and ConfigMap', 'loadgate')
+    .option('--namespace <namespace>', 'the namespace of the TestRun and its ConfigMap')
+    .option('--image <image>', "the runners' image (default grafana/k6 at loadgate's pinned k6)")
+    .action(async (options: K6OperatorCommandOptions) => {
+      const outcome = await writeK6OperatorRun({
+        configPath: options.config,
+        overrides: options.set,
+        outDir: options.out,
+        name: options.name,
+        ...(options.namespace !== undefined ? { namespace: options.namespace } : {}),
+        parallelism: parseSegments(options.parallelism),
+        volumeClaim: options.volumeClaim,
+        ...(options.image !== undefined ? { image: options.image } : {}),
+      });
+      io.out(`wrote ${outcome.path}
+`);
+      for (const s of outcome.manifests.segments)
+        io.out(`  runner ${s.runner}: k6 execution segment ${s.executionSegment}
+`);
+      io.out(`then:
+${outcome.steps.map((s) => `  ${s}`).join('\n')}
+`);
+    });
 }

@@ -5,7 +5,7 @@ import { runCalibration, runPaired } from '../compare/pairedRun.ts';
 import { ConfigError, ExitCode, exitCodeOf } from '../errors.ts';
 import { formatPoolTable, formatTerminalTable } from '../report/terminal.ts';
 import { exitCodeForResult, exitCodeForVerdict, runLoadgate } from '../run.ts';
-import { addMergeCommand, runSegmentCommand } from './distributed.ts';
+import { addK6OperatorCommand, addMergeCommand, runSegmentCommand } from './distributed.ts';
 import { consoleProgress } from './progress.ts';
 
 export const DEFAULT_CONFIG_PATH = '.github/loadgate.yml';
@@ -128,6 +128,7 @@ export async function runCli(argv: string[], io: CliIo = processIo()): Promise<n
   addMergeCommand(program, io, { config: DEFAULT_CONFIG_PATH, out: DEFAULT_OUT_DIR }, (code) => {
     exitCode = code;
   });
+  addK6OperatorCommand(program, io, { config: DEFAULT_CONFIG_PATH, out: DEFAULT_OUT_DIR });
 
   program
     .command('paired')

@@ -3,7 +3,7 @@ import { parseDurationMs } from '../config/units.ts';
 import { writeK6OperatorRun } from '../distributed/k6OperatorRun.ts';
 import { runMerge } from '../distributed/mergeRun.ts';
 import { runSegment } from '../distributed/segmentRun.ts';
-import { parseSegmentArg } from '../distributed/segments.ts';
+import { parseSegmentArg, parseStartAt } from '../distributed/segments.ts';
 import { ConfigError, ExitCode } from '../errors.ts';
 import { formatTerminalTable } from '../report/terminal.ts';
 import { exitCodeForVerdict } from '../run.ts';
@@ -60,18 +60,6 @@ export async function runSegmentCommand(
   io.out(`${formatTerminalTable({ levels: outcome.levels, loadModel: outcome.manifest.plan.model })}\n`);
   io.out(`part: ${outcome.manifestPath}\n`);
   return outcome.manifest.partial ? ExitCode.cancelled : ExitCode.pass;
-}
-
-/** --start-at: an ISO 8601 time with its zone, e.g. 2026-12-01T10:00:00Z. */
-export function parseStartAt(text: string): number {
-  const ms = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/.test(text)
-    ? Date.parse(text)
-    : Number.NaN;
-  if (!Number.isFinite(ms)) {
-    const problem = `--start-at ${text}: write an ISO 8601 time with its zone, e.g. 2026-12-01T10:00:00Z (date -u -d '+2 minutes' +%FT%TZ)`;
-    throw new ConfigError(problem, [problem]);
-  }
-  return ms;
 }
 
 interface MergeCommandOptions {

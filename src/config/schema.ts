@@ -328,7 +328,7 @@ export const TargetSchema = z
         .record(
           pattern(
             /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/,
-            'a header name has letters, digits and !#$%&\'*+-.^_`|~ only, e.g. Authorization',
+            "a header name has letters, digits and !#$%&'*+-.^_`|~ only, e.g. Authorization",
             'a header name',
           ),
           scalarText('a header value'),

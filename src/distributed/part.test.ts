@@ -61,6 +61,21 @@ describe('findParts', () => {
     ]);
   });
 
+  it("reads the parts in a folder's subfolders, one per runner's artifact, and names a subfolder without one", async () => {
+    const downloaded = join(root, 'downloaded');
+    for (const name of ['loadgate-part-1', 'loadgate-part-2'])
+      await mkdir(join(downloaded, name), { recursive: true });
+    await writeFile(
+      join(downloaded, 'loadgate-part-1', 'part.json'),
+      JSON.stringify(manifest(1, { summary: 'k6-summary.json', samples: 'k6-samples.csv.gz' })),
+    );
+    const found = await findParts([downloaded]);
+    expect(found.map((f) => ('manifest' in f ? f.where : `${f.where} ${f.problem}`))).toEqual([
+      join(downloaded, 'loadgate-part-1', 'part.json'),
+      `${join(downloaded, 'loadgate-part-2')} holds no part.json (did its runner fail before it finished?)`,
+    ]);
+  });
+
   it('names what is wrong with a folder that holds no part, or a manifest that is not one', async () => {
     const empty = join(root, 'empty');
     await mkdir(empty);

@@ -1,3 +1,4 @@
+import type { Dirent } from 'node:fs';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
@@ -53,32 +54,37 @@ export interface UnreadablePart {
 }
 
 /**
- * Every part in the folders given: a folder's `part.json`, or each `<runner>-part.json` of a
- * shared folder. A folder with neither, or a manifest that is not one, is unreadable (a runner
- * that failed before it wrote its part), never skipped in silence.
+ * Every part in the folders given: a folder's `part.json`, each `<runner>-part.json` of a shared
+ * folder, or the parts in the subfolders of a folder that holds none itself (one folder per
+ * runner's artifact, as actions/download-artifact leaves them). A folder without a part, or a
+ * manifest that is not one, is unreadable (a runner that failed before it wrote its part),
+ * never skipped in silence.
  */
 export async function findParts(dirs: readonly string[]): Promise<(FoundPart | UnreadablePart)[]> {
   const found: (FoundPart | UnreadablePart)[] = [];
-  for (const dir of dirs) {
-    let names: string[];
-    try {
-      if (!(await stat(dir)).isDirectory()) {
-        found.push({ where: dir, problem: 'is not a folder' });
-        continue;
-      }
-      names = (await readdir(dir)).sort();
-    } catch (error) {
-      found.push({ where: dir, problem: `cannot be read (${errorMessage(error)})` });
-      continue;
-    }
-    const manifests = names.filter((name) => name === PART_FILE || name.endsWith(PART_SUFFIX));
-    if (manifests.length === 0) {
-      found.push({ where: dir, problem: `holds no ${PART_FILE} (did its runner fail before it finished?)` });
-      continue;
-    }
-    for (const name of manifests) found.push(await readPart(dir, name));
-  }
+  for (const dir of dirs) found.push(...(await partsIn(dir, true)));
   return found;
+}
+
+async function partsIn(dir: string, descend: boolean): Promise<(FoundPart | UnreadablePart)[]> {
+  let entries: Dirent[];
+  try {
+    if (!(await stat(dir)).isDirectory()) return [{ where: dir, problem: 'is not a folder' }];
+    entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1));
+  } catch (error) {
+    return [{ where: dir, problem: `cannot be read (${errorMessage(error)})` }];
+  }
+  const manifests = entries.filter(
+    (e) => e.isFile() && (e.name === PART_FILE || e.name.endsWith(PART_SUFFIX)),
+  );
+  if (manifests.length > 0) return Promise.all(manifests.map((e) => readPart(dir, e.name)));
+  const folders = entries.filter((e) => e.isDirectory());
+  if (descend && folders.length > 0) {
+    const found: (FoundPart | UnreadablePart)[] = [];
+    for (const folder of folders) found.push(...(await partsIn(join(dir, folder.name), false)));
+    return found;
+  }
+  return [{ where: dir, problem: `holds no ${PART_FILE} (did its runner fail before it finished?)` }];
 }
 
 async function readPart(dir: string, name: string): Promise<FoundPart | UnreadablePart> {

@@ -96,3 +96,15 @@ export function segmentInSequence(executionSegment: string, sequence: string): S
   }
   return `the segment "${executionSegment}" is not one of the sequence "${sequence}"`;
 }
+
+/** --start-at: an ISO 8601 time with its zone, e.g. 2026-12-01T10:00:00Z. */
+export function parseStartAt(text: string): number {
+  const ms = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/.test(text)
+    ? Date.parse(text)
+    : Number.NaN;
+  if (!Number.isFinite(ms)) {
+    const problem = `--start-at ${text}: write an ISO 8601 time with its zone, e.g. 2026-12-01T10:00:00Z (date -u -d '+2 minutes' +%FT%TZ)`;
+    throw new ConfigError(problem, [problem]);
+  }
+  return ms;
+}

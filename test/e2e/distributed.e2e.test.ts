@@ -96,7 +96,7 @@ describe('three runners against one deployed target, merged', () => {
   it("merges into one run: counts add up, percentiles are the union's, the rate is the level's", async () => {
     config = writeConfig('target.json', demoUrl);
     // every runner's k6 is ready (paused) well before this; then all start at once
-    const startAt = new Date(Date.now() + 6_000).toISOString();
+    const startAt = new Date(Date.now() + 8_000).toISOString();
     const runs = await Promise.all(
       parts.map((dir, i) =>
         runCli(['run', '--config', config, '--segment', `${i + 1}/3`, '--start-at', startAt, '--out', dir]),

@@ -18,7 +18,7 @@ import { containerSpec, startDependencies } from '../run.ts';
 import { TOOL_VERSION } from '../version.ts';
 import { type Calibration, calibrate } from './calibrate.ts';
 import { comparePaired, type PairedOutcome, type Slot, slotSchedule, type Variant } from './paired.ts';
-import { applyFloorSettings, DEFAULT_POLICY } from './policy.ts';
+import { applyFloorSettings, DEFAULT_POLICY, PAIRED_POLICY } from './policy.ts';
 import { renderComparison } from './report.ts';
 import { runSlot, type SlotLoad, startCanary } from './slots.ts';
 import { sortedQuantile } from './stats.ts';
@@ -68,7 +68,7 @@ export const PRIMING_S = 3;
 
 /** `loadgate run --paired`: base and candidate alternated; the comparison and its report. */
 export async function runPaired(given: PairedRunOptions): Promise<PairedRunOutcome> {
-  const policy = applyFloorSettings(DEFAULT_POLICY, given.floors ?? []);
+  const policy = applyFloorSettings(PAIRED_POLICY, given.floors ?? []);
   const options = await withConfigDefaults(given);
   const minBlocks = options.minBlocks;
   const maxBlocks = Math.max(minBlocks, options.maxBlocks);

@@ -19,7 +19,7 @@ import {
   runCalibration,
   runLoadgate,
   runPaired
-} from "./chunks/chunk-474BXWQO.js";
+} from "./chunks/chunk-G5GNXBFY.js";
 import {
   ConfigError,
   ExitCode,

@@ -60,7 +60,7 @@ import {
   tailFile,
   tools_default,
   xyChartBlock
-} from "./chunks/chunk-474BXWQO.js";
+} from "./chunks/chunk-G5GNXBFY.js";
 import {
   ConfigError,
   ExitCode,

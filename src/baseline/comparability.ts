@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { availableParallelism, cpus } from 'node:os';
+import { availableParallelism, cpus, totalmem } from 'node:os';
 import { stableJson } from '../config/read.ts';
 import type { LoadgateConfig } from '../config/schema.ts';
 import type { Runner } from './schema.ts';
@@ -20,7 +20,7 @@ export function loadHash(config: LoadgateConfig): string {
   return createHash('sha256').update(stableJson(shaping)).digest('hex').slice(0, 16);
 }
 
-/** The machine this process runs on, as far as it changes latency: CPUs, their model, the OS. */
+/** The machine this process runs on, as far as it changes latency: CPUs, their model, memory, the OS. */
 export function currentRunner(): Runner {
   const model = cpus()[0]?.model?.replace(/\s+/g, ' ').trim() || 'unknown';
   return {
@@ -28,6 +28,7 @@ export function currentRunner(): Runner {
     cpuModel: model,
     platform: process.platform,
     arch: process.arch,
+    memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
   };
 }
 

@@ -1,8 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { LadderPlan } from '../../k6-scripts/contract.ts';
-import { comparabilityOf, compareBaselines, comparisonOutcome } from '../compare/compare.ts';
-import { noiseFromHistory } from '../compare/noise.ts';
+import { compareWithHistory, comparisonOutcome } from '../compare/compare.ts';
 import { applyFloorSettings, DEFAULT_POLICY } from '../compare/policy.ts';
 import type { Comparison, Policy } from '../compare/schema.ts';
 import type { LoadgateConfig } from '../config/schema.ts';
@@ -25,7 +24,10 @@ import { buildTrend, TREND_RUNS } from './trend.ts';
 export const SAMPLES_FILE = 'k6-samples.csv.gz';
 /** Every complete run leaves itself in the output folder as a baseline, for `loadgate compare`. */
 export const RUN_BASELINE_FILE = 'baseline.json';
-/** Stored runs read from a branch to measure the runner's noise (the newest is the baseline). */
+/**
+ * Stored runs read from a branch for a comparison: those comparable with this run are the
+ * history its baseline is taken from (their median) and its noise measured on (their spread).
+ */
 export const HISTORY_FOR_NOISE = 10;
 
 export interface BaselineRunOptions {
@@ -66,6 +68,8 @@ export class BaselineStep {
 
   private constructor(
     private readonly baseline: StoredBaseline | null,
+    /** the stored runs the comparison reads, newest first (a file: its one record) */
+    private readonly history: readonly Baseline[],
     private readonly target: { store: BaselineStore; series: string } | null,
     private readonly policy: Policy,
     private readonly progress: ProgressSink,
@@ -73,37 +77,24 @@ export class BaselineStep {
   ) {}
 
   static async prepare(options: BaselineRunOptions, progress: ProgressSink): Promise<BaselineStep> {
-    let policy = applyFloorSettings(options.policy ?? DEFAULT_POLICY, options.floors ?? []);
+    const policy = applyFloorSettings(options.policy ?? DEFAULT_POLICY, options.floors ?? []);
     const repoDir = resolve(options.repoDir ?? '.');
     let baseline: StoredBaseline | null = null;
+    let history: Baseline[] = [];
     if (options.baselinePath !== undefined) {
       const location = parseLocation(options.baselinePath);
       if (location.kind === 'file') {
         baseline = { baseline: await readBaseline(location.path), ref: location.path };
+        history = [baseline.baseline];
       } else {
         const series = location.series ?? (await defaultSeries('read', repoDir));
         const store = new GitBranchStore({ repoDir, branch: location.branch });
-        const history = await store.history(series, HISTORY_FOR_NOISE);
-        baseline = history[0] ?? null;
+        // the stored runs: their median is the baseline, their spread the runner's noise
+        const stored = await store.history(series, HISTORY_FOR_NOISE);
+        baseline = stored[0] ?? null;
+        history = stored.map((h) => h.baseline);
         if (baseline === null)
           progress.warn(`no baseline yet in series ${series} of ${store.description}: not compared`);
-        // the stored runs' own spread says how much this runner's runs move between jobs
-        const comparable = history.filter(
-          (h) =>
-            baseline !== null &&
-            comparabilityOf(baseline.baseline.comparability, h.baseline.comparability).reasons.length === 0,
-        );
-        const noise = noiseFromHistory(comparable.map((h) => h.baseline));
-        if (noise !== null) {
-          policy = {
-            ...policy,
-            runNoise: { ...policy.runNoise, ...noise.runNoise },
-            runNoiseSource: 'history',
-            runNoiseMeasured: (['p50Ms', 'p95Ms', 'p99Ms'] as const).filter(
-              (m) => noise.runNoise[m] !== undefined,
-            ),
-          };
-        }
       }
       if (baseline !== null)
         progress.step(`comparing with baseline ${baseline.ref} (run ${baseline.baseline.runId})`);
@@ -136,7 +127,7 @@ export class BaselineStep {
       trendHistory = { records, source: `series ${series} of ${store.description}` };
       progress.step(`read ${records.length} stored runs of series ${series} for the trend`);
     }
-    return new BaselineStep(baseline, target, policy, progress, trendHistory);
+    return new BaselineStep(baseline, history, target, policy, progress, trendHistory);
   }
 
   /** Where k6 writes its samples for this run. */
@@ -184,14 +175,19 @@ export class BaselineStep {
       samples,
     });
     const trend = this.trendHistory
-      ? buildTrend(this.trendHistory.records, this.record, this.trendHistory.source)
+      ? buildTrend(this.trendHistory.records, this.record, this.trendHistory.source, TREND_RUNS, this.policy)
       : null;
     if (this.trendHistory && trend === null) {
       this.progress.step('no trend yet: no stored run of the series can be compared with this one');
     }
     const trendPart = trend ? { trend } : {};
+    for (const c of trend?.changePoints?.filter((p) => p.change > 0) ?? []) {
+      this.progress.warn(
+        `the series changed level: ${c.metric.replace('Ms', '')} of ${c.request} (${c.phase}, level ${c.level}) ${(c.change * 100).toFixed(1)}% slower from run ${c.runId} on`,
+      );
+    }
     if (this.baseline === null) return trendPart;
-    const comparison = compareBaselines(this.baseline.baseline, this.record, {
+    const comparison = compareWithHistory(this.history, this.record, {
       policy: this.policy,
       baselineSource: this.baseline.ref,
     });

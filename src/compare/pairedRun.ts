@@ -19,7 +19,7 @@ import { containerSpec, startDependencies } from '../run.ts';
 import { TOOL_VERSION } from '../version.ts';
 import { type Calibration, calibrate } from './calibrate.ts';
 import { comparePaired, type PairedOutcome, type Slot, slotSchedule, type Variant } from './paired.ts';
-import { applyFloorSettings, DEFAULT_POLICY } from './policy.ts';
+import { applyFloorSettings, DEFAULT_POLICY, PAIRED_POLICY } from './policy.ts';
 import { renderComparison } from './report.ts';
 import { runSlot, type SlotLoad, startCanary } from './slots.ts';
 import { sortedQuantile } from './stats.ts';
@@ -69,7 +69,7 @@ export const PRIMING_S = 3;
 
 /** `loadgate run --paired`: base and candidate alternated; the comparison and its report. */
 export async function runPaired(given: PairedRunOptions): Promise<PairedRunOutcome> {
-  const policy = applyFloorSettings(DEFAULT_POLICY, given.floors ?? []);
+  const policy = applyFloorSettings(PAIRED_POLICY, given.floors ?? []);
   const options = await withConfigDefaults(given);
   const minBlocks = options.minBlocks;
   const maxBlocks = Math.max(minBlocks, options.maxBlocks);
@@ -81,14 +81,17 @@ export async function runPaired(given: PairedRunOptions): Promise<PairedRunOutco
     source: describeBase(options.base),
   };
   // after the first blocks, another block only while some test is still undecided
+  // the looks at the blocks spend α between them (sequential.ts), so extending keeps the false alarms
+  const plan = { blocks: minBlocks, maxBlocks };
   const slots = await driveSlots(
     options,
     minBlocks,
     maxBlocks,
     (done) =>
-      !comparePaired(done, { policy, level: options.rate, model: 'open', baseline }).moreBlocksWouldHelp,
+      !comparePaired(done, { policy, level: options.rate, model: 'open', baseline, plan })
+        .moreBlocksWouldHelp,
   );
-  const paired = comparePaired(slots, { policy, level: options.rate, model: 'open', baseline });
+  const paired = comparePaired(slots, { policy, level: options.rate, model: 'open', baseline, plan });
   const reportMarkdown = `## loadgate paired: ${paired.comparison.verdict.toUpperCase()}\n\n${[
     ...renderComparison(paired.comparison, 'open'),
     slotTable(slots),

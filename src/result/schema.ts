@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ComparisonSchema } from '../compare/schema.ts';
+import { ChangePointReportSchema, ComparisonSchema } from '../compare/schema.ts';
 
 /**
  * result.json: what one run measured, per phase, level and request. Versioned; its JSON
@@ -111,6 +111,12 @@ export const TrendSchema = z.object({
   ),
   /** stored runs left out because they cannot be compared with this one (another load, k6, runner) */
   skipped: z.number().int().nonnegative(),
+  /**
+   * where the series changed level (E-divisive means, Hunter's test; every cell's p50 and p95):
+   * a slower build that became the baseline is reported, not taken silently. Absent in results
+   * written before change points were searched
+   */
+  changePoints: z.array(ChangePointReportSchema).optional(),
 });
 export type Trend = z.infer<typeof TrendSchema>;
 

@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { referableContainers } from '../config/faults.ts';
 import { readConfig } from '../config/read.ts';
 import { networkAddresses } from '../config/refs.ts';
+import { requireService } from '../config/target.ts';
 import { checkEngine, RunContainers } from '../containers/environment.ts';
 import type { ContainerSpec } from '../containers/spec.ts';
 import { CancelledError, ConfigError, InfraError } from '../errors.ts';
@@ -197,6 +198,7 @@ async function driveSlots(
   }
   if (!(options.rate > 0))
     throw new ConfigError('--rate must be a positive number of requests per second', ['--rate']);
+  const service = requireService(config, 'paired mode');
   await checkEngine();
   const k6 = await locateK6();
   const out = resolve(options.outDir);
@@ -221,23 +223,23 @@ async function driveSlots(
       },
     });
     const referable = referableContainers(config);
-    const addresses = networkAddresses(config.service, referable);
+    const addresses = networkAddresses(service, referable);
     await startDependencies(containers, config, loaded.configDir, addresses, () => {
       if (options.signal?.aborted) throw new CancelledError(`cancelled (${String(options.signal.reason)})`);
     });
     const serviceEnvAddresses = serviceAddresses(addresses, undefined);
     const candidateSpec = containerSpec(
       'service',
-      config.service,
-      [config.service.port],
+      service,
+      [service.port],
       serviceEnvAddresses,
       loaded.configDir,
     );
     const candidate = await containers.start(candidateSpec);
     const base = await containers.start(baseSpec(candidateSpec, serviceEnvAddresses));
     const url = (started: typeof candidate) => {
-      const port = started.hostPorts.get(config.service.port);
-      if (port === undefined) throw new InfraError(`the service's port ${config.service.port} is not mapped`);
+      const port = started.hostPorts.get(service.port);
+      if (port === undefined) throw new InfraError(`the service's port ${service.port} is not mapped`);
       return `http://127.0.0.1:${port}`;
     };
     const urls: Record<Variant, string> = { candidate: url(candidate), base: url(base) };
@@ -308,8 +310,9 @@ async function baseServiceSpec(
   if (base === 'same') return (candidate) => ({ ...candidate, name: 'base' });
   if ('set' in base) {
     const other = await readConfig(options.configPath, [...options.overrides, ...base.set]);
+    const service = requireService(other.config, 'paired mode');
     return (_candidate, addresses) =>
-      containerSpec('base', other.config.service, [other.config.service.port], addresses, other.configDir);
+      containerSpec('base', service, [service.port], addresses, other.configDir);
   }
   if ('image' in base) {
     return (candidate) => {
@@ -318,7 +321,7 @@ async function baseServiceSpec(
     };
   }
   const { config } = await readConfig(options.configPath, options.overrides);
-  const build = config.service.build;
+  const build = requireService(config, 'paired mode').build;
   if (!build) {
     throw new ConfigError(
       '--base-ref needs a service built from a Dockerfile (service.build); use --base-image',

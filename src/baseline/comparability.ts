@@ -6,9 +6,10 @@ import type { Runner } from './schema.ts';
 
 /**
  * Config sections that do not shape the load k6 sends: a change there (the service's image or
- * environment, a dependency, a gate limit) is what a comparison is for, not a reason to refuse it.
+ * environment, a dependency, a gate limit, the deployed target's address or a rotated token in
+ * its headers) is what a comparison is for, not a reason to refuse it.
  */
-const OUTSIDE_THE_LOAD = new Set(['service', 'dependencies', 'gate', 'version']);
+const OUTSIDE_THE_LOAD = new Set(['service', 'target', 'dependencies', 'gate', 'version']);
 
 /**
  * A short fingerprint of what shapes the load: the config without OUTSIDE_THE_LOAD (so `load`,

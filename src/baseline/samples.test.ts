@@ -7,14 +7,7 @@ import { type LadderPlan, submetric } from '../../k6-scripts/contract.ts';
 import { InfraError } from '../errors.ts';
 import { parseLadderSummary } from '../load/summary.ts';
 import { buildBaseline } from './build.ts';
-import {
-  cellKey,
-  LatencySampleCollector,
-  probeCellKey,
-  readLatencySamples,
-  splitCsvLine,
-  tagValue,
-} from './samples.ts';
+import { cellKey, LatencySampleCollector, readLatencySamples, splitCsvLine, tagValue } from './samples.ts';
 import { BaselineSchema } from './schema.ts';
 
 // Recorded from the real k6 by test/baseline/record-samples-fixture.mjs: two phases × two levels
@@ -131,8 +124,8 @@ describe('readLatencySamples on k6 output', () => {
     collector.add('http_req_duration,1,1.25,paired__P0,name=probe');
     const read = collector.finish();
     expect(read.byCell.get(cellKey('paired', 0, 'all'))).toEqual(Float64Array.from([30, 40]));
-    expect(read.byCell.get(probeCellKey('paired', 0))).toEqual(Float64Array.from([1.25, 1.5]));
-    expect(read.byCell.size).toBe(2);
+    expect(read.byProbe?.get('paired__P0')).toEqual(Float64Array.from([1.25, 1.5]));
+    expect(read.byCell.size).toBe(1);
   });
 
   it('rejects a duration that is not a number', () => {

@@ -9,7 +9,7 @@ import { ALL_REQUESTS } from '../load/plan.ts';
  * Per-request latencies from k6's CSV output (`k6 run --out csv=FILE.gz`): the raw material of
  * a percentile's spread, which k6's summary (aggregates only) cannot give. Only the
  * `http_req_duration` rows of measured scenarios are kept, sliced like the summary: by the
- * `scenario` column and the `req` tag in `extra_tags`; and the probe's beside each level.
+ * `scenario` column and the `req` tag in `extra_tags`.
  */
 
 /** The metric whose samples are kept. */
@@ -20,14 +20,11 @@ export function cellKey(phase: string, levelIndex: number, request: string): str
   return `${phase}\u0000${levelIndex}\u0000${request}`;
 }
 
-/** Key of the probe's samples beside one measured level (no request name can be empty). */
-export function probeCellKey(phase: string, levelIndex: number): string {
-  return cellKey(phase, levelIndex, '');
-}
-
 export interface LatencySamples {
   /** ascending milliseconds per cellKey; a slice without samples is absent */
   byCell: Map<string, Float64Array>;
+  /** the blocking detector's probes: ascending milliseconds per probe scenario's name */
+  byProbe?: Map<string, Float64Array>;
   /** http_req_duration rows read (measured or not) */
   rows: number;
 }
@@ -36,10 +33,10 @@ export interface LatencySamples {
 export class LatencySampleCollector {
   private columns: { metric: number; value: number; scenario: number; extraTags: number } | null = null;
   private readonly scenarios: Map<string, { phase: string; levelIndex: number }>;
-  /** the probe scenarios beside measured levels: their samples go to probeCellKey */
-  private readonly probes: Map<string, { phase: string; levelIndex: number }>;
   private readonly wanted: Set<string> | null;
   private readonly chunks = new Map<string, number[]>();
+  private readonly probeScenarios: Set<string>;
+  private readonly probeChunks = new Map<string, number[]>();
   private rows = 0;
   private lineNumber = 0;
 
@@ -49,13 +46,7 @@ export class LatencySampleCollector {
         .filter((s) => s.measured)
         .map((s) => [s.name, { phase: s.phase, levelIndex: s.levelIndex }]),
     );
-    this.probes = new Map(
-      (plan.probe?.scenarios ?? []).flatMap((p) =>
-        p.phase !== null && p.levelIndex !== null
-          ? [[p.name, { phase: p.phase, levelIndex: p.levelIndex }] as const]
-          : [],
-      ),
-    );
+    this.probeScenarios = new Set((plan.probe?.scenarios ?? []).map((p) => p.name));
     // A plan without request names is sliced per level only, like the summary's `{scenario:…}`.
     this.wanted = plan.requestNames.length > 0 ? new Set(plan.requestNames) : null;
   }
@@ -85,36 +76,52 @@ export class LatencySampleCollector {
     if (cells[this.columns.metric] !== LATENCY_METRIC) return;
     this.rows++;
     const scenarioName = cells[this.columns.scenario] ?? '';
-    const probe = this.probes.get(scenarioName);
-    const scenario = probe ?? this.scenarios.get(scenarioName);
-    if (!scenario) return; // a warm-up
-    let request = probe ? '' : ALL_REQUESTS;
-    if (this.wanted !== null && !probe) {
+    const scenario = this.scenarios.get(scenarioName);
+    if (!scenario) {
+      if (this.probeScenarios.has(scenarioName))
+        push(this.probeChunks, scenarioName, this.duration(cells[this.columns.value]));
+      return; // else a warm-up
+    }
+    let request = ALL_REQUESTS;
+    if (this.wanted !== null) {
       const req = tagValue(cells[this.columns.extraTags] ?? '', 'req');
       if (req === null || !this.wanted.has(req)) return;
       request = req;
     }
-    const value = Number(cells[this.columns.value]);
-    if (!Number.isFinite(value) || value < 0) {
-      throw new InfraError(
-        `k6 CSV output line ${this.lineNumber}: '${cells[this.columns.value]}' is not a duration`,
-      );
-    }
-    const key = cellKey(scenario.phase, scenario.levelIndex, request);
-    let chunk = this.chunks.get(key);
-    if (!chunk) {
-      chunk = [];
-      this.chunks.set(key, chunk);
-    }
-    chunk.push(value);
+    push(
+      this.chunks,
+      cellKey(scenario.phase, scenario.levelIndex, request),
+      this.duration(cells[this.columns.value]),
+    );
   }
 
   finish(): LatencySamples {
     if (this.columns === null) throw new InfraError('k6 CSV output is empty (no header)');
-    const byCell = new Map<string, Float64Array>();
-    for (const [key, values] of this.chunks) byCell.set(key, Float64Array.from(values).sort());
-    return { byCell, rows: this.rows };
+    return { byCell: sortedAll(this.chunks), byProbe: sortedAll(this.probeChunks), rows: this.rows };
   }
+
+  private duration(text: string | undefined): number {
+    const value = Number(text);
+    if (!Number.isFinite(value) || value < 0) {
+      throw new InfraError(`k6 CSV output line ${this.lineNumber}: '${text}' is not a duration`);
+    }
+    return value;
+  }
+}
+
+function push(chunks: Map<string, number[]>, key: string, value: number): void {
+  let chunk = chunks.get(key);
+  if (!chunk) {
+    chunk = [];
+    chunks.set(key, chunk);
+  }
+  chunk.push(value);
+}
+
+function sortedAll(chunks: Map<string, number[]>): Map<string, Float64Array> {
+  const sorted = new Map<string, Float64Array>();
+  for (const [key, values] of chunks) sorted.set(key, Float64Array.from(values).sort());
+  return sorted;
 }
 
 /**

@@ -138,12 +138,12 @@ export class BaselineStep {
   /**
    * This run as a baseline record and, with a baseline, the comparison. A partial run is neither
    * recorded nor compared. Samples that cannot be read leave a record without spreads (a warning):
-   * its percentiles are shown, not tested.
+   * its percentiles are shown, not tested. A merged run gives its samples, already read.
    */
   async compare(
     run: RunFacts,
     config: LoadgateConfig,
-    files: { plan: string; samples?: string },
+    files: { plan: string; samples?: string } | { samples: LatencySamples },
   ): Promise<{
     comparison?: Comparison;
     verdictInput?: ComparisonOutcome;
@@ -151,7 +151,8 @@ export class BaselineStep {
   }> {
     if (run.partial) return {};
     let samples: LatencySamples | null = null;
-    if (files.samples !== undefined) {
+    if (typeof files.samples === 'object') samples = files.samples;
+    else if ('plan' in files && files.samples !== undefined) {
       try {
         const plan = JSON.parse(await readFile(files.plan, 'utf8')) as LadderPlan;
         samples = await readLatencySamples(files.samples, plan);

@@ -9,13 +9,15 @@ import {
   type Slot,
   slotSchedule,
 } from './paired.ts';
-import { DEFAULT_POLICY } from './policy.ts';
+import { DEFAULT_POLICY, PAIRED_POLICY } from './policy.ts';
 import { ComparisonSchema } from './schema.ts';
 import { lookAlpha } from './sequential.ts';
 import { seededRandom } from './stats.ts';
 import { lognormalSamples, syntheticBaseline } from './testing.ts';
 
+// the rules at the stored mode's floors (10%, 15%): most tests below are about what a floor means
 const options: PairedOptions = {
+  policy: DEFAULT_POLICY,
   level: 40,
   model: 'open',
   baseline: {
@@ -364,6 +366,18 @@ describe('comparePaired', () => {
     );
     const fewP50 = few.comparison.metrics.find((m) => m.metric === 'p50Ms');
     expect(fewP50?.sameDirection).toBeNull();
+  });
+
+  it("judges by paired mode's own floors (5% at p50 and p95) unless given a policy", () => {
+    const { policy: _stored, ...defaults } = options;
+    // +10% in every block: beyond paired mode's 5% floor, only at the stored mode's 10%
+    const slots = simulate({ blocks: 6, seed: 51, effect: 1.1, jitter: 0.005, requestsPerSlot: 2000 });
+    const paired = comparePaired(slots, defaults).comparison;
+    expect(paired.policy.floors.p50Ms).toBe(PAIRED_POLICY.floors.p50Ms);
+    expect(paired.metrics.find((m) => m.metric === 'p50Ms')?.verdict).toBe('regressed');
+    expect(paired.metrics.find((m) => m.metric === 'p95Ms')?.verdict).toBe('regressed');
+    const stored = comparePaired(slots, options).comparison;
+    expect(stored.metrics.find((m) => m.metric === 'p50Ms')?.verdict).not.toBe('regressed');
   });
 
   it('finds +16% on a 6 ms endpoint (+1 ms): no fixed millisecond floor hides it', () => {

@@ -9,7 +9,7 @@ import {
   rateTest,
   summaryLine,
 } from './compare.ts';
-import { DEFAULT_POLICY } from './policy.ts';
+import { DEFAULT_POLICY, PAIRED_POLICY } from './policy.ts';
 import type { Comparison, Policy } from './schema.ts';
 import { lookAlpha, lookOf } from './sequential.ts';
 import {
@@ -285,7 +285,7 @@ export function blockEvidence(estimates: readonly BlockEstimate[]): {
 
 /** The paired comparison of all slots run so far. */
 export function comparePaired(slots: readonly Slot[], options: PairedOptions): PairedOutcome {
-  const given = options.policy ?? DEFAULT_POLICY;
+  const given = options.policy ?? PAIRED_POLICY;
   const policy: Policy = {
     ...given,
     runNoise: { p50Ms: 0, p95Ms: 0, p99Ms: 0 },

@@ -44,6 +44,19 @@ export const DEFAULT_POLICY: Policy = {
   changePointP: 0.002,
 };
 
+/**
+ * Paired mode's defaults: the same rules with lower percentile floors. Base and candidate run
+ * on one runner, slot after slot, so a 5% shift is resolvable there (bench:stats: +10% found at
+ * p50 in 99% and at p95 in 90% of checks with a 5% floor, against 48% at p50 with 10%: an
+ * estimate that must pass a floor equal to the true change passes it half the time). A pull
+ * request that makes an endpoint 5% slower is worth a look; stored runs on different jobs are
+ * too noisy to ask that of them.
+ */
+export const PAIRED_POLICY: Policy = {
+  ...DEFAULT_POLICY,
+  floors: { ...DEFAULT_POLICY.floors, p50Ms: 0.05, p95Ms: 0.05, p99Ms: 0.1 },
+};
+
 const PERCENT = /^(\d+(?:\.\d+)?)%$/;
 
 /**

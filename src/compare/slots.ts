@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
-import { cellKey, probeCellKey, readLatencySamples } from '../baseline/samples.ts';
+import { probeScenarioName } from '../../k6-scripts/contract.ts';
+import { cellKey, readLatencySamples } from '../baseline/samples.ts';
 import { type K6Binary, runLadder } from '../load/k6.ts';
 import { buildLadderPlan, type LadderRequestInput } from '../load/plan.ts';
 import type { Slot, Variant } from './paired.ts';
@@ -134,7 +135,7 @@ export async function runSlot(options: {
   const samples = await readLatencySamples(run.files.samples, plan);
   const of = (name: string) => samples.byCell.get(cellKey(PAIRED_PHASE, 0, name)) ?? new Float64Array(0);
   const canary = load.script
-    ? (samples.byCell.get(probeCellKey(PAIRED_PHASE, 0)) ?? new Float64Array(0))
+    ? (samples.byProbe?.get(probeScenarioName(PAIRED_PHASE, 0)) ?? new Float64Array(0))
     : of(CANARY_REQUEST);
   return {
     ...slot,

@@ -235,7 +235,7 @@ load: { levels: [1], requests: [{ name: home, path: / }] }
       env: { A: 'one', B: 'two', C: '3' },
       wait: { kind: 'http', path: '/health' },
     });
-    expect(config.service.build).toBeUndefined();
+    expect(config.service?.build).toBeUndefined();
     expect(Object.keys(config.dependencies)).toEqual([]);
     expect(() =>
       configFromText(text.replace('service: app', 'service: api'), 'loadgate.yml', [], compose),
@@ -272,7 +272,7 @@ describe('readConfig with compose', () => {
       );
       const loaded = await readConfig(config, [], {});
       // the build context, relative to the compose file, is read relative to the config
-      expect(loaded.config.service.build).toEqual({ context: '.', dockerfile: 'Dockerfile', args: {} });
+      expect(loaded.config.service?.build).toEqual({ context: '.', dockerfile: 'Dockerfile', args: {} });
       expect(loaded.config.compose).toEqual({ file: 'deploy/compose.yml', service: 'app' });
     } finally {
       await rm(dir, { recursive: true, force: true });

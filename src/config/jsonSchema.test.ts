@@ -15,10 +15,10 @@ describe('configJsonSchema', () => {
   it('describes what users write: strict mappings, durations and rates as text with a pattern', () => {
     expect(schema.$schema).toBe('https://json-schema.org/draft/2020-12/schema');
     expect(schema.required).toEqual(['version', 'load']);
-    // a compose file can stand for the service section
-    expect((schema as unknown as { anyOf: unknown }).anyOf).toEqual([
-      { required: ['service'] },
-      { required: ['compose'] },
+    // a deployed target, or a service to start: written out, from a compose file, or both
+    expect(schema.oneOf).toEqual([
+      { required: ['target'] },
+      { anyOf: [{ required: ['service'] }, { required: ['compose'] }] },
     ]);
     expect(schema.additionalProperties).toBe(false);
     const load = schema.properties.load;

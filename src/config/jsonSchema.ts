@@ -17,14 +17,6 @@ export function configJsonSchema(): Record<string, unknown> {
       if (jsonSchema.minimum === Number.MIN_SAFE_INTEGER) delete jsonSchema.minimum;
     },
   });
-  const { $schema, required, ...rest } = schema;
-  // compose: { file, service } stands for the service section (it is expanded before validation)
-  const mustHave = (Array.isArray(required) ? required : []).filter((key) => key !== 'service');
-  return {
-    $schema,
-    title: 'loadgate config',
-    ...rest,
-    required: mustHave,
-    anyOf: [{ required: ['service'] }, { required: ['compose'] }],
-  };
+  const { $schema, ...rest } = schema;
+  return { $schema, title: 'loadgate config', ...rest };
 }

@@ -56,7 +56,9 @@ describe('${env.NAME} in config values', () => {
     // the config (and so its hash, result.json, the baseline) holds the references only
     expect(JSON.stringify(loaded.config)).not.toContain('pw-Xy7#q');
     expect(JSON.stringify(loaded.config)).not.toContain('key-9f8e7d');
-    expect(loaded.config.service.env.DATABASE_URL).toContain('${env.DB_PASSWORD}');
+    const service = loaded.config.service;
+    if (!service) throw new Error('the config has a service');
+    expect(service.env.DATABASE_URL).toContain('${env.DB_PASSWORD}');
     // another value, the same config hash: the hash says nothing of the secret
     const rotated = await readConfig(await configFile(base()), [], {
       DB_PASSWORD: 'other',
@@ -64,8 +66,8 @@ describe('${env.NAME} in config values', () => {
     });
     expect(rotated.hash).toBe(loaded.hash);
     // the values go where they are used: the containers' env and command
-    const addresses = networkAddresses(loaded.config.service, loaded.config.dependencies);
-    const spec = containerSpec('service', loaded.config.service, [8000], addresses, dir, loaded.secrets);
+    const addresses = networkAddresses(service, loaded.config.dependencies);
+    const spec = containerSpec('service', service, [8000], addresses, dir, loaded.secrets);
     expect(spec.env).toEqual({
       DATABASE_URL: 'postgresql://app:pw-Xy7#q@db:5432/app',
       LITERAL: 'costs ${env.NOT_READ}',

@@ -10,7 +10,7 @@ import { type ConfigIssue, type ConfigPath, formatPath, isRecord } from './paths
 
 /** How a setting that reads `${env.NAME}` is told in messages. */
 const WHERE_READ =
-  'env values, build.args, command and wait.command of the service, a dependency or an upstream, and the path, headers and body of load.requests';
+  'env values, build.args, command and wait.command of the service, a dependency or an upstream, the path, headers and body of load.requests, and target.headers';
 
 /** The runner's own credentials: never passed to k6 or a container, never readable through `${env.…}`. */
 const RUNNER_TOKENS = new Set(['GITHUB_TOKEN', 'GH_TOKEN']);
@@ -35,6 +35,8 @@ export function readsSecrets(path: ConfigPath): boolean {
   const [section, name, field, key] = path;
   if (section === 'service') return containerField(name, field);
   if (section === 'dependencies' || section === 'upstreams') return containerField(field, key);
+  // a deployed target's headers go to k6 through its environment, as a request's do
+  if (section === 'target' && name === 'headers') return field !== undefined;
   if (section === 'load' && name === 'requests' && typeof field === 'number') {
     return key === 'path' || key === 'headers' || key === 'body';
   }

@@ -28,6 +28,28 @@ export const LADDER_ENV = {
 } as const;
 
 /**
+ * `${env.NAME}` in a value: NAME read from the environment when the value is used (a secret
+ * stays out of the plan file and everything else loadgate writes); `$${env.` writes `${env.`.
+ */
+export const ENV_REF_SOURCE = '(\\$?)\\$\\{env\\.([A-Za-z_][A-Za-z0-9_]*)\\}';
+
+/** The text with each `${env.NAME}` replaced by lookup(NAME). */
+export function substituteEnvRefs(text: string, lookup: (name: string) => string): string {
+  if (!text.includes('${env.')) return text;
+  return text.replace(new RegExp(ENV_REF_SOURCE, 'g'), (_match, escaped: string, name: string) =>
+    escaped ? `\${env.${name}}` : lookup(name),
+  );
+}
+
+/** The names `${env.NAME}` refers to in a text, in order (escaped ones left out). */
+export function envRefNames(text: string): string[] {
+  if (!text.includes('${env.')) return [];
+  return [...text.matchAll(new RegExp(ENV_REF_SOURCE, 'g'))]
+    .filter((match) => !match[1])
+    .map((match) => match[2] as string);
+}
+
+/**
  * Gauge: the ladder's start by k6's own clock (ms since the epoch), reported once per VU and
  * scenario as the scenario's start minus its offset in the plan; its minimum is when this k6's
  * ladder began. Parts of one distributed run must have begun together.
@@ -146,6 +168,50 @@ export function mergeThresholds<T>(ladder: Record<string, T[]>, user: unknown): 
   }
   return merged;
 }
+
+/**
+ * The options of a user's script that the ladder keeps: how its requests are made, never how
+ * much load (the ladder decides that). Response bodies are kept unless the script itself sets
+ * discardResponseBodies, so a setup() that reads a login token works as written.
+ */
+export const USER_SCRIPT_OPTIONS = [
+  'discardResponseBodies',
+  'setupTimeout',
+  'teardownTimeout',
+  'insecureSkipTLSVerify',
+  'maxRedirects',
+  'userAgent',
+  'noConnectionReuse',
+  'noVUConnectionReuse',
+  'noCookiesReset',
+  'hosts',
+  'dns',
+  'tlsAuth',
+  'tlsCipherSuites',
+  'tlsVersion',
+  'batch',
+  'batchPerHost',
+  'throw',
+] as const;
+
+/**
+ * The system tags k6 attaches to samples: its defaults less `url` and `error`, which can carry a
+ * request's URL (and a secret in it) into the samples file and the summary.
+ */
+export const SYSTEM_TAGS = [
+  'proto',
+  'subproto',
+  'status',
+  'method',
+  'name',
+  'group',
+  'check',
+  'error_code',
+  'tls_version',
+  'scenario',
+  'service',
+  'expected_response',
+];
 
 /** The trend statistics the summary carries, p(99) included (it is not in k6's default). */
 export const SUMMARY_TREND_STATS = ['count', 'min', 'med', 'p(50)', 'p(90)', 'p(95)', 'p(99)', 'max'];

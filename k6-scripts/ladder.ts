@@ -57,10 +57,13 @@ import {
   SUMMARY_SEGMENT_FIELD,
   SUMMARY_TREND_STATS,
   type SummarySegment,
+  SYSTEM_TAGS,
   submetric,
+  substituteEnvRefs,
   TIME_BUCKET_TAG,
   timelineSubmetric,
   USER_SCRIPT_5XX_STATUSES,
+  USER_SCRIPT_OPTIONS,
 } from './contract.ts';
 
 const plan = readPlan();
@@ -76,26 +79,36 @@ export const options: Options = {
   ]),
   thresholds: sliceThresholds(),
   summaryTrendStats: SUMMARY_TREND_STATS,
-  discardResponseBodies: true,
   userAgent: 'loadgate',
+  // k6's default system tags less `url` and `error` (a URL may carry a secret into the samples
+  // file); loadgate slices by scenario, req, status and error_code
+  systemTags: SYSTEM_TAGS,
 };
 
 /**
- * The options a user's script runs under: the ladder's, plus the script's own thresholds (the
- * ladder alone decides the load, so the script's scenarios, VUs and durations are not used).
+ * The options a user's script runs under: the ladder's, plus the script's own thresholds and
+ * the options that shape how its requests are made (USER_SCRIPT_OPTIONS: response bodies kept
+ * unless it discards them, its setup timeout…). The ladder alone decides the load, so the
+ * script's scenarios, VUs and durations are not used.
  */
 export function optionsWithUserThresholds(user: Options | undefined): Options {
-  return { ...options, thresholds: mergeThresholds(options.thresholds ?? {}, user?.thresholds) };
+  const kept = Object.fromEntries(
+    USER_SCRIPT_OPTIONS.filter((key) => user?.[key] !== undefined).map((key) => [key, user?.[key]]),
+  );
+  return { ...options, ...kept, thresholds: mergeThresholds(options.thresholds ?? {}, user?.thresholds) };
 }
 
-const picker = weightedPicker(plan.requests);
-const requestParams = new Map(plan.requests.map((r) => [r.name, paramsFor(r)]));
+// `${env.NAME}` in a request (a secret) is read from k6's environment: the plan file keeps the reference.
+const picker = weightedPicker(plan.requests.map(withEnvValues));
+const requestParams = new Map(plan.requests.map((r) => [r.name, paramsFor(withEnvValues(r))]));
 const scenarioByName = new Map(plan.scenarios.map((s) => [s.name, s]));
 const timelineByPhase = new Map<string, PlanTimeline>((plan.timelines ?? []).map((t) => [t.phase, t]));
 const probeParams: RefinedParams<ResponseType> = {
   headers: targetHeaders,
   timeout: `${plan.requestTimeoutMs}ms`,
   tags: { name: 'probe' },
+  // loadgate's own requests never read their bodies: k6 need not keep them
+  responseType: 'none',
 };
 const scenarioStartS = new Map<string, number>([
   ...plan.scenarios.map((s): [string, number] => [s.name, s.startS]),
@@ -155,6 +168,8 @@ export function markLadderStart(): void {
  * few lines per level to stdout; with LOADGATE_PART, also this runner's part manifest.
  */
 export function handleSummary(data: SummaryData): Record<string, string> {
+  // setup()'s data is never read by loadgate, and a script's login token must not leave the run in it
+  const { setup_data: _setupData, ...kept } = data;
   const options = exec.test.options as { executionSegment?: unknown; executionSegmentSequence?: unknown };
   const segment: SummarySegment = {
     executionSegment: textOrNull(options.executionSegment),
@@ -162,7 +177,7 @@ export function handleSummary(data: SummaryData): Record<string, string> {
   };
   const summaryPath = requiredEnv(LADDER_ENV.summary);
   const out: Record<string, string> = {
-    [summaryPath]: JSON.stringify({ ...data, [SUMMARY_SEGMENT_FIELD]: segment }),
+    [summaryPath]: JSON.stringify({ ...kept, [SUMMARY_SEGMENT_FIELD]: segment }),
     stdout: textSummary(data),
   };
   const partPath = __ENV[LADDER_ENV.part];
@@ -193,6 +208,16 @@ function baseName(path: string): string {
 
 function textOrNull(value: unknown): string | null {
   return typeof value === 'string' && value !== '' ? value : null;
+}
+
+function withEnvValues(r: PlanRequest): PlanRequest {
+  const fromEnv = (text: string) => substituteEnvRefs(text, (name) => __ENV[name] ?? '');
+  return {
+    ...r,
+    url: fromEnv(r.url),
+    body: r.body === null ? null : fromEnv(r.body),
+    headers: Object.fromEntries(Object.entries(r.headers).map(([key, value]) => [key, fromEnv(value)])),
+  };
 }
 
 function readPlan(): LadderPlan {
@@ -320,6 +345,7 @@ function paramsFor(r: PlanRequest): RefinedParams<ResponseType> {
     tags: { req: r.name, name: r.name },
     // keeps k6's own http_req_failed in step with loadgate's idea of a failure
     responseCallback: http.expectedStatuses(expected),
+    responseType: 'none',
   };
 }
 
@@ -345,6 +371,7 @@ interface SummaryMetric {
 }
 interface SummaryData {
   metrics: Record<string, SummaryMetric>;
+  setup_data?: unknown;
 }
 
 function textSummary(data: SummaryData): string {

@@ -42,5 +42,32 @@ await build({
   legalComments: 'none',
   logLevel: 'warning',
   metafile: false,
+  plugins: [bylineWithoutBufferConstructor()],
 });
 await chmod(join(outDir, 'cli.js'), 0o755);
+
+/**
+ * byline 5.0.0 (testcontainers' line splitter for build output and log waits; unmaintained since
+ * 2016, still used by testcontainers' latest release) calls the deprecated `new Buffer(string,
+ * encoding)`. Node warns about Buffer() only for code outside node_modules, which bundled code
+ * is: every run printed "DeprecationWarning: Buffer() is deprecated". `Buffer.from(string,
+ * encoding)` is the same call without the deprecation; the build fails if byline changes shape.
+ */
+function bylineWithoutBufferConstructor() {
+  return {
+    name: 'byline-without-buffer-constructor',
+    setup(build) {
+      build.onLoad({ filter: /[\\/]node_modules[\\/]byline[\\/]lib[\\/]byline\.js$/ }, async (args) => {
+        const source = await readFile(args.path, 'utf8');
+        const patched = source.replaceAll(
+          'new Buffer(line, chunkEncoding)',
+          'Buffer.from(line, chunkEncoding)',
+        );
+        if (patched === source || /new Buffer\(/.test(patched)) {
+          throw new Error(`${args.path}: byline changed; check its Buffer() calls before bundling it`);
+        }
+        return { contents: patched, loader: 'js' };
+      });
+    },
+  };
+}

@@ -24,3 +24,26 @@ export interface ProgressSink {
 }
 
 export const silentProgress: ProgressSink = { step() {}, load() {}, warn() {} };
+
+/**
+ * One line per level, for logs that cannot rewrite a line (CI): each level's last figures,
+ * printed when the next level begins or at `flush()` (the load is over, or a step interrupts),
+ * so a level's line never shows it before its first responses.
+ */
+export function levelLines(print: (update: LoadProgress) => void): {
+  update(update: LoadProgress): void;
+  flush(): void;
+} {
+  let pending: LoadProgress | null = null;
+  const flush = () => {
+    if (pending) print(pending);
+    pending = null;
+  };
+  return {
+    update(update) {
+      if (pending && (pending.phase !== update.phase || pending.levelIndex !== update.levelIndex)) flush();
+      pending = update;
+    },
+    flush,
+  };
+}

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
+import { substituteEnvRefs } from '../k6-scripts/contract.ts';
 import { type BaselineRunOptions, BaselineStep } from './baseline/step.ts';
 import { proxiedNames, referableContainers } from './config/faults.ts';
 import { readConfig } from './config/read.ts';
@@ -117,6 +118,7 @@ export async function runLoadgate(options: RunOptions): Promise<RunOutcome> {
         progress,
         signal: options.signal,
         samplesPath: baselines.samplesPath(outDir),
+        secrets: loaded.secrets,
       }),
     );
   } else {
@@ -138,8 +140,13 @@ export async function runLoadgate(options: RunOptions): Promise<RunOutcome> {
     // Toxiproxy in front of the upstreams and proxied dependencies: the service's env names the proxies.
     await using faultProxy = await startFaultProxy(config, referable, { runId, logsDir });
     if (faultProxy) progress.step(`Toxiproxy in front of ${proxiedNames(config).join(', ')}`);
-    const startedDependencies = await startDependencies(containers, config, loaded.configDir, addresses, () =>
-      throwIfAborted(options.signal),
+    const startedDependencies = await startDependencies(
+      containers,
+      config,
+      loaded.configDir,
+      addresses,
+      () => throwIfAborted(options.signal),
+      loaded.secrets,
     );
     const faults = new PhaseFaults(
       faultProxy,
@@ -155,6 +162,7 @@ export async function runLoadgate(options: RunOptions): Promise<RunOutcome> {
         servicePorts,
         serviceAddresses(addresses, faultProxy),
         loaded.configDir,
+        loaded.secrets,
       ),
     );
     const servicePort = service.hostPorts.get(serviceConfig.port);
@@ -198,6 +206,7 @@ export async function runLoadgate(options: RunOptions): Promise<RunOutcome> {
           progress,
           signal: options.signal,
           samplesPath: baselines.samplesPath(outDir),
+          secrets: loaded.secrets,
         }),
         onStart: (startedAtMs) => {
           levelWatch.start(startedAtMs);
@@ -229,8 +238,18 @@ export async function runLoadgate(options: RunOptions): Promise<RunOutcome> {
       watch?.poolSource ?? null,
     ),
   }));
-  const gate = evaluateGate(levels, config.gate.thresholds, config.load.model);
-  for (const line of gate.unmatched) progress.warn(line);
+  const evaluated = evaluateGate(levels, config.gate.thresholds, config.load.model);
+  for (const line of evaluated.unmatched) progress.warn(line);
+  const gate = {
+    checked: evaluated.checked,
+    breaches: evaluated.breaches,
+    ...(ladder.thresholdsCrossed
+      ? {
+          scriptThresholdsCrossed:
+            ladder.crossedThresholds.length > 0 ? ladder.crossedThresholds : ['k6 named none'],
+        }
+      : {}),
+  };
   const partial = ladder.cancelled;
   // This run as a baseline record, and its comparison with the baseline given.
   const compared = await baselines.compare(
@@ -246,12 +265,10 @@ export async function runLoadgate(options: RunOptions): Promise<RunOutcome> {
     config,
     ladder.files,
   );
-  const decided = ladder.thresholdsCrossed
-    ? {
-        verdict: 'fail' as const,
-        summary: `the script's thresholds were crossed: ${ladder.crossedThresholds.join('; ') || 'k6 named none'} (k6 exit 99; see ${OUT_FILES.k6Log})`,
-      }
-    : decideVerdict({ gate, ...(compared.verdictInput ? { comparison: compared.verdictInput } : {}) });
+  const decided = decideVerdict({
+    gate,
+    ...(compared.verdictInput ? { comparison: compared.verdictInput } : {}),
+  });
   const result: Result = ResultSchema.parse({
     schemaVersion: RESULT_SCHEMA_VERSION,
     tool: { name: 'loadgate', version: TOOL_VERSION },
@@ -267,7 +284,7 @@ export async function runLoadgate(options: RunOptions): Promise<RunOutcome> {
     probeIdleP95Ms: extras.probeIdleP95Ms,
     phases: phaseResults(config.phases, plan, extras),
     levels,
-    gate: { checked: gate.checked, breaches: gate.breaches },
+    gate,
     ...(compared.comparison ? { comparison: compared.comparison } : {}),
     ...(compared.trend ? { trend: compared.trend } : {}),
     files: {
@@ -317,6 +334,8 @@ export async function startDependencies(
   configDir: string,
   addresses: ReturnType<typeof networkAddresses>,
   beforeEach: () => void = () => {},
+  /** the values of `${env.NAME}` (LoadedConfig.secrets) */
+  secrets: Readonly<Record<string, string>> = {},
 ): Promise<Map<string, StartedContainer>> {
   const started = new Map<string, StartedContainer>();
   for (const name of startOrder(referableContainers(config))) {
@@ -327,7 +346,7 @@ export async function startDependencies(
       await containers.start(
         what.kind === 'stub'
           ? what.spec
-          : containerSpec(name, what.container, what.ports, addresses, configDir),
+          : containerSpec(name, what.container, what.ports, addresses, configDir, secrets),
       ),
     );
   }
@@ -341,12 +360,17 @@ export function containerSpec(
   ports: number[],
   addresses: ReturnType<typeof networkAddresses>,
   configDir: string,
+  /** the values of `${env.NAME}` (LoadedConfig.secrets): only the engine gets them */
+  secrets: Readonly<Record<string, string>> = {},
 ): ContainerSpec {
   const firstPort = ports[0];
+  const fromEnv = (text: string) => substituteEnvRefs(text, (name) => secrets[name] ?? '');
   const wait: WaitSpec =
     container.wait.kind === 'http'
       ? { kind: 'http', path: container.wait.path, port: firstPort ?? 80 }
-      : container.wait;
+      : container.wait.kind === 'command'
+        ? { kind: 'command', command: fromEnv(container.wait.command), shown: container.wait.command }
+        : container.wait;
   return {
     name,
     ...(container.image ? { image: container.image } : {}),
@@ -355,13 +379,16 @@ export function containerSpec(
           build: {
             context: resolve(configDir, container.build.context),
             dockerfile: container.build.dockerfile,
-            args: container.build.args,
+            args: Object.fromEntries(
+              Object.entries(container.build.args).map(([key, value]) => [key, fromEnv(value)]),
+            ),
+            ...(container.build.target !== undefined ? { target: container.build.target } : {}),
           },
         }
       : {}),
     ports,
-    env: resolveEnv(container.env, addresses),
-    ...(container.command ? { command: container.command } : {}),
+    env: resolveEnv(container.env, addresses, secrets),
+    ...(container.command ? { command: container.command.map(fromEnv) } : {}),
     wait,
     startupTimeoutMs: container.startupTimeoutMs,
   };
@@ -382,17 +409,25 @@ export function ladderRunOptions(run: {
   progress: ProgressSink;
   signal: AbortSignal | undefined;
   samplesPath: string;
+  /** the values of `${env.NAME}` (LoadedConfig.secrets): k6 reads those of the requests */
+  secrets: Readonly<Record<string, string>>;
 }): RunLadderOptions {
   const { config, progress } = run;
+  const fromEnv = (text: string) => substituteEnvRefs(text, (name) => run.secrets[name] ?? '');
   return {
     k6: run.k6,
     plan: run.plan,
     outDir: run.outDir,
     runId: run.runId,
     samplesPath: run.samplesPath,
+    secrets: run.secrets,
     ...(config.load.script ? { userScriptPath: resolve(run.configDir, config.load.script) } : {}),
     ...(config.target && Object.keys(config.target.headers).length > 0
-      ? { targetHeaders: config.target.headers }
+      ? {
+          targetHeaders: Object.fromEntries(
+            Object.entries(config.target.headers).map(([name, value]) => [name, fromEnv(value)]),
+          ),
+        }
       : {}),
     ...(run.signal ? { signal: run.signal } : {}),
     // A runner kills the job 10 s after its first signal: k6 gets a few to write its summary.

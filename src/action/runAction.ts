@@ -17,7 +17,8 @@ import { commentFromArtifact, writeCommentRequest } from '../github/fromArtifact
 import { type ActionSink, publishRun, recordsBaseline } from '../github/publish.ts';
 import { K6_PATH_ENV } from '../load/k6.ts';
 import { ensureK6 } from '../load/k6Install.ts';
-import type { ProgressSink } from '../progress.ts';
+import { levelLines, type ProgressSink } from '../progress.ts';
+import { onSecretRegistered } from '../redact.ts';
 import { formatProgress } from '../report/terminal.ts';
 import type { Result } from '../result/schema.ts';
 import { exitCodeForResult, OUT_FILES, type RunOutcome, runLoadgate } from '../run.ts';
@@ -47,6 +48,8 @@ export async function runAction(): Promise<void> {
     const settings = readSettings((name) => core.getInput(name));
     // Before anything can print it: the runner masks registered secrets in the log.
     if (settings.token) core.setSecret(settings.token);
+    // and each value the config reads with ${env.NAME}, as soon as it is read
+    onSecretRegistered((value) => core.setSecret(value));
     outDir = settings.outDir;
     const context = await readGitHubContext();
     if (settings.mode === 'comment-from-artifact') {
@@ -302,15 +305,18 @@ async function echoLogTails(sink: ActionSink, outDir: string): Promise<void> {
 }
 
 function actionProgress(sink: ActionSink): ProgressSink {
-  let lastLevelKey = '';
+  // one line per level, with its last figures (a level's first poll may precede its first response)
+  const levels = levelLines((update) => core.info(formatProgress(update)));
   return {
-    step: (message) => (mayIssueCommand(message) ? sink.untrusted(message) : core.info(message)),
-    warn: (message) => core.warning(message),
-    load(update) {
-      const key = `${update.phase}/${update.levelIndex}`;
-      if (key === lastLevelKey) return;
-      lastLevelKey = key;
-      core.info(formatProgress(update));
+    step: (message) => {
+      levels.flush();
+      if (mayIssueCommand(message)) sink.untrusted(message);
+      else core.info(message);
     },
+    warn: (message) => {
+      levels.flush();
+      core.warning(message);
+    },
+    load: (update) => levels.update(update),
   };
 }

@@ -107,6 +107,27 @@ describe('readLatencySamples on k6 output', () => {
     await expect(readLatencySamples(empty, plan)).rejects.toThrow(/empty/);
   });
 
+  it("keeps the probe's samples beside each level apart from the requests (paired mode's canary)", () => {
+    const collector = new LatencySampleCollector({
+      scenarios: [
+        { name: 'paired__W0', phase: 'paired', levelIndex: 0, measured: false },
+        { name: 'paired__L0', phase: 'paired', levelIndex: 0, measured: true },
+      ],
+      requestNames: [],
+      probe: { scenarios: [{ name: 'paired__P0', phase: 'paired', levelIndex: 0 }] },
+    } as unknown as LadderPlan);
+    collector.add('metric_name,timestamp,metric_value,scenario,extra_tags');
+    collector.add('http_req_duration,1,40,paired__L0,req=login');
+    collector.add('http_req_duration,1,30,paired__L0,');
+    collector.add('http_req_duration,1,1.5,paired__P0,name=probe');
+    collector.add('http_req_duration,1,9,paired__W0,');
+    collector.add('http_req_duration,1,1.25,paired__P0,name=probe');
+    const read = collector.finish();
+    expect(read.byCell.get(cellKey('paired', 0, 'all'))).toEqual(Float64Array.from([30, 40]));
+    expect(read.byProbe?.get('paired__P0')).toEqual(Float64Array.from([1.25, 1.5]));
+    expect(read.byCell.size).toBe(1);
+  });
+
   it('rejects a duration that is not a number', () => {
     const collector = new LatencySampleCollector({
       scenarios: [{ name: 'clean__L0', phase: 'clean', levelIndex: 0, measured: true }],

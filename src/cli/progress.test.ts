@@ -38,15 +38,23 @@ describe('console progress', () => {
     expect(out.at(-1)).toBe('removing 3 containers and the network\n');
   });
 
-  it('in CI logs prints one line per level, never carriage returns', () => {
+  it('in CI logs prints one line per level with its last figures, never carriage returns', () => {
     const { out, io } = capture(false);
     const progress = consoleProgress(io, false);
-    progress.load(update(0, 3, 12));
+    // the first poll of a level may come before its first response
+    progress.load(update(0, 3, null));
     progress.load(update(0, 5, 13));
     progress.load(update(1, 15, 20));
-    expect(out).toHaveLength(2);
-    expect(out.join('')).not.toContain('\r');
+    expect(out).toHaveLength(1);
+    expect(out[0]).toContain('level 1/3');
+    expect(out[0]).toContain('p95 13.0 ms');
+    // the last level comes out with the next step
+    progress.step('removing 3 containers and the network');
+    expect(out).toHaveLength(3);
     expect(out[1]).toContain('level 2/3 (4 VUs)');
+    expect(out[1]).toContain('p95 20.0 ms');
+    expect(out[2]).toBe('removing 3 containers and the network\n');
+    expect(out.join('')).not.toContain('\r');
   });
 
   it('warnings go to stderr', () => {

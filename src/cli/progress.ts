@@ -1,17 +1,18 @@
-import type { LoadProgress, ProgressSink } from '../progress.ts';
+import { type LoadProgress, levelLines, type ProgressSink } from '../progress.ts';
 import { formatProgress } from '../report/terminal.ts';
 import type { CliIo } from './runCli.ts';
 
 /**
  * Steps as lines; on a terminal, the load's live line rewritten in place. In CI logs (no
- * terminal) the live line is left out and one line per level is printed when it changes.
+ * terminal) the live line is left out and one line per level is printed, with its last figures.
  */
 export function consoleProgress(io: CliIo, live: boolean): ProgressSink {
   let liveLineShown = false;
-  let lastLevelKey = '';
+  const levels = levelLines((update) => io.out(`${formatProgress(update)}\n`));
   const clearLive = () => {
     if (liveLineShown) io.out('\r\x1b[2K');
     liveLineShown = false;
+    levels.flush();
   };
   return {
     step(message) {
@@ -28,11 +29,7 @@ export function consoleProgress(io: CliIo, live: boolean): ProgressSink {
         liveLineShown = true;
         return;
       }
-      const key = `${update.phase}/${update.levelIndex}`;
-      if (key !== lastLevelKey) {
-        lastLevelKey = key;
-        io.out(`${formatProgress(update)}\n`);
-      }
+      levels.update(update);
     },
   };
 }

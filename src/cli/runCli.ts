@@ -3,8 +3,10 @@ import type { BaselineRunOptions } from '../baseline/step.ts';
 import { compareOffline } from '../compare/offline.ts';
 import { runCalibration, runPaired } from '../compare/pairedRun.ts';
 import { ConfigError, ExitCode, exitCodeOf } from '../errors.ts';
+import { redact } from '../redact.ts';
 import { formatPoolTable, formatTerminalTable } from '../report/terminal.ts';
 import { exitCodeForResult, exitCodeForVerdict, runLoadgate } from '../run.ts';
+import { TOOL_VERSION } from '../version.ts';
 import { addK6OperatorCommand, addMergeCommand, runSegmentCommand } from './distributed.ts';
 import { consoleProgress } from './progress.ts';
 
@@ -20,6 +22,7 @@ export async function runCli(argv: string[], io: CliIo = processIo()): Promise<n
   let exitCode: number = ExitCode.pass;
   const program = new Command('loadgate')
     .description('Load regressions caught before they ship: a k6 ladder against your service in containers.')
+    .version(TOOL_VERSION, '-V, --version', "print loadgate's version")
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .showHelpAfterError('(run loadgate --help for usage)');
@@ -184,7 +187,7 @@ export async function runCli(argv: string[], io: CliIo = processIo()): Promise<n
       );
       io.out(`\n${outcome.reportMarkdown}\n`);
       for (const file of outcome.files) io.out(`wrote ${file}\n`);
-      exitCode = exitCodeForVerdict(outcome.paired.comparison.verdict);
+      exitCode = exitCodeForVerdict(outcome.verdict);
     });
 
   program
@@ -260,11 +263,8 @@ async function whileSignalsCancel<T>(io: CliIo, work: (signal: AbortSignal) => P
 }
 
 function describeError(error: unknown): string {
-  if (error instanceof ConfigError && error.problems.length > 0) {
-    return `loadgate: ${error.message}`;
-  }
-  if (error instanceof Error) return `loadgate: ${error.message}`;
-  return `loadgate: ${String(error)}`;
+  // a secret the config read never reaches the terminal, whatever quoted it
+  return redact(`loadgate: ${error instanceof Error ? error.message : String(error)}`);
 }
 
 interface PairedCommandOptions {

@@ -62,6 +62,8 @@ export interface Slot {
   droppedIterations: number;
   /** set by the orchestrator when the slot failed (k6 error, cut short) */
   invalidReason?: string | null;
+  /** a user script's own k6 thresholds this slot crossed (k6 exit 99), each `metric: expression` */
+  crossedThresholds?: string[];
 }
 
 export interface BlockStatus {

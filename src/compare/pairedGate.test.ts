@@ -117,4 +117,17 @@ describe('withPairedComparison', () => {
     } as unknown as Result;
     expect(withPairedComparison(partial, paired(1.3)).result).toBe(partial);
   });
+
+  it("a user script's crossed thresholds keep the run failed, whatever the pairs found", () => {
+    const crossed = {
+      ...base,
+      verdict: 'fail',
+      gate: { ...base.gate, scriptThresholdsCrossed: ['http_req_failed: rate<0.01'] },
+    } as Result;
+    const joined = withPairedComparison(crossed, paired(1));
+    expect(joined.result.verdict).toBe('fail');
+    expect(joined.result.summary).toContain(
+      "the script's thresholds were crossed: http_req_failed: rate<0.01",
+    );
+  });
 });

@@ -15,6 +15,7 @@ import { serviceAddresses } from '../faults/setup.ts';
 import { locateK6 } from '../load/k6.ts';
 import type { ProgressSink } from '../progress.ts';
 import { escapeMarkdown } from '../report/escape.ts';
+import type { Verdict } from '../result/schema.ts';
 import { containerSpec, startDependencies } from '../run.ts';
 import { TOOL_VERSION } from '../version.ts';
 import { type Calibration, calibrate } from './calibrate.ts';
@@ -60,6 +61,13 @@ export interface PairedRunOptions {
 export interface PairedRunOutcome {
   paired: PairedOutcome;
   slots: Slot[];
+  /**
+   * the comparison's verdict, or fail when the candidate crossed a user script's own k6
+   * thresholds in a slot (absolute limits, as in `loadgate run`)
+   */
+  verdict: Verdict;
+  /** a user script's thresholds crossed on each side, each `metric: expression` */
+  crossedThresholds: Record<Variant, string[]>;
   reportMarkdown: string;
   files: string[];
 }
@@ -92,7 +100,10 @@ export async function runPaired(given: PairedRunOptions): Promise<PairedRunOutco
         .moreBlocksWouldHelp,
   );
   const paired = comparePaired(slots, { policy, level: options.rate, model: 'open', baseline, plan });
-  const reportMarkdown = `## loadgate paired: ${paired.comparison.verdict.toUpperCase()}\n\n${[
+  const crossedThresholds = crossedBySide(slots);
+  const verdict = pairedVerdict(paired.comparison.verdict, crossedThresholds);
+  const reportMarkdown = `## loadgate paired: ${verdict.toUpperCase()}\n\n${[
+    ...thresholdLines(crossedThresholds),
     ...renderComparison(paired.comparison, 'open'),
     slotTable(slots),
   ].join('\n\n')}\n`;
@@ -100,10 +111,35 @@ export async function runPaired(given: PairedRunOptions): Promise<PairedRunOutco
   const files = [join(out, 'paired.json'), join(out, 'report.md')];
   await writeFile(
     files[0] as string,
-    `${JSON.stringify({ comparison: paired.comparison, blocks: paired.blocks, slots: slotSummaries(slots) }, null, 2)}\n`,
+    `${JSON.stringify({ verdict, crossedThresholds, comparison: paired.comparison, blocks: paired.blocks, slots: slotSummaries(slots) }, null, 2)}\n`,
   );
   await writeFile(files[1] as string, reportMarkdown);
-  return { paired, slots, reportMarkdown, files };
+  return { paired, slots, verdict, crossedThresholds, reportMarkdown, files };
+}
+
+/** The script's thresholds each side crossed in any of its slots, in the order first seen. */
+export function crossedBySide(slots: readonly Slot[]): Record<Variant, string[]> {
+  const of = (variant: Variant) => [
+    ...new Set(slots.filter((s) => s.variant === variant).flatMap((s) => s.crossedThresholds ?? [])),
+  ];
+  return { base: of('base'), candidate: of('candidate') };
+}
+
+/**
+ * A paired run's verdict: fail when the candidate crossed a script threshold in any slot (an
+ * absolute limit, as in `loadgate run`), else the comparison's. The base's crossings are only told.
+ */
+export function pairedVerdict(compared: Verdict, crossed: Record<Variant, string[]>): Verdict {
+  return crossed.candidate.length > 0 ? 'fail' : compared;
+}
+
+function thresholdLines(crossed: Record<Variant, string[]>): string[] {
+  return (['candidate', 'base'] as const)
+    .filter((variant) => crossed[variant].length > 0)
+    .map(
+      (variant) =>
+        `**The script's thresholds were crossed on the ${variant}** (k6 exit 99${variant === 'candidate' ? ': the run fails' : ''}): ${crossed[variant].map((t) => escapeMarkdown(t, 200)).join('; ')}`,
+    );
 }
 
 /** The options with the config's `paired` section filling what was not given, and the config read once. */
@@ -167,6 +203,13 @@ export async function runCalibration(
       ([m, v]) => `  --floor ${m.replace('Ms', '')}=${Math.max(1, Math.ceil(v * 100))}%`,
     ),
   ];
+  const crossed = crossedBySide(slots);
+  for (const variant of ['candidate', 'base'] as const) {
+    if (crossed[variant].length > 0)
+      lines.push(
+        `the script's thresholds were crossed on the ${variant} side: ${crossed[variant].join('; ')}`,
+      );
+  }
   const text = `${lines.join('\n')}\n`;
   const out = resolve(options.outDir);
   const files = [join(out, 'calibration.json'), join(out, 'calibration.txt')];
@@ -191,11 +234,6 @@ async function driveSlots(
   const { progress } = options;
   const { loaded } = options;
   const { config } = loaded;
-  if (config.load.script) {
-    throw new ConfigError('paired mode drives the built-in requests; a load.script is not supported yet', [
-      'load.script: not supported in paired mode',
-    ]);
-  }
   if (!(options.rate > 0))
     throw new ConfigError('--rate must be a positive number of requests per second', ['--rate']);
   const service = requireService(config, 'paired mode');
@@ -224,9 +262,16 @@ async function driveSlots(
     });
     const referable = referableContainers(config);
     const addresses = networkAddresses(service, referable);
-    await startDependencies(containers, config, loaded.configDir, addresses, () => {
-      if (options.signal?.aborted) throw new CancelledError(`cancelled (${String(options.signal.reason)})`);
-    });
+    await startDependencies(
+      containers,
+      config,
+      loaded.configDir,
+      addresses,
+      () => {
+        if (options.signal?.aborted) throw new CancelledError(`cancelled (${String(options.signal.reason)})`);
+      },
+      loaded.secrets,
+    );
     const serviceEnvAddresses = serviceAddresses(addresses, undefined);
     const candidateSpec = containerSpec(
       'service',
@@ -234,6 +279,7 @@ async function driveSlots(
       [service.port],
       serviceEnvAddresses,
       loaded.configDir,
+      loaded.secrets,
     );
     const candidate = await containers.start(candidateSpec);
     const base = await containers.start(baseSpec(candidateSpec, serviceEnvAddresses));
@@ -260,6 +306,14 @@ async function driveSlots(
         body: r.body ?? null,
         expectStatus: r.expectStatus?.[0] ?? null,
       })),
+      ...(config.load.script
+        ? {
+            script: {
+              path: resolve(loaded.configDir, config.load.script),
+              ...(config.load.scriptRequests ? { requestNames: config.load.scriptRequests } : {}),
+            },
+          }
+        : {}),
     };
     // Freshly started services are slow at first (cold caches, connections being opened, JIT):
     // one unmeasured slot on each side, so the first block does not pay for it.
@@ -275,6 +329,7 @@ async function driveSlots(
         outDir: join(out, 'priming'),
         ...(options.signal ? { signal: options.signal } : {}),
         runId,
+        secrets: loaded.secrets,
       });
     }
     const slots: Slot[] = [];
@@ -290,6 +345,7 @@ async function driveSlots(
         outDir: join(out, 'slots'),
         ...(options.signal ? { signal: options.signal } : {}),
         runId,
+        secrets: loaded.secrets,
       });
       slots.push(slot);
       progress.step(slotLine(slot));
@@ -312,7 +368,7 @@ async function baseServiceSpec(
     const other = await readConfig(options.configPath, [...options.overrides, ...base.set]);
     const service = requireService(other.config, 'paired mode');
     return (_candidate, addresses) =>
-      containerSpec('base', service, [service.port], addresses, other.configDir);
+      containerSpec('base', service, [service.port], addresses, other.configDir, other.secrets);
   }
   if ('image' in base) {
     return (candidate) => {
@@ -378,7 +434,10 @@ function slotLine(slot: Slot): string {
   });
   const canary = slot.canary ? sortedQuantile(slot.canary, 0.5) : null;
   const dropped = slot.droppedIterations > 0 ? `, ${slot.droppedIterations} dropped` : '';
-  return `${head}: ${parts.join('; ')}; canary p50 ${canary === null ? '—' : `${canary.toFixed(2)} ms`}${dropped}`;
+  const crossed = slot.crossedThresholds?.length
+    ? `; the script's thresholds crossed: ${slot.crossedThresholds.join('; ')}`
+    : '';
+  return `${head}: ${parts.join('; ')}; canary p50 ${canary === null ? '—' : `${canary.toFixed(2)} ms`}${dropped}${crossed}`;
 }
 
 function slotSummaries(slots: readonly Slot[]) {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
+import { probeScenarioName } from '../../k6-scripts/contract.ts';
 import { cellKey, readLatencySamples } from '../baseline/samples.ts';
 import { type K6Binary, runLadder } from '../load/k6.ts';
 import { buildLadderPlan, type LadderRequestInput } from '../load/plan.ts';
@@ -10,6 +11,9 @@ import type { Slot, Variant } from './paired.ts';
  * One slot of paired mode: k6 at a fixed arrival rate against one side for a few seconds, with
  * the canary beside the service's own requests. Each slot is a k6 run of its own (the ladder
  * with one level), so the runner, its summary and its samples are the ones `loadgate run` uses.
+ * A user's script therefore runs its setup() once per slot, before the slot's clock starts:
+ * its data (a login token) is always fresh, and whatever it writes to the service's store
+ * accumulates in the same ABBA order on both sides, so it weighs on neither.
  */
 
 /** The canary's request name; loadgate's own endpoint answers it at once, whatever the service does. */
@@ -20,13 +24,19 @@ export const CANARY_SHARE = 0.05;
 export const PAIRED_PHASE = 'paired';
 
 export interface SlotLoad {
-  /** arrivals per second, canary included */
+  /** arrivals per second, canary included (with a script: the script's iterations, canary beside) */
   rate: number;
   slotS: number;
   warmupS: number;
   requestTimeoutMs: number;
   maxVUs?: number;
   requests: readonly LadderRequestInput[];
+  /**
+   * A user's k6 script in place of `requests` (load.script): each slot is a whole k6 run of it,
+   * setup() included. The canary then runs beside it at CANARY_SHARE of the rate, in a scenario
+   * of its own (the probe's), since the script's iterations are the script's to decide.
+   */
+  script?: { path: string; requestNames?: readonly string[] };
 }
 
 /**
@@ -68,9 +78,12 @@ export async function runSlot(options: {
   signal?: AbortSignal;
   /** the run's id, in k6's environment (see runLadder) */
   runId?: string;
+  /** the values of `${env.NAME}` in the requests (LoadedConfig.secrets), for k6 */
+  secrets?: Readonly<Record<string, string>>;
 }): Promise<Slot> {
   const { slot, load } = options;
   const totalWeight = load.requests.reduce((sum, r) => sum + (r.weight ?? 1), 0);
+  const canaryPath = `${options.canaryUrl}/canary`;
   const plan = buildLadderPlan({
     baseUrl: options.baseUrl,
     model: 'open',
@@ -80,14 +93,23 @@ export async function runSlot(options: {
     requestTimeoutMs: load.requestTimeoutMs,
     ...(load.maxVUs !== undefined ? { maxVUs: load.maxVUs } : {}),
     phases: [PAIRED_PHASE],
-    requests: [
-      ...load.requests,
-      {
-        name: CANARY_REQUEST,
-        path: `${options.canaryUrl}/canary`,
-        weight: (totalWeight * CANARY_SHARE) / (1 - CANARY_SHARE),
-      },
-    ],
+    ...(load.script
+      ? {
+          requests: [],
+          userScript: load.script.requestNames ? { requestNames: load.script.requestNames } : {},
+          // k6's arrival rates are whole numbers per second
+          probe: { path: canaryPath, ratePerS: Math.max(1, Math.round(load.rate * CANARY_SHARE)), idleS: 0 },
+        }
+      : {
+          requests: [
+            ...load.requests,
+            {
+              name: CANARY_REQUEST,
+              path: canaryPath,
+              weight: (totalWeight * CANARY_SHARE) / (1 - CANARY_SHARE),
+            },
+          ],
+        }),
   });
   const outDir = join(options.outDir, `block${slot.block + 1}-slot${slot.position + 1}-${slot.variant}`);
   const empty = { ...slot, requests: [], canary: null, droppedIterations: 0 };
@@ -98,6 +120,8 @@ export async function runSlot(options: {
       plan,
       outDir,
       samplesPath: join(outDir, 'k6-samples.csv.gz'),
+      ...(load.script ? { userScriptPath: load.script.path } : {}),
+      ...(options.secrets ? { secrets: options.secrets } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.runId ? { runId: options.runId } : {}),
     });
@@ -110,6 +134,9 @@ export async function runSlot(options: {
   if (!level || !run.files.samples) return { ...empty, invalidReason: 'k6 measured nothing' };
   const samples = await readLatencySamples(run.files.samples, plan);
   const of = (name: string) => samples.byCell.get(cellKey(PAIRED_PHASE, 0, name)) ?? new Float64Array(0);
+  const canary = load.script
+    ? (samples.byProbe?.get(probeScenarioName(PAIRED_PHASE, 0)) ?? new Float64Array(0))
+    : of(CANARY_REQUEST);
   return {
     ...slot,
     requests: level.requests
@@ -121,7 +148,10 @@ export async function runSlot(options: {
         errors: Math.round(r.errorRate * r.count),
         timeouts: Math.round(r.timeoutRate * r.count),
       })),
-    canary: of(CANARY_REQUEST),
+    canary,
     droppedIterations: level.droppedIterations,
+    ...(run.thresholdsCrossed
+      ? { crossedThresholds: run.crossedThresholds.length > 0 ? run.crossedThresholds : ['k6 named none'] }
+      : {}),
   };
 }

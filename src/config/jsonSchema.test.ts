@@ -15,8 +15,11 @@ describe('configJsonSchema', () => {
   it('describes what users write: strict mappings, durations and rates as text with a pattern', () => {
     expect(schema.$schema).toBe('https://json-schema.org/draft/2020-12/schema');
     expect(schema.required).toEqual(['version', 'load']);
-    // a service to start, or a deployed target: exactly one
-    expect(schema.oneOf).toEqual([{ required: ['service'] }, { required: ['target'] }]);
+    // a deployed target, or a service to start: written out, from a compose file, or both
+    expect(schema.oneOf).toEqual([
+      { required: ['target'] },
+      { anyOf: [{ required: ['service'] }, { required: ['compose'] }] },
+    ]);
     expect(schema.additionalProperties).toBe(false);
     const load = schema.properties.load;
     expect(load.additionalProperties).toBe(false);
@@ -37,7 +40,7 @@ describe('configJsonSchema', () => {
 
   it('says image or build, and one way to wait', () => {
     expect(schema.properties.service.oneOf).toEqual([{ required: ['image'] }, { required: ['build'] }]);
-    expect(schema.properties.service.properties.wait.oneOf).toHaveLength(3);
+    expect(schema.properties.service.properties.wait.oneOf).toHaveLength(4);
     expect(schema.properties.dependencies.additionalProperties.oneOf).toHaveLength(2);
   });
 

@@ -3,9 +3,12 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import YAML, { type Document, isMap, isSeq, LineCounter, type Node } from 'yaml';
 import { ConfigError } from '../errors.ts';
+import { registerSecret } from '../redact.ts';
+import { composePath, translateCompose } from './compose.ts';
 import { applyOverrides, parseOverride } from './overrides.ts';
-import { type ConfigIssue, type ConfigPath, formatIssue } from './paths.ts';
+import { type ConfigIssue, type ConfigPath, formatIssue, isRecord } from './paths.ts';
 import type { LoadgateConfig } from './schema.ts';
+import { resolveSecrets, type SecretRef, secretRefs } from './secrets.ts';
 import { configWarnings, validateConfigIssues } from './validate.ts';
 
 /** Where the config is looked for when no path is given. */
@@ -21,6 +24,11 @@ export interface LoadedConfig {
   hash: string;
   /** `path: message` lines worth showing; not errors */
   warnings: string[];
+  /**
+   * the value of each variable `${env.NAME}` refers to, read from the environment; registered
+   * for redaction (src/redact.ts). The config itself keeps the references.
+   */
+  secrets: Record<string, string>;
 }
 
 /**
@@ -31,6 +39,7 @@ export interface LoadedConfig {
 export async function readConfig(
   path: string = DEFAULT_CONFIG_PATH,
   overrides: readonly string[] = [],
+  env: Readonly<Record<string, string | undefined>> = process.env,
 ): Promise<LoadedConfig> {
   const configPath = resolve(path);
   let text: string;
@@ -47,8 +56,114 @@ export async function readConfig(
     const problem = `${why}; create it (see the README for an example), or give another file with --config <file> (action input: config)`;
     throw new ConfigError(problem, [problem], { cause: error });
   }
-  const { config, hash, warnings } = configFromText(text, path, overrides);
-  return { config, configPath, configDir: dirname(configPath), hash, warnings };
+  const configDir = dirname(configPath);
+  const compose = await readComposeFile(text, overrides, configDir, env);
+  const { config, hash, warnings, secretRefs } = configFromText(text, path, overrides, compose);
+  // Secrets are read now, before anything starts: a missing one names its setting and variable.
+  const secrets = resolveSecrets(secretRefs, env);
+  if (secrets.problems.length > 0) {
+    throw configError(
+      `${path} reads ${secrets.problems.length === 1 ? 'a variable' : 'variables'} that loadgate's environment lacks`,
+      secrets.problems,
+    );
+  }
+  for (const value of Object.values(secrets.values)) registerSecret(value);
+  return { config, configPath, configDir, hash, warnings, secrets: secrets.values };
+}
+
+/** The compose file that `compose.file` names (after overrides), read; undefined without one. */
+async function readComposeFile(
+  text: string,
+  overrides: readonly string[],
+  configDir: string,
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<ComposeInput | undefined> {
+  let raw: unknown;
+  try {
+    raw = applyOverrides(YAML.parse(text, { logLevel: 'silent' }), overrides).value;
+  } catch {
+    return undefined; // the YAML's own errors are reported by configFromText
+  }
+  const file = isRecord(raw) && isRecord(raw.compose) ? raw.compose.file : undefined;
+  if (typeof file !== 'string' || file === '') return undefined;
+  const { path, dir } = composePath(configDir, file);
+  try {
+    return { text: await readFile(path, 'utf8'), shownFile: file, dir, configDir, env };
+  } catch (error) {
+    const problem = `compose.file: cannot read ${file} (${path}): ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}; give the compose file's path relative to the config file`;
+    throw new ConfigError(problem, [problem], { cause: error });
+  }
+}
+
+/** A compose file to expand into the config (see compose.ts), with what its translation needs. */
+export interface ComposeInput {
+  text: string;
+  /** the file as compose.file names it */
+  shownFile: string;
+  /** its folder */
+  dir: string;
+  configDir: string;
+  env: Readonly<Record<string, string | undefined>>;
+}
+
+/**
+ * The raw config with `compose` expanded into `service` and `dependencies`: the compose file's
+ * containers first, the config's own settings of the same names laid over them (env merged key by
+ * key; image, build, wait and the rest replaced). Problems with the compose file throw.
+ */
+function withCompose(raw: unknown, input: ComposeInput): { value: unknown; warnings: string[] } {
+  if (!isRecord(raw) || !isRecord(raw.compose)) return { value: raw, warnings: [] };
+  const { service, port } = raw.compose;
+  if (typeof service !== 'string') return { value: raw, warnings: [] }; // the schema says what is wrong
+  const doc = YAML.parseDocument(input.text, { prettyErrors: false });
+  if (doc.errors.length > 0) {
+    throw configError(
+      `${input.shownFile} (compose.file) is not valid YAML`,
+      doc.errors.map((e) => `${input.shownFile}: ${e.message.split('\n')[0]}`),
+    );
+  }
+  const translated = translateCompose(doc.toJS({ maxAliasCount: 1000 }), {
+    selection: { file: input.shownFile, service, ...(typeof port === 'number' ? { port } : {}) },
+    shownFile: input.shownFile,
+    composeDir: input.dir,
+    configDir: input.configDir,
+    env: input.env,
+  });
+  if (translated.problems.length > 0) {
+    throw configError(
+      `${input.shownFile} (compose.file) describes what loadgate cannot run`,
+      translated.problems,
+    );
+  }
+  const dependencies: Record<string, unknown> = { ...translated.dependencies };
+  const own = isRecord(raw.dependencies) ? raw.dependencies : {};
+  for (const [name, settings] of Object.entries(own)) {
+    dependencies[name] = Object.hasOwn(dependencies, name)
+      ? layContainer(dependencies[name] as Record<string, unknown>, settings)
+      : settings;
+  }
+  return {
+    value: {
+      ...raw,
+      service: layContainer(translated.service, raw.service),
+      dependencies,
+    },
+    warnings: translated.warnings,
+  };
+}
+
+/** A container's settings with the config's own laid over: env key by key, the rest replaced. */
+function layContainer(base: Record<string, unknown>, over: unknown): Record<string, unknown> {
+  if (!isRecord(over)) return base;
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    if (key === 'env' && isRecord(value) && isRecord(base.env)) out.env = { ...base.env, ...value };
+    else out[key] = value;
+    // image and build are one choice: the config's replaces the compose file's
+    if (key === 'image') delete out.build;
+    if (key === 'build') delete out.image;
+  }
+  return out;
 }
 
 /**
@@ -59,7 +174,9 @@ export function configFromText(
   text: string,
   file: string,
   overrides: readonly string[] = [],
-): { config: LoadgateConfig; hash: string; warnings: string[] } {
+  /** the compose file `compose.file` names, read (readConfig does) */
+  compose?: ComposeInput,
+): { config: LoadgateConfig; hash: string; warnings: string[]; secretRefs: SecretRef[] } {
   const lineCounter = new LineCounter();
   const doc = YAML.parseDocument(text, { lineCounter, prettyErrors: false });
   const lineOf = (offset: number) => lineCounter.linePos(offset);
@@ -78,6 +195,9 @@ export function configFromText(
   }
   const overridden = applyOverrides(raw, overrides);
   if (overridden.errors.length) throw configError('an override is malformed', overridden.errors);
+  const expanded = compose
+    ? withCompose(overridden.value, compose)
+    : { value: overridden.value, warnings: [] };
 
   const overriddenPaths = overrides.flatMap((o) => {
     const parsed = parseOverride(o);
@@ -88,15 +208,20 @@ export function configFromText(
     const line = fromOverride ? undefined : lineOfPath(doc, issue.path, lineOf);
     return line === undefined ? formatIssue(issue) : `${formatIssue(issue)} (line ${line})`;
   };
-  const { config, issues } = validateConfigIssues(overridden.value);
+  const { config, issues } = validateConfigIssues(expanded.value);
   if (!config)
     throw configError(`${file} has ${issues.length === 1 ? 'a problem' : `${issues.length} problems`}`, [
       ...new Set(issues.map(located)),
     ]);
   return {
     config,
+    secretRefs: secretRefs(expanded.value),
     hash: configHash(config),
-    warnings: [...doc.warnings.map((w) => `${file}: ${w.message}`), ...configWarnings(config).map(located)],
+    warnings: [
+      ...doc.warnings.map((w) => `${file}: ${w.message}`),
+      ...expanded.warnings,
+      ...configWarnings(config).map(located),
+    ],
   };
 }
 

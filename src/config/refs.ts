@@ -4,7 +4,8 @@ import { type ConfigIssue, formatPath } from './paths.ts';
 /**
  * References between containers in env values: `${db.host}` is the network alias of the
  * dependency `db`, `${db.port}` its first container port; `${service.host}`/`${service.port}`
- * name the service under test. `$${` writes a literal `${`.
+ * name the service under test; `${env.NAME}` is the variable NAME of loadgate's environment (a
+ * secret, see secrets.ts). `$${` writes a literal `${`.
  */
 
 /** The name by which env values refer to the service under test; no dependency may take it. */
@@ -16,7 +17,15 @@ export interface EnvRef {
   name: string;
   field: RefField;
 }
-export type TemplatePart = string | EnvRef;
+/** `${env.NAME}`: the variable NAME of loadgate's environment */
+export interface SecretPart {
+  secret: string;
+}
+export type TemplatePart = string | EnvRef | SecretPart;
+
+/** The name under which env values read loadgate's environment; no dependency may take it. */
+export const ENV_NAME = 'env';
+const ENV_VARIABLE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** Where a container can be reached from another: what `${name.host}` and `${name.port}` become. */
 export interface ContainerAddress {
@@ -48,7 +57,18 @@ export function parseEnvTemplate(value: string): { parts: TemplatePart[]; proble
       }
       const body = value.slice(i + 2, end);
       const match = REF_BODY.exec(body);
-      if (!match) {
+      if (match?.[1] === ENV_NAME) {
+        const variable = match[2] as string;
+        if (ENV_VARIABLE.test(variable)) {
+          if (text) parts.push(text);
+          text = '';
+          parts.push({ secret: variable });
+        } else {
+          problems.push(
+            `"\${${body}}" names no environment variable; write \${env.NAME} with letters, digits and "_"`,
+          );
+        }
+      } else if (!match) {
         problems.push(
           `"\${${body}}" is not a reference; write \${name.host} or \${name.port} (name: a dependency, or service), or "$\${" for a literal "\${"`,
         );
@@ -76,7 +96,7 @@ export function envRefs(env: Readonly<Record<string, string>>): { key: string; r
   const out: { key: string; ref: EnvRef }[] = [];
   for (const [key, value] of Object.entries(env)) {
     for (const part of parseEnvTemplate(value).parts)
-      if (typeof part !== 'string') out.push({ key, ref: part });
+      if (typeof part !== 'string' && !('secret' in part)) out.push({ key, ref: part });
   }
   return out;
 }
@@ -89,12 +109,19 @@ export function envRefs(env: Readonly<Record<string, string>>): { key: string; r
 export function resolveEnv(
   env: Readonly<Record<string, string>>,
   addresses: Readonly<Record<string, ContainerAddress>>,
+  /** the values of `${env.NAME}`, read when the config was (readConfig) */
+  secrets: Readonly<Record<string, string>> = {},
 ): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(env)) {
     out[key] = parseEnvTemplate(value)
       .parts.map((part) => {
         if (typeof part === 'string') return part;
+        if ('secret' in part) {
+          const secret = Object.hasOwn(secrets, part.secret) ? secrets[part.secret] : undefined;
+          if (secret === undefined) throw new Error(`env ${key}: no value for \${env.${part.secret}}`);
+          return secret;
+        }
         const address = Object.hasOwn(addresses, part.name) ? addresses[part.name] : undefined;
         const resolved = part.field === 'host' ? address?.host : address?.port;
         if (resolved === undefined)

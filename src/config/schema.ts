@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { POOL_PRESET_NAMES, TIME_UNITS } from '../metrics/presets.ts';
 import { describeValue, isRecord } from './paths.ts';
-import { parseEnvTemplate, SERVICE_NAME } from './refs.ts';
+import { ENV_NAME as ENV_REF_NAME, parseEnvTemplate, SERVICE_NAME } from './refs.ts';
 import {
   DURATION_PATTERN,
   durationProblem,
@@ -135,7 +135,9 @@ export const EnvValueSchema = scalarText('a value')
       ctx.issues.push({ code: 'custom', input: text, message: problem });
     return text;
   })
-  .describe(`text; \${name.host} and \${name.port} become the address of a dependency (or of the service)`);
+  .describe(
+    `text; \${name.host} and \${name.port} become the address of a dependency (or of the service), \${env.NAME} the variable NAME of loadgate's environment (a secret: never written anywhere)`,
+  );
 
 const envSchema = z
   .record(envName, EnvValueSchema)
@@ -162,7 +164,15 @@ const buildSchema = z
     z
       .string()
       .min(1)
-      .transform((context) => ({ context, dockerfile: 'Dockerfile', args: {} as Record<string, string> })),
+      .transform(
+        (
+          context,
+        ): { context: string; dockerfile: string; args: Record<string, string>; target?: string } => ({
+          context,
+          dockerfile: 'Dockerfile',
+          args: {},
+        }),
+      ),
     buildObject,
   ])
   .describe(
@@ -182,6 +192,13 @@ const waitSchema = z
       'a path that answers 200 once the container is ready',
     ).optional(),
     log: z.string().min(1).optional().describe('text that appears in the log once the container is ready'),
+    command: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'a shell command run inside the container until it succeeds, e.g. "pg_isready -U app" (what a compose healthcheck becomes)',
+      ),
     times: positiveInt('how many times the log text must appear (default 1)').optional(),
     port: z
       .literal(true, {
@@ -194,15 +211,15 @@ const waitSchema = z
       .optional(),
   })
   .superRefine((wait, ctx) => {
-    const kinds = (['http', 'log', 'port'] as const).filter((kind) => wait[kind] !== undefined);
+    const kinds = (['http', 'log', 'port', 'command'] as const).filter((kind) => wait[kind] !== undefined);
     if (kinds.length !== 1) {
       ctx.issues.push({
         code: 'custom',
         input: wait,
         message:
           kinds.length === 0
-            ? 'names no way to wait; write { http: /health }, { log: "ready", times: 1 } or { port: true }'
-            : `names ${kinds.join(' and ')}; choose one of http, log or port`,
+            ? 'names no way to wait; write { http: /health }, { log: "ready", times: 1 }, { port: true } or { command: "pg_isready" }'
+            : `names ${kinds.join(' and ')}; choose one of http, log, port or command`,
       });
     }
     if (wait.times !== undefined && wait.log === undefined) {
@@ -217,12 +234,13 @@ const waitSchema = z
   .transform((wait) => {
     if (wait.http !== undefined) return { kind: 'http' as const, path: wait.http };
     if (wait.log !== undefined) return { kind: 'log' as const, message: wait.log, times: wait.times ?? 1 };
+    if (wait.command !== undefined) return { kind: 'command' as const, command: wait.command };
     return { kind: 'port' as const };
   })
   .meta({
     description:
-      'how to tell the container is ready: { http: /health }, { log: "text", times: 1 } or { port: true } (the default)',
-    oneOf: [{ required: ['http'] }, { required: ['log'] }, { required: ['port'] }],
+      'how to tell the container is ready: { http: /health }, { log: "text", times: 1 }, { command: "pg_isready" } or { port: true } (the default)',
+    oneOf: [{ required: ['http'] }, { required: ['log'] }, { required: ['port'] }, { required: ['command'] }],
   });
 
 const containerFields = {
@@ -373,6 +391,9 @@ export const DependencyNameSchema = z
   })
   .refine((name) => name !== SERVICE_NAME, {
     error: `"${SERVICE_NAME}" is the name of the service under test; choose another name`,
+  })
+  .refine((name) => name !== ENV_REF_NAME, {
+    error: `"${ENV_REF_NAME}" names loadgate's environment in references (\${env.NAME}); choose another name`,
   });
 
 export const PortsSchema = z
@@ -1281,6 +1302,30 @@ export const PhasesSchema = z
     'the run goes through these phases in order, the whole ladder in each, e.g. [clean, { name: degraded, toxics: { upstream: [{ type: latency, latency: 780ms }] } }, recovery]; default [clean]',
   );
 
+// ---- compose -----------------------------------------------------------------------------------
+
+/**
+ * A docker-compose.yml describing the service and its dependencies (src/config/compose.ts): read
+ * before validation into `service` and `dependencies`, under whatever those sections say.
+ */
+export const ComposeSchema = z
+  .strictObject({
+    file: z
+      .string()
+      .min(1)
+      .describe('the compose file, relative to the config file, e.g. docker-compose.yml'),
+    service: z
+      .string()
+      .min(1)
+      .describe('the compose service under test; it and the services it depends on (depends_on) are started'),
+    port: portNumber
+      .describe("the container port that serves HTTP (default the service's first in ports or expose)")
+      .optional(),
+  })
+  .describe(
+    "an existing docker-compose.yml as the service and its dependencies: { file: docker-compose.yml, service: app }; loadgate's own service and dependencies settings are laid over it",
+  );
+
 // ---- the whole file ----------------------------------------------------------------------------
 
 export const ConfigSchema = z
@@ -1302,11 +1347,13 @@ export const ConfigSchema = z
     phases: PhasesSchema,
     metrics: MetricsSchema,
     paired: PairedSchema,
+    compose: ComposeSchema.optional(),
   })
   .meta({
     description:
       'loadgate: starts the service and its dependencies (or takes a deployed target), drives it with k6 level by level, and gates the release',
-    oneOf: [{ required: ['service'] }, { required: ['target'] }],
+    // a deployed target, or a service to start (written out, or from a compose file, or both)
+    oneOf: [{ required: ['target'] }, { anyOf: [{ required: ['service'] }, { required: ['compose'] }] }],
   });
 
 /** The config as written (input) and as loadgate reads it (normalized: units in names, defaults filled). */

@@ -222,7 +222,12 @@ describe('validateConfig: each problem names its path, what is wrong and what is
       'version, service, target, dependencies, load, gate',
     );
     expectError(errors, 'service.imgae', 'did you mean "image"', 'allowed in service: image, build');
-    expectError(errors, 'dependencies.db.wait.tmies', 'did you mean "times"', 'http, log, times, port');
+    expectError(
+      errors,
+      'dependencies.db.wait.tmies',
+      'did you mean "times"',
+      'http, log, command, times, port',
+    );
     expectError(errors, 'load.requests[1].header', 'did you mean "headers"');
     expectError(errors, 'gate.thresholds[0].min', 'unknown setting', 'metric, max, level, request, phase');
   });

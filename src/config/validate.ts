@@ -13,6 +13,7 @@ import {
   RequestSchema,
   ThresholdSchema,
 } from './schema.ts';
+import { secretIssues } from './secrets.ts';
 import { targetIssues } from './target.ts';
 
 export interface ConfigValidation {
@@ -153,6 +154,7 @@ function crossSectionIssues(raw: unknown, parsed: LoadgateConfig | undefined): C
       }
     : gateParts(raw);
   if (gate) issues.push(...gateReferenceIssues(gate));
+  issues.push(...secretIssues(raw));
   if (parsed) issues.push(...faultIssues(parsed));
   if (parsed) issues.push(...metricsReferenceIssues(parsed));
   return issues;

@@ -13,6 +13,8 @@ import {
   type WaitStrategy,
 } from 'testcontainers';
 import { CancelledError, errorMessage, InfraError } from '../errors.ts';
+import { redact, redactingLines } from '../redact.ts';
+import { buildImage } from './build.ts';
 import { CONTAINER_LABEL, networkName, RUN_LABEL, runLabels } from './labels.ts';
 import { removeRunLeftovers } from './leftovers.ts';
 import { tailFile } from './logs.ts';
@@ -142,7 +144,7 @@ export class RunContainers implements AsyncDisposable {
         .withExposedPorts(...ports)
         .withWaitStrategy(waitStrategyFor(spec.wait, spec.ports))
         .withStartupTimeout(spec.startupTimeoutMs)
-        .withLogConsumer((stream: Readable) => stream.pipe(log))
+        .withLogConsumer((stream: Readable) => stream.pipe(redactingLines()).pipe(log))
         .start();
       // A container that exits while Testcontainers waits for it is seen here, not there: its
       // own check reads the logs of an exited container through Podman, a stream that never ends.
@@ -186,19 +188,11 @@ export class RunContainers implements AsyncDisposable {
     let building = this.builds.get(tag);
     if (!building) {
       this.onEvent({ kind: 'building', name: spec.name });
-      building = GenericContainer.fromDockerfile(build.context, build.dockerfile)
-        .withBuildArgs(build.args)
-        .withCache(true)
-        .build(tag, { deleteOnExit: false })
-        .then(
-          () => {},
-          (error) => {
-            throw new InfraError(
-              `${spec.name}: building ${build.dockerfile} in ${build.context} failed: ${firstLine(error)}`,
-              { cause: error },
-            );
-          },
-        );
+      building = buildImage(build, tag, join(this.logsDir, `build-${spec.name}.log`), this.signal).catch(
+        (error) => {
+          throw new InfraError(`${spec.name}: ${errorMessage(error)}`, { cause: error });
+        },
+      );
       this.builds.set(tag, building);
     }
     await building;
@@ -234,7 +228,10 @@ export class RunContainers implements AsyncDisposable {
  * engine's layer cache and a test suite builds each image once.
  */
 export function localImageTag(build: NonNullable<ImageSource['build']>): string {
-  const hash = createHash('sha256').update(JSON.stringify(build)).digest('hex');
+  // a build argument's secret value is not hashed into a name anyone can list
+  const hash = createHash('sha256')
+    .update(redact(JSON.stringify(build)))
+    .digest('hex');
   const name =
     basename(build.context)
       .toLowerCase()
@@ -298,6 +295,8 @@ function waitStrategyFor(wait: WaitSpec, ports: number[]): WaitStrategy {
       return Wait.forLogMessage(wait.message, wait.times);
     case 'port':
       return onlyPorts(Wait.forListeningPorts(), ports);
+    case 'command':
+      return Wait.forSuccessfulCommand(wait.command);
   }
 }
 
@@ -327,6 +326,8 @@ function describeWait(wait: WaitSpec): string {
       return `waiting for the log line "${wait.message}"${wait.times > 1 ? ` ${wait.times} times` : ''}`;
     case 'port':
       return 'waiting for its ports to listen';
+    case 'command':
+      return `waiting for "${wait.shown}" to succeed in it`;
   }
 }
 

@@ -2,13 +2,21 @@
 export type WaitSpec =
   | { kind: 'http'; path: string; port: number }
   | { kind: 'log'; message: string; times: number }
-  | { kind: 'port' };
+  | { kind: 'port' }
+  /** a shell command run in the container until it exits 0; `shown` is how messages name it (no secret) */
+  | { kind: 'command'; command: string; shown: string };
 
 export interface ImageSource {
   /** an image to run as it is */
   image?: string;
   /** or a Dockerfile to build: context absolute, dockerfile relative to it */
-  build?: { context: string; dockerfile: string; args: Record<string, string> };
+  build?: {
+    context: string;
+    dockerfile: string;
+    args: Record<string, string>;
+    /** the stage of a multi-stage Dockerfile to build (default its last) */
+    target?: string;
+  };
 }
 
 export interface ContainerSpec extends ImageSource {

@@ -82,6 +82,7 @@ export async function runSegment(options: SegmentRunOptions): Promise<SegmentOut
       progress,
       signal: options.signal,
       samplesPath: join(outDir, SAMPLES_FILE),
+      secrets: loaded.secrets,
     }),
     segment,
     part: { path: manifestPath, configHash: loaded.hash },

@@ -24,6 +24,25 @@ describe('decideVerdict', () => {
     );
   });
 
+  it("fails when a user script's own thresholds were crossed, before any breach or comparison", () => {
+    const decided = decideVerdict({
+      gate: {
+        checked: 3,
+        breaches: [breach('p95 of items at 20 VUs (clean): 912 ms > 800 ms limit')],
+        scriptThresholdsCrossed: ['http_req_duration{req:items}: p(95)<1', 'checks: rate>0.99'],
+      },
+      comparison: { regressions: 2, inconclusive: 0, notComparable: false },
+    });
+    expect(decided).toEqual({
+      verdict: 'fail',
+      summary:
+        "the script's thresholds were crossed: http_req_duration{req:items}: p(95)<1; checks: rate>0.99 (k6 exit 99; see k6.log)",
+    });
+    expect(decideVerdict({ gate: { checked: 0, breaches: [], scriptThresholdsCrossed: [] } }).verdict).toBe(
+      'pass',
+    );
+  });
+
   it('fails on any breach, quoting the reasons', () => {
     const gate = {
       checked: 24,

@@ -15,7 +15,11 @@ export interface ComparisonOutcome {
 
 export interface VerdictInput {
   /** the absolute gate's outcome, as evaluateGate returns it and result.json stores it */
-  gate: { checked: number; breaches: readonly Breach[] };
+  gate: {
+    checked: number;
+    breaches: readonly Breach[];
+    scriptThresholdsCrossed?: readonly string[] | undefined;
+  };
   comparison?: ComparisonOutcome;
   /** the run failed or was cancelled: this message wins over everything measured */
   error?: string;
@@ -41,8 +45,8 @@ function gateLine(checked: number): string {
 }
 
 /**
- * The run's verdict and a one-line summary. Precedence: error, then fail (an absolute gate
- * breach), then not-comparable, regressed, inconclusive, and pass. A failing summary quotes the
+ * The run's verdict and a one-line summary. Precedence: error, then fail (a user script's k6
+ * thresholds crossed, then an absolute gate breach), then not-comparable, regressed, inconclusive, and pass. A failing summary quotes the
  * first breach reasons; whatever the comparison found is appended so nothing is hidden.
  */
 export function decideVerdict(input: VerdictInput): VerdictDecision {
@@ -57,6 +61,13 @@ function decide(
   error: string | undefined,
 ): VerdictDecision {
   if (error !== undefined) return { verdict: 'error', summary: `run failed: ${error}` };
+  const crossed = gate.scriptThresholdsCrossed ?? [];
+  if (crossed.length > 0) {
+    return {
+      verdict: 'fail',
+      summary: `the script's thresholds were crossed: ${crossed.join('; ')} (k6 exit 99; see k6.log)`,
+    };
+  }
 
   const { breaches, checked } = gate;
   if (breaches.length > 0) {

@@ -3,11 +3,14 @@ import { constants, existsSync } from 'node:fs';
 import { access, mkdir, open, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { delimiter, join, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { submetric } from '../../k6-scripts/contract.ts';
 import tools from '../../tools.json' with { type: 'json' };
+import { withoutRunnerTokens } from '../config/secrets.ts';
 import { InfraError } from '../errors.ts';
+import { hasSecrets, redact, redactingLines } from '../redact.ts';
 import { K6_RUN_ID_ENV } from './orphans.ts';
 import { LADDER_ENV, type LadderPlan, renderUserScriptWrapper, scenarioAt } from './plan.ts';
 import { crossedThresholds, type LevelLoadResult, parseLadderSummary } from './summary.ts';
@@ -81,6 +84,11 @@ export interface RunLadderOptions {
   samplesPath?: string;
   /** the run's id, in k6's environment: the action's post step finds an orphaned k6 by it */
   runId?: string;
+  /**
+   * the values of `${env.NAME}` the plan's requests refer to (LoadedConfig.secrets): in k6's
+   * environment, where the ladder reads them; the plan file keeps the references
+   */
+  secrets?: Readonly<Record<string, string>>;
   /** a deployed target's headers: given to k6 in its environment, never written to a file */
   targetHeaders?: Record<string, string>;
   /**
@@ -198,6 +206,9 @@ export async function runLadder(options: RunLadderOptions): Promise<LadderRun> {
     throw new InfraError(`the samples file's path may not contain '=' or ',': ${samples}`);
   }
   const port = await freePort();
+  // With secrets about, k6's output is redacted on its way to the log (a request's URL in a
+  // warning may carry one); otherwise k6 writes its log itself, which outlives a killed loadgate.
+  const redacting = hasSecrets();
   const log = await open(files.log, 'w');
   const child = spawn(
     k6.path,
@@ -222,7 +233,9 @@ export async function runLadder(options: RunLadderOptions): Promise<LadderRun> {
     ],
     {
       env: {
-        ...k6FreeEnv(process.env),
+        // the runner's tokens stay out of reach of a user's script
+        ...withoutRunnerTokens(k6FreeEnv(process.env)),
+        ...options.secrets,
         [LADDER_ENV.plan]: files.plan,
         [LADDER_ENV.summary]: files.summary,
         [LADDER_ENV.baseUrl]: plan.baseUrl,
@@ -239,12 +252,13 @@ export async function runLadder(options: RunLadderOptions): Promise<LadderRun> {
             }
           : {}),
       },
-      stdio: ['ignore', log.fd, log.fd],
+      stdio: ['ignore', redacting ? 'pipe' : log.fd, redacting ? 'pipe' : log.fd],
       // Its own process group: a Ctrl-C on the terminal reaches loadgate only, which then sends
       // k6 exactly one SIGINT (a second one would stop k6 before it writes its summary).
       detached: true,
     },
   );
+  const logCopied = redacting ? copyRedacted([child.stdout, child.stderr], log) : Promise.resolve();
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>(
     (done) => {
       child.once('error', (error) => done({ code: null, signal: null, error }));
@@ -272,10 +286,24 @@ export async function runLadder(options: RunLadderOptions): Promise<LadderRun> {
     timedOut = true;
     stop();
   }, limitS * 1000);
+  // Progress counts from the scenarios' start, which a user script's setup() may delay by seconds.
+  let scenariosStartedAtMs: number | null = null;
+  const startWatch =
+    options.onStart || options.onProgress
+      ? watchForStart(port, (startedAtMs) => {
+          scenariosStartedAtMs = startedAtMs;
+          options.onStart?.(startedAtMs);
+        })
+      : undefined;
   const poller = options.onProgress
-    ? startProgressPolling(port, plan, options.onProgress, options.pollIntervalMs ?? 2000)
+    ? startProgressPolling(
+        port,
+        plan,
+        () => scenariosStartedAtMs,
+        options.onProgress,
+        options.pollIntervalMs ?? 2000,
+      )
     : undefined;
-  const startWatch = options.onStart ? watchForStart(port, options.onStart) : undefined;
   const resumer =
     options.startAtMs !== undefined ? resumeAt(port, options.startAtMs, options.onResumed) : undefined;
 
@@ -289,6 +317,7 @@ export async function runLadder(options: RunLadderOptions): Promise<LadderRun> {
     clearTimeout(limitTimer);
     clearTimeout(killTimer);
     options.signal?.removeEventListener('abort', onAbort);
+    await logCopied;
     await log.close();
   }
 
@@ -313,6 +342,8 @@ export async function runLadder(options: RunLadderOptions): Promise<LadderRun> {
       cause: error,
     });
   }
+  const redacted = redact(text);
+  if (redacted !== text) await writeFile(files.summary, redacted);
   return {
     levels: parseLadderSummary(text, plan),
     cancelled,
@@ -326,12 +357,14 @@ export async function runLadder(options: RunLadderOptions): Promise<LadderRun> {
 /**
  * Polls k6's REST API. k6 v2 keeps a submetric live when a threshold names it, so the current
  * level's p95 and failed share are read from `http_req_duration{scenario:…}` and
- * `http_req_failed{scenario:…}`. Elapsed time comes from the `iterations` counter: the API
- * computes its rate over the test's own running time, so count / rate is that time.
+ * `http_req_failed{scenario:…}`. Elapsed time counts from the scenarios' start (watchForStart);
+ * k6's own clocks (the `iterations` rate) include setup(), which put a script with a slow setup
+ * levels ahead of itself (a level shown before it had any response: "p95 —").
  */
 function startProgressPolling(
   port: number,
   plan: LadderPlan,
+  scenariosStartedAtMs: () => number | null,
   onProgress: (progress: LadderProgress) => void,
   intervalMs: number,
 ): { stop(): void } {
@@ -352,11 +385,9 @@ function startProgressPolling(
     if (busy) return;
     busy = true;
     try {
-      const iterations = await sample('iterations');
-      const count = iterations?.count ?? 0;
-      const rate = iterations?.rate ?? 0;
-      if (stopped || count <= 0 || rate <= 0) return;
-      const elapsedS = count / rate;
+      const startedAtMs = scenariosStartedAtMs();
+      if (stopped || startedAtMs === null) return;
+      const elapsedS = (performance.now() - startedAtMs) / 1000;
       const scenario = scenarioAt(plan, elapsedS);
       if (!scenario) return;
       let p95Ms: number | null = null;
@@ -439,6 +470,19 @@ function watchForStart(port: number, onStart: (startedAtMs: number) => void): { 
       stopped = true;
     },
   };
+}
+
+/** Copies k6's output into its log line by line, every secret value redacted. */
+async function copyRedacted(
+  sources: (Readable | null)[],
+  log: Awaited<ReturnType<typeof open>>,
+): Promise<void> {
+  await Promise.all(
+    sources.map(async (source) => {
+      if (!source) return;
+      for await (const chunk of source.pipe(redactingLines())) await log.write(chunk as string);
+    }),
+  );
 }
 
 /** How often a paused k6 is asked whether it is ready to be resumed. */

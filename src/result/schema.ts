@@ -178,7 +178,12 @@ export const ResultSchema = z.object({
     }),
   ),
   levels: z.array(LevelResultSchema),
-  gate: z.object({ checked: z.number().int().nonnegative(), breaches: z.array(BreachSchema) }),
+  gate: z.object({
+    checked: z.number().int().nonnegative(),
+    breaches: z.array(BreachSchema),
+    /** a user script's own k6 thresholds that were crossed (k6 exit 99), each `metric: expression`: the run fails */
+    scriptThresholdsCrossed: z.array(z.string()).optional(),
+  }),
   /** the comparison with a baseline (src/compare); absent when the run was not compared */
   comparison: ComparisonSchema.optional(),
   /** the stored history of this run's series with this run last, for a trend chart (src/baseline/trend.ts) */

@@ -48,7 +48,12 @@ function headOf(repo: string): string {
 let gh: FakeGitHub;
 let root: string;
 
-async function runAction(name: string, inputs: Record<string, string>, event: unknown): Promise<ActionRun> {
+async function runAction(
+  name: string,
+  inputs: Record<string, string>,
+  event: unknown,
+  stepEnv: Record<string, string> = {},
+): Promise<ActionRun> {
   const dir = join(root, name);
   mkdirSync(dir, { recursive: true });
   const files = stepFiles(dir, event);
@@ -62,6 +67,7 @@ async function runAction(name: string, inputs: Record<string, string>, event: un
       GITHUB_EVENT_NAME: 'pull_request',
     }),
     ...inputEnv(inputs, TOKEN),
+    ...stepEnv,
   };
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [join(repoRoot, 'dist', 'index.js')], {
@@ -92,6 +98,9 @@ async function runAction(name: string, inputs: Record<string, string>, event: un
 }
 
 const shortLevels = ['load.levelDuration=3s', 'load.warmup=1s', 'load.levels=[1,2]'].join('\n');
+// a secret the step's env gives, read by the config through ${env.NAME}
+const SECRET = 'pw-only-in-the-step-env-7Qx';
+const withSecret = `${shortLevels}\nservice.env.DEMO_EXTRA=\${env.LG_ACTION_SECRET}`;
 const prEvent = {
   pull_request: {
     number: 5,
@@ -116,8 +125,9 @@ describe('the bundled action, run as the runner runs it', () => {
     const out = join(root, 'pr-out');
     const run = await runAction(
       'pr',
-      { config: demoConfig, out, set: shortLevels, 'fail-on-regression': 'true' },
+      { config: demoConfig, out, set: withSecret, 'fail-on-regression': 'true' },
       prEvent,
+      { LG_ACTION_SECRET: SECRET },
     );
     expect(run.exitCode, run.stdout + run.stderr).toBe(0);
     const result = ResultSchema.parse(JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')));
@@ -142,19 +152,29 @@ describe('the bundled action, run as the runner runs it', () => {
     expect(comment?.body).toContain('✅ **loadgate: PASS**');
     expect(comment?.body).toContain('[the run](https://github.com/octo/app/actions/runs/31337)');
     expect(comment?.body).toContain(`--set 'load.levels=[1,2]'`);
+    // the reproduce command names the secret, never its value, which the runner masks
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the config's own reference syntax
+    expect(comment?.body).toContain("--set 'service.env.DEMO_EXTRA=${env.LG_ACTION_SECRET}'");
     expect(comment?.body).toContain('feature/&#96;x&#96;-@\u200docto');
     expect(gh.violations).toEqual([]);
     // The token reaches the log only inside the add-mask command that hides it.
     const commands = runnerCommands(run.stdout);
-    expect(commands).toContainEqual({ name: 'add-mask', properties: {}, data: TOKEN });
-    expect(run.stdout.split(TOKEN).length - 1).toBe(1);
-    expect(run.stderr).not.toContain(TOKEN);
+    for (const secret of [TOKEN, SECRET]) {
+      expect(commands).toContainEqual({ name: 'add-mask', properties: {}, data: secret });
+      expect(run.stdout.split(secret).length - 1).toBe(1);
+      expect(run.stderr).not.toContain(secret);
+    }
     // Nor in any file the run wrote: result.json, report.md, k6's output, container logs, the
     // job summary, the outputs, and what the comment says.
     const written = [...filesUnder(out), ...filesUnder(join(root, 'pr'))];
     expect(written.length).toBeGreaterThan(5);
-    for (const file of written) expect(readFileSync(file, 'utf8'), file).not.toContain(TOKEN);
+    for (const file of written) {
+      const text = readFileSync(file, 'utf8');
+      expect(text, file).not.toContain(TOKEN);
+      expect(text, file).not.toContain(SECRET);
+    }
     for (const c of gh.commentsOn(5)) expect(c.body).not.toContain(TOKEN);
+    for (const c of gh.commentsOn(5)) expect(c.body).not.toContain(SECRET);
     console.log(
       `reliability: token scanned for in ${written.length} written files, stdout, stderr and the comment: absent`,
     );
@@ -174,7 +194,7 @@ describe('the bundled action, run as the runner runs it', () => {
         out: out2,
         set: [shortLevels, ...pairedSettings].join('\n'),
         // other settings make another default job key: this one is the first run's, so its comment
-        'job-key': defaultJobKey(demoConfig, parseOverrideLines(shortLevels)),
+        'job-key': defaultJobKey(demoConfig, parseOverrideLines(withSecret)),
       },
       {
         pull_request: {

@@ -1,11 +1,14 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${env.NAME} is the config's own reference syntax
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InfraError } from '../../src/errors.ts';
 import { type K6Binary, type LadderProgress, locateK6, runLadder } from '../../src/load/k6.ts';
 import { buildLadderPlan, type LadderPlanInput } from '../../src/load/plan.ts';
+import { registerSecret, resetSecretsForTests } from '../../src/redact.ts';
 
 // The real k6 (LOADGATE_K6 or PATH) against a server on 127.0.0.1: /fast answers in 5 ms,
 // /hang never answers.
@@ -13,11 +16,14 @@ let server: Server;
 let baseUrl: string;
 let k6: K6Binary;
 let outRoot: string;
+const seenSecretRequests: { url: string; authorization: string | undefined }[] = [];
 
 beforeAll(async () => {
   k6 = await locateK6();
   server = createServer((req, res) => {
     if (req.url === '/hang') return;
+    if (req.url?.startsWith('/secret'))
+      seenSecretRequests.push({ url: req.url, authorization: req.headers.authorization });
     setTimeout(() => res.end('ok'), 5);
   });
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
@@ -144,6 +150,89 @@ describe('runLadder with the real k6', () => {
     await expect(run).rejects.toBeInstanceOf(InfraError);
     // k6's exit status for a script that aborted the test (108), and k6's own words from its log
     await expect(run).rejects.toThrow(/k6 exited with 108[\s\S]*the script gave up/);
+  });
+
+  it('reads ${env.NAME} in requests from its environment, writing the value nowhere, and keeps k6 from the runner tokens', async () => {
+    const secret = `key-${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+    registerSecret(secret);
+    const saved = {
+      INPUT_TOKEN: process.env.INPUT_TOKEN,
+      ACTIONS_RUNTIME_TOKEN: process.env.ACTIONS_RUNTIME_TOKEN,
+    };
+    process.env.INPUT_TOKEN = 'ghs_not-for-k6';
+    process.env.ACTIONS_RUNTIME_TOKEN = 'runtime-not-for-k6';
+    const script = join(outRoot, 'secret.js');
+    await writeFile(
+      script,
+      [
+        "import http from 'k6/http';",
+        'export function setup() {',
+        // a script printing what it may read (and the secret, which the log must not keep)
+        '  console.log(`env names: ${Object.keys(__ENV).sort().join(" ")}`);',
+        '  console.log(`the key is ${__ENV.LG_TEST_KEY}`);',
+        '}',
+        "export default function () { http.get(__ENV.LOADGATE_BASE_URL + '/fast'); }",
+        '',
+      ].join('\n'),
+    );
+    try {
+      const dir = join(outRoot, 'secret');
+      const plan = buildLadderPlan({
+        ...ladder(),
+        levels: [1],
+        requests: [
+          {
+            name: 'secret',
+            path: '/secret?key=${env.LG_TEST_KEY}',
+            headers: { Authorization: 'Bearer ${env.LG_TEST_KEY}' },
+          },
+        ],
+      });
+      const run = await runLadder({
+        k6,
+        plan,
+        outDir: dir,
+        samplesPath: join(dir, 'k6-samples.csv.gz'),
+        secrets: { LG_TEST_KEY: secret },
+      });
+      expect(run.levels[0]?.requests[0]).toMatchObject({ name: 'secret', errorRate: 0 });
+      expect(seenSecretRequests.length).toBeGreaterThan(0);
+      expect(seenSecretRequests[0]).toEqual({
+        url: `/secret?key=${secret}`,
+        authorization: `Bearer ${secret}`,
+      });
+      // the plan keeps the reference; no file k6 or loadgate wrote holds the value
+      expect(await readFile(run.files.plan, 'utf8')).toContain('Bearer ${env.LG_TEST_KEY}');
+      for (const file of [run.files.plan, run.files.summary, run.files.log]) {
+        expect(await readFile(file, 'utf8'), file).not.toContain(secret);
+      }
+      expect(gunzipSync(await readFile(join(dir, 'k6-samples.csv.gz'))).toString('utf8')).not.toContain(
+        secret,
+      );
+
+      // a user's script: its printed environment has no runner token, and the log has no secret
+      const scripted = await runLadder({
+        k6,
+        plan: buildLadderPlan({ ...ladder(), levels: [1], requests: [], userScript: {} }),
+        outDir: join(outRoot, 'secret-script'),
+        userScriptPath: script,
+        secrets: { LG_TEST_KEY: secret },
+      });
+      const log = await readFile(scripted.files.log, 'utf8');
+      expect(log).toContain('the key is ***');
+      expect(log).not.toContain(secret);
+      const names = /env names: ([^"]*)/.exec(log)?.[1]?.split(' ') ?? [];
+      expect(names).toContain('LOADGATE_BASE_URL');
+      expect(names).toContain('LG_TEST_KEY');
+      expect(names).not.toContain('INPUT_TOKEN');
+      expect(names).not.toContain('ACTIONS_RUNTIME_TOKEN');
+    } finally {
+      for (const [name, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+      resetSecretsForTests();
+    }
   });
 
   it('stops k6 at the hard time limit', async () => {

@@ -6,6 +6,7 @@ import {
   PINNED_TOOLS,
   RUN_BASELINE_FILE,
   ResultSchema,
+  TOOL_VERSION,
   applyFloorSettings,
   buildLadderPlan,
   compareBaselines,
@@ -19,11 +20,13 @@ import {
   formatTerminalTable,
   k6Segment,
   ladderInput,
+  levelLines,
   parseBaseline,
   parseDurationMs,
   parseSegmentArg,
   parseStartAt,
   readConfig,
+  redact,
   renderComparison,
   renderReport,
   renderUserScriptWrapper,
@@ -34,13 +37,13 @@ import {
   runPaired,
   runSegment,
   shellCommand
-} from "./chunks/chunk-2CN7ZBKP.js";
+} from "./chunks/chunk-TS6U6SSF.js";
 import {
   ConfigError,
   ExitCode,
   exitCodeOf,
   require_dist
-} from "./chunks/chunk-NKNH2NXC.js";
+} from "./chunks/chunk-UPR7ZHC2.js";
 import {
   __commonJS,
   __require,
@@ -3761,10 +3764,12 @@ ${(0, import_yaml.stringify)(manifests.testRun, { lineWidth: 0 })}`
 // src/cli/progress.ts
 function consoleProgress(io, live) {
   let liveLineShown = false;
-  let lastLevelKey = "";
+  const levels = levelLines((update) => io.out(`${formatProgress(update)}
+`));
   const clearLive = () => {
     if (liveLineShown) io.out("\r\x1B[2K");
     liveLineShown = false;
+    levels.flush();
   };
   return {
     step(message) {
@@ -3783,12 +3788,7 @@ function consoleProgress(io, live) {
         liveLineShown = true;
         return;
       }
-      const key = `${update.phase}/${update.levelIndex}`;
-      if (key !== lastLevelKey) {
-        lastLevelKey = key;
-        io.out(`${formatProgress(update)}
-`);
-      }
+      levels.update(update);
     }
   };
 }
@@ -3909,7 +3909,7 @@ var DEFAULT_CONFIG_PATH = ".github/loadgate.yml";
 var DEFAULT_OUT_DIR = "loadgate-out";
 async function runCli(argv, io = processIo()) {
   let exitCode = ExitCode.pass;
-  const program2 = new Command("loadgate").description("Load regressions caught before they ship: a k6 ladder against your service in containers.").exitOverride().configureOutput({ writeOut: io.out, writeErr: io.err }).showHelpAfterError("(run loadgate --help for usage)");
+  const program2 = new Command("loadgate").description("Load regressions caught before they ship: a k6 ladder against your service in containers.").version(TOOL_VERSION, "-V, --version", "print loadgate's version").exitOverride().configureOutput({ writeOut: io.out, writeErr: io.err }).showHelpAfterError("(run loadgate --help for usage)");
   program2.command("run").description("start the service and its dependencies, drive the ladder, report and gate").option("-c, --config <file>", "the config file", DEFAULT_CONFIG_PATH).option("-o, --out <dir>", "where result.json, report.md, k6 output and logs go", DEFAULT_OUT_DIR).option(
     "-s, --set <key=value>",
     "override a setting, e.g. service.env.POOL_SIZE=5 (repeatable)",
@@ -4044,7 +4044,7 @@ ${outcome.reportMarkdown}
 `);
     for (const file of outcome.files) io.out(`wrote ${file}
 `);
-    exitCode = exitCodeForVerdict(outcome.paired.comparison.verdict);
+    exitCode = exitCodeForVerdict(outcome.verdict);
   });
   program2.command("calibrate").description("run A/A blocks on this runner: each metric's noise, and the floors it implies").option("-c, --config <file>", "the config file", DEFAULT_CONFIG_PATH).option("-o, --out <dir>", "where calibration.json, slots and logs go", DEFAULT_OUT_DIR).option("-s, --set <key=value>", "override a setting (repeatable)", collect, []).option(
     "--rate <perSecond>",
@@ -4106,11 +4106,7 @@ loadgate: ${signal} received, stopping k6 and the containers...
   }
 }
 function describeError(error) {
-  if (error instanceof ConfigError && error.problems.length > 0) {
-    return `loadgate: ${error.message}`;
-  }
-  if (error instanceof Error) return `loadgate: ${error.message}`;
-  return `loadgate: ${String(error)}`;
+  return redact(`loadgate: ${error instanceof Error ? error.message : String(error)}`);
 }
 function baselineOptions(options) {
   const trendFrom = options.trend ?? (options.saveBaseline?.startsWith("git:") ? options.saveBaseline : void 0);

@@ -23,7 +23,7 @@ import {
   summary,
   warning,
   which
-} from "./chunks/chunk-4O7LEFWQ.js";
+} from "./chunks/chunk-75M2H74W.js";
 import {
   DEFAULT_POLICY,
   FileStore,
@@ -46,9 +46,11 @@ import {
   formatRps,
   kneeLevelsOfResult,
   kneesOf,
+  levelLines,
   levelUnit,
   locateK6,
   markdownTable,
+  onSecretRegistered,
   parseLocation,
   parseOverrideLines,
   parseSegmentArg,
@@ -65,14 +67,14 @@ import {
   tailFile,
   tools_default,
   xyChartBlock
-} from "./chunks/chunk-2CN7ZBKP.js";
+} from "./chunks/chunk-TS6U6SSF.js";
 import {
   ConfigError,
   ExitCode,
   InfraError,
   errorMessage,
   exitCodeOf
-} from "./chunks/chunk-NKNH2NXC.js";
+} from "./chunks/chunk-UPR7ZHC2.js";
 import {
   __commonJS,
   __require,
@@ -9287,6 +9289,7 @@ async function runAction() {
   try {
     const settings = readSettings((name) => getInput(name));
     if (settings.token) setSecret(settings.token);
+    onSecretRegistered((value) => setSecret(value));
     outDir = settings.outDir;
     const context3 = await readGitHubContext();
     if (settings.mode === "comment-from-artifact") {
@@ -9487,16 +9490,18 @@ async function echoLogTails(sink, outDir) {
   }
 }
 function actionProgress(sink) {
-  let lastLevelKey = "";
+  const levels = levelLines((update) => info(formatProgress(update)));
   return {
-    step: (message) => mayIssueCommand(message) ? sink.untrusted(message) : info(message),
-    warn: (message) => warning(message),
-    load(update) {
-      const key = `${update.phase}/${update.levelIndex}`;
-      if (key === lastLevelKey) return;
-      lastLevelKey = key;
-      info(formatProgress(update));
-    }
+    step: (message) => {
+      levels.flush();
+      if (mayIssueCommand(message)) sink.untrusted(message);
+      else info(message);
+    },
+    warn: (message) => {
+      levels.flush();
+      warning(message);
+    },
+    load: (update) => levels.update(update)
   };
 }
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { type BaselineRunOptions, BaselineStep } from './baseline/step.ts';
 import { proxiedNames, referableContainers } from './config/faults.ts';
@@ -33,6 +33,8 @@ import { parseLadderExtras } from './load/summary.ts';
 import { levelWindows } from './metrics/levels.ts';
 import { levelResultParts, metricsPort, postgresToSample, watchOptionsFor } from './metrics/setup.ts';
 import { type LevelMeasures, LevelWatch } from './metrics/watch.ts';
+import { writeFileAtomic, writeJsonAtomic } from './output/atomic.ts';
+import { checkOutDir } from './output/guard.ts';
 import type { ProgressSink } from './progress.ts';
 import { renderReport } from './report/markdown.ts';
 import { RESULT_SCHEMA_VERSION, type Result, ResultSchema, type Verdict } from './result/schema.ts';
@@ -50,6 +52,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** told the run's id before anything is started (the action's post step cleans up by it) */
   onRunId?: (runId: string) => void;
+  /** how the user named the output folder, for messages; default `--out` */
+  outSetting?: string;
 }
 
 export interface RunOutcome {
@@ -81,6 +85,7 @@ export async function runLoadgate(options: RunOptions): Promise<RunOutcome> {
   const loaded = await readConfig(options.configPath, options.overrides);
   for (const warning of loaded.warnings) progress.warn(warning);
   const { config } = loaded;
+  await checkOutDir(options.outDir, loaded.configDir, options.outSetting);
   // A baseline to compare with is read now: a damaged one fails before anything starts.
   const baselines = await BaselineStep.prepare(options.baseline ?? {}, progress);
 
@@ -273,8 +278,8 @@ export async function runLoadgate(options: RunOptions): Promise<RunOutcome> {
   const reportMarkdown = renderReport(result);
   const resultPath = join(outDir, OUT_FILES.result);
   const reportPath = join(outDir, OUT_FILES.report);
-  await writeFile(resultPath, `${JSON.stringify(result, null, 2)}\n`);
-  await writeFile(reportPath, reportMarkdown);
+  await writeJsonAtomic(resultPath, result);
+  await writeFileAtomic(reportPath, reportMarkdown);
   // A signal after the load leaves the results complete, but the run is no baseline.
   await baselines.save(result, outDir, options.signal?.aborted === true);
   return { result, reportMarkdown, resultPath, reportPath };

@@ -1,4 +1,4 @@
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as core from '@actions/core';
 import { pairedRateFromLadder, withPairedComparison } from '../compare/pairedGate.ts';
@@ -14,11 +14,12 @@ import { commentFromArtifact, writeCommentRequest } from '../github/fromArtifact
 import { type ActionSink, publishRun, recordsBaseline } from '../github/publish.ts';
 import { K6_PATH_ENV } from '../load/k6.ts';
 import { ensureK6 } from '../load/k6Install.ts';
+import { writeFileAtomic, writeJsonAtomic } from '../output/atomic.ts';
 import type { ProgressSink } from '../progress.ts';
 import { formatProgress } from '../report/terminal.ts';
 import type { Result } from '../result/schema.ts';
 import { exitCodeForResult, OUT_FILES, type RunOutcome, runLoadgate } from '../run.ts';
-import { Outputs } from './inputs.ts';
+import { Inputs, Outputs } from './inputs.ts';
 import { RUN_ID_STATE } from './runPost.ts';
 import { type ActionSettings, readSettings } from './settings.ts';
 
@@ -83,6 +84,7 @@ export async function runAction(): Promise<void> {
       overrides: settings.overrides,
       progress: actionProgress(sink),
       onRunId: (runId) => core.saveState(RUN_ID_STATE, runId),
+      outSetting: `input ${Inputs.out}`,
       signal: abort.signal,
       baseline: {
         repoDir: process.cwd(),
@@ -212,8 +214,8 @@ async function withPairedRun(
     throw error;
   }
   const joined = withPairedComparison(result, paired.paired.comparison);
-  await writeFile(outcome.resultPath, `${JSON.stringify(joined.result, null, 2)}\n`);
-  await writeFile(outcome.reportPath, joined.reportMarkdown);
+  await writeJsonAtomic(outcome.resultPath, joined.result);
+  await writeFileAtomic(outcome.reportPath, joined.reportMarkdown);
   return joined;
 }
 

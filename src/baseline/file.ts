@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { ConfigError } from '../errors.ts';
+import { writeJsonAtomic } from '../output/atomic.ts';
 import { BASELINE_VERSION, type Baseline, BaselineSchema } from './schema.ts';
 
 /**
@@ -89,15 +88,7 @@ export async function checkBaselineTarget(path: string): Promise<void> {
   }
 }
 
-/** Writes a baseline: to a temporary file beside it, then renamed, so no reader sees half a file. */
+/** Writes a baseline atomically (output/atomic.ts): no reader sees half a file, a failure leaves the old one. */
 export async function writeBaseline(path: string, baseline: Baseline): Promise<void> {
-  const checked = BaselineSchema.parse(baseline);
-  await mkdir(dirname(path), { recursive: true });
-  const temporary = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`);
-  try {
-    await writeFile(temporary, `${JSON.stringify(checked, null, 2)}\n`);
-    await rename(temporary, path);
-  } finally {
-    await rm(temporary, { force: true });
-  }
+  await writeJsonAtomic(path, BaselineSchema.parse(baseline));
 }

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -12,6 +12,8 @@ import type { ContainerSpec } from '../containers/spec.ts';
 import { CancelledError, ConfigError, InfraError } from '../errors.ts';
 import { serviceAddresses } from '../faults/setup.ts';
 import { locateK6 } from '../load/k6.ts';
+import { writeFileAtomic, writeJsonAtomic } from '../output/atomic.ts';
+import { checkOutDir } from '../output/guard.ts';
 import type { ProgressSink } from '../progress.ts';
 import { escapeMarkdown } from '../report/escape.ts';
 import { containerSpec, startDependencies } from '../run.ts';
@@ -94,11 +96,12 @@ export async function runPaired(given: PairedRunOptions): Promise<PairedRunOutco
   ].join('\n\n')}\n`;
   const out = resolve(options.outDir);
   const files = [join(out, 'paired.json'), join(out, 'report.md')];
-  await writeFile(
-    files[0] as string,
-    `${JSON.stringify({ comparison: paired.comparison, blocks: paired.blocks, slots: slotSummaries(slots) }, null, 2)}\n`,
-  );
-  await writeFile(files[1] as string, reportMarkdown);
+  await writeJsonAtomic(files[0] as string, {
+    comparison: paired.comparison,
+    blocks: paired.blocks,
+    slots: slotSummaries(slots),
+  });
+  await writeFileAtomic(files[1] as string, reportMarkdown);
   return { paired, slots, reportMarkdown, files };
 }
 
@@ -114,6 +117,7 @@ type ResolvedPairedOptions = PairedRunOptions & {
 
 async function withConfigDefaults(options: PairedRunOptions): Promise<ResolvedPairedOptions> {
   const loaded = await readConfig(options.configPath, options.overrides);
+  await checkOutDir(options.outDir, loaded.configDir);
   const { paired } = loaded.config;
   const rate = options.rate ?? paired.rate;
   if (rate === undefined) {
@@ -166,11 +170,8 @@ export async function runCalibration(
   const text = `${lines.join('\n')}\n`;
   const out = resolve(options.outDir);
   const files = [join(out, 'calibration.json'), join(out, 'calibration.txt')];
-  await writeFile(
-    files[0] as string,
-    `${JSON.stringify({ calibration, slots: slotSummaries(slots) }, null, 2)}\n`,
-  );
-  await writeFile(files[1] as string, text);
+  await writeJsonAtomic(files[0] as string, { calibration, slots: slotSummaries(slots) });
+  await writeFileAtomic(files[1] as string, text);
   return { calibration, text, files };
 }
 

@@ -16,7 +16,11 @@ export type ReliabilityCounter =
   | 'configsFuzzed'
   | 'configsRejected'
   /** inputs made to break loadgate: generated strings, bad configs, failing services, scripts */
-  | 'hostileInputs';
+  | 'hostileInputs'
+  /** faults made on purpose: a full disk, an engine or API that never answers, a failing cleanup */
+  | 'faultsInjected'
+  /** files checked byte for byte after something tried to write over them (must all be intact) */
+  | 'filesIntact';
 
 /** Where the reporter collects counts: one JSON line per call (appends are atomic at this size). */
 export const RELIABILITY_COUNTS_ENV = 'LOADGATE_RELIABILITY_COUNTS';

@@ -2,7 +2,7 @@ import { Command, CommanderError } from 'commander';
 import type { BaselineRunOptions } from '../baseline/step.ts';
 import { compareOffline } from '../compare/offline.ts';
 import { runCalibration, runPaired } from '../compare/pairedRun.ts';
-import { ConfigError, ExitCode, exitCodeOf } from '../errors.ts';
+import { ConfigError, ExitCode, errorMessage, exitCodeOf } from '../errors.ts';
 import { formatPoolTable, formatTerminalTable } from '../report/terminal.ts';
 import { exitCodeForResult, exitCodeForVerdict, runLoadgate } from '../run.ts';
 import { consoleProgress } from './progress.ts';
@@ -232,12 +232,9 @@ async function whileSignalsCancel<T>(io: CliIo, work: (signal: AbortSignal) => P
   }
 }
 
-function describeError(error: unknown): string {
-  if (error instanceof ConfigError && error.problems.length > 0) {
-    return `loadgate: ${error.message}`;
-  }
-  if (error instanceof Error) return `loadgate: ${error.message}`;
-  return `loadgate: ${String(error)}`;
+/** The first error, then whatever cleanup failed after it (never only "An error was suppressed during disposal"). */
+export function describeError(error: unknown): string {
+  return `loadgate: ${errorMessage(error)}`;
 }
 
 interface PairedCommandOptions {

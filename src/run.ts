@@ -90,7 +90,7 @@ export async function runLoadgate(options: RunOptions): Promise<RunOutcome> {
   const baselines = await BaselineStep.prepare(options.baseline ?? {}, progress);
 
   // 2. The tools: an engine and a supported k6 (InfraError, exit 3, with how to get them).
-  await checkEngine();
+  await checkEngine({ signal: options.signal });
   const k6 = await locateK6();
 
   const outDir = resolve(options.outDir);

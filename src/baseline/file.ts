@@ -9,6 +9,9 @@ import { BASELINE_VERSION, type Baseline, BaselineSchema } from './schema.ts';
  * problem with its path; it is never overwritten.
  */
 
+/** A baseline written by a newer loadgate, which this one cannot read (a ConfigError where it is the one asked for). */
+export class NewerBaselineError extends ConfigError {}
+
 /** Parses a baseline's text; `name` (the file) appears in every message. */
 export function parseBaseline(text: string, name: string): Baseline {
   let json: unknown;
@@ -31,7 +34,7 @@ export function parseBaseline(text: string, name: string): Baseline {
     );
   }
   if (version > BASELINE_VERSION) {
-    throw new ConfigError(
+    throw new NewerBaselineError(
       `baseline ${name} has version ${version}, written by a newer loadgate; this one reads version ` +
         `${BASELINE_VERSION}: upgrade loadgate, or save a new baseline elsewhere. The file is left as it is`,
       [`${name}: baselineVersion: ${version} is newer than ${BASELINE_VERSION}`],

@@ -85,7 +85,11 @@ export class BaselineStep {
         baseline = { baseline: await readBaseline(location.path), ref: location.path };
       } else {
         const series = location.series ?? (await defaultSeries('read', repoDir));
-        const store = new GitBranchStore({ repoDir, branch: location.branch });
+        const store = new GitBranchStore({
+          repoDir,
+          branch: location.branch,
+          warn: (message) => progress.warn(message),
+        });
         const history = await store.history(series, HISTORY_FOR_NOISE);
         baseline = history[0] ?? null;
         if (baseline === null)
@@ -134,7 +138,11 @@ export class BaselineStep {
         );
       }
       const series = location.series ?? (await defaultSeries('write', repoDir));
-      const store = new GitBranchStore({ repoDir, branch: location.branch });
+      const store = new GitBranchStore({
+        repoDir,
+        branch: location.branch,
+        warn: (message) => progress.warn(message),
+      });
       const records = (await store.history(series, TREND_RUNS)).map((h) => h.baseline);
       trendHistory = { records, source: `series ${series} of ${store.description}` };
       progress.step(`read ${records.length} stored runs of series ${series} for the trend`);

@@ -9,6 +9,7 @@ import { readConfig } from '../config/read.ts';
 import { networkAddresses } from '../config/refs.ts';
 import { checkEngine, RunContainers } from '../containers/environment.ts';
 import type { ContainerSpec } from '../containers/spec.ts';
+import { DEADLINES_MS } from '../deadline.ts';
 import { CancelledError, ConfigError, InfraError } from '../errors.ts';
 import { serviceAddresses } from '../faults/setup.ts';
 import { locateK6 } from '../load/k6.ts';
@@ -195,7 +196,7 @@ async function driveSlots(
   }
   if (!(options.rate > 0))
     throw new ConfigError('--rate must be a positive number of requests per second', ['--rate']);
-  await checkEngine();
+  await checkEngine({ signal: options.signal });
   const k6 = await locateK6();
   const out = resolve(options.outDir);
   await mkdir(out, { recursive: true });
@@ -323,7 +324,9 @@ async function baseServiceSpec(
       ['service.build: missing for --base-ref'],
     );
   }
-  const git = promisify(execFile);
+  const run = promisify(execFile);
+  const git = (file: string, args: string[], options: { cwd: string }) =>
+    run(file, args, { ...options, timeout: DEADLINES_MS.git, killSignal: 'SIGKILL' });
   const context = resolve(configDir, build.context);
   let root: string;
   try {

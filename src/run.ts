@@ -395,7 +395,8 @@ function throwIfAborted(signal: AbortSignal | undefined): void {
     throw new CancelledError(`cancelled (${String(signal.reason)}) before the load started`);
 }
 
-function newRunId(now: Date): string {
+/** A run's id: its start time and 24 random bits, `20260101-000000-a1b2c3`. */
+export function newRunId(now: Date): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
   return `${stamp}-${randomBytes(3).toString('hex')}`;
 }

@@ -1,6 +1,7 @@
 import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as core from '@actions/core';
+import { Cancellation } from '../cancel.ts';
 import { pairedRateFromLadder, withPairedComparison } from '../compare/pairedGate.ts';
 import { runPaired } from '../compare/pairedRun.ts';
 import { readConfig } from '../config/read.ts';
@@ -33,14 +34,24 @@ export async function runAction(): Promise<void> {
   const sink = coreSink();
   let outDir = '';
   // A runner cancels a step with SIGINT, then SIGTERM 7.5 s later, then SIGKILL: stop k6 and the
-  // containers, keep what was measured (partial), exit 130. The post step covers the SIGKILL.
-  const abort = new AbortController();
-  const onSignal = (signal: NodeJS.Signals) => {
-    core.warning(`loadgate: ${signal} received, stopping k6 and the containers`);
-    abort.abort(signal);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  // containers, keep what was measured (partial), exit 130. The SIGTERM (or the deadline after the
+  // first signal) stops waiting, after a best-effort cleanup; the post step covers the SIGKILL.
+  let runId: string | undefined;
+  const cancellation = new Cancellation({
+    runId: () => runId,
+    onSignal: (signal, first) =>
+      core.warning(
+        first
+          ? `loadgate: ${signal} received, stopping k6 and the containers`
+          : `loadgate: ${signal} received again, stopping now`,
+      ),
+  });
+  cancellation.stopped.catch((error: unknown) => {
+    core.setOutput(Outputs.verdict, 'error');
+    core.setFailed(errorMessage(error));
+    process.exit(ExitCode.cancelled);
+  });
+  const abort = { signal: cancellation.signal };
   try {
     const settings = readSettings((name) => core.getInput(name));
     // Before anything can print it: the runner masks registered secrets in the log.
@@ -83,7 +94,10 @@ export async function runAction(): Promise<void> {
       outDir: settings.outDir,
       overrides: settings.overrides,
       progress: actionProgress(sink),
-      onRunId: (runId) => core.saveState(RUN_ID_STATE, runId),
+      onRunId: (id) => {
+        runId = id;
+        core.saveState(RUN_ID_STATE, id);
+      },
       outSetting: `input ${Inputs.out}`,
       signal: abort.signal,
       baseline: {

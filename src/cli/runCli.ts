@@ -1,10 +1,11 @@
 import { Command, CommanderError } from 'commander';
 import type { BaselineRunOptions } from '../baseline/step.ts';
+import { Cancellation, type CancellationOptions } from '../cancel.ts';
 import { compareOffline } from '../compare/offline.ts';
 import { runCalibration, runPaired } from '../compare/pairedRun.ts';
 import { ConfigError, ExitCode, errorMessage, exitCodeOf } from '../errors.ts';
 import { formatPoolTable, formatTerminalTable } from '../report/terminal.ts';
-import { exitCodeForResult, exitCodeForVerdict, runLoadgate } from '../run.ts';
+import { exitCodeForResult, exitCodeForVerdict, newRunId, runLoadgate } from '../run.ts';
 import { consoleProgress } from './progress.ts';
 
 export const DEFAULT_CONFIG_PATH = '.github/loadgate.yml';
@@ -54,7 +55,7 @@ export async function runCli(argv: string[], io: CliIo = processIo()): Promise<n
       [],
     )
     .action(async (options: RunCommandOptions) => {
-      await whileSignalsCancel(io, async (signal) => {
+      await whileSignalsCancel(io, async (signal, onRunId) => {
         const live = !options.quiet && io.isTty && !process.env.CI;
         const outcome = await runLoadgate({
           configPath: options.config,
@@ -63,6 +64,7 @@ export async function runCli(argv: string[], io: CliIo = processIo()): Promise<n
           baseline: baselineOptions(options),
           progress: consoleProgress(io, live),
           signal,
+          onRunId,
         });
         io.out(`\n${formatTerminalTable(outcome.result)}\n`);
         io.out(`\n${formatPoolTable(outcome.result)}\n`);
@@ -134,9 +136,10 @@ export async function runCli(argv: string[], io: CliIo = processIo()): Promise<n
           '--base-ref/--base-image/--base-set',
         ]);
       }
-      const outcome = await whileSignalsCancel(io, (signal) =>
+      const outcome = await whileSignalsCancel(io, (signal, onRunId) =>
         runPaired({
           signal,
+          runId: named(onRunId),
           configPath: options.config,
           overrides: options.set,
           outDir: options.out,
@@ -177,9 +180,10 @@ export async function runCli(argv: string[], io: CliIo = processIo()): Promise<n
     .option('--blocks-per-check <n>', 'blocks a paired check will run', Number, 3)
     .option('--alpha <share>', 'false-alarm rate of a whole run', Number, 0.05)
     .action(async (options: CalibrateCommandOptions) => {
-      const outcome = await whileSignalsCancel(io, (signal) =>
+      const outcome = await whileSignalsCancel(io, (signal, onRunId) =>
         runCalibration({
           signal,
+          runId: named(onRunId),
           configPath: options.config,
           overrides: options.set,
           outDir: options.out,
@@ -214,22 +218,38 @@ export async function runCli(argv: string[], io: CliIo = processIo()): Promise<n
 
 /**
  * Runs `work` with SIGINT and SIGTERM turned into its abort signal (k6 stopped, containers
- * removed, then a CancelledError: exit 130) instead of Node's default of dying on the spot.
+ * removed, then a CancelledError: exit 130) instead of Node's default of dying on the spot. A
+ * second signal, or cancellation outlasting its deadline, stops waiting (src/cancel.ts): the
+ * run's k6 and containers are removed as far as seconds allow, and what may be left is named.
  */
-async function whileSignalsCancel<T>(io: CliIo, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const abort = new AbortController();
-  const onSignal = (signal: NodeJS.Signals) => {
-    io.err(`\nloadgate: ${signal} received, stopping k6 and the containers...\n`);
-    abort.abort(signal);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  try {
-    return await work(abort.signal);
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
+export async function whileSignalsCancel<T>(
+  io: CliIo,
+  work: (signal: AbortSignal, onRunId: (runId: string) => void) => Promise<T>,
+  options: Pick<CancellationOptions, 'deadlineMs' | 'stopNow' | 'signals'> = {},
+): Promise<T> {
+  let runId: string | undefined;
+  using cancellation = new Cancellation({
+    ...options,
+    runId: () => runId,
+    onSignal: (signal, first) =>
+      io.err(
+        first
+          ? `\nloadgate: ${signal} received, stopping k6 and the containers (a second signal stops at once)...\n`
+          : `\nloadgate: ${signal} received again, stopping now...\n`,
+      ),
+  });
+  return await cancellation.run((signal) =>
+    work(signal, (id) => {
+      runId = id;
+    }),
+  );
+}
+
+/** A run id made here, so that a hard stop knows what to clean up. */
+function named(onRunId: (runId: string) => void): string {
+  const runId = newRunId(new Date());
+  onRunId(runId);
+  return runId;
 }
 
 /** The first error, then whatever cleanup failed after it (never only "An error was suppressed during disposal"). */

@@ -5,7 +5,8 @@ import { type BaselineRunOptions, BaselineStep } from './baseline/step.ts';
 import { proxiedNames, referableContainers } from './config/faults.ts';
 import { readConfig } from './config/read.ts';
 import { networkAddresses, resolveEnv, startOrder } from './config/refs.ts';
-import type { LoadgateConfig } from './config/schema.ts';
+import { CONFIG_LIMITS, type LoadgateConfig } from './config/schema.ts';
+import { formatDuration, plannedLoadS } from './config/validate.ts';
 import {
   checkEngine,
   FAILURE_LOG_LINES,
@@ -86,6 +87,9 @@ export async function runLoadgate(options: RunOptions): Promise<RunOutcome> {
   for (const warning of loaded.warnings) progress.warn(warning);
   const { config } = loaded;
   await checkOutDir(options.outDir, loaded.configDir, options.outSetting);
+  progress.step(
+    `the ladder: ${config.phases.length} phase(s) × ${config.load.levels.length} levels, about ${formatDuration(plannedLoadS(config))} of load (at most ${formatDuration(CONFIG_LIMITS.planS)})`,
+  );
   // A baseline to compare with is read now: a damaged one fails before anything starts.
   const baselines = await BaselineStep.prepare(options.baseline ?? {}, progress);
 

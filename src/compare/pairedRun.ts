@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { referableContainers } from '../config/faults.ts';
 import { readConfig } from '../config/read.ts';
 import { networkAddresses } from '../config/refs.ts';
+import { CONFIG_LIMITS } from '../config/schema.ts';
 import { checkEngine, RunContainers } from '../containers/environment.ts';
 import type { ContainerSpec } from '../containers/spec.ts';
 import { DEADLINES_MS } from '../deadline.ts';
@@ -126,6 +127,7 @@ async function withConfigDefaults(options: PairedRunOptions): Promise<ResolvedPa
       'paired.rate: missing',
     ]);
   }
+  checkCommandLineBounds(options);
   return {
     ...options,
     loaded,
@@ -135,6 +137,24 @@ async function withConfigDefaults(options: PairedRunOptions): Promise<ResolvedPa
     minBlocks: options.minBlocks ?? paired.blocks,
     maxBlocks: options.maxBlocks ?? paired.maxBlocks,
   };
+}
+
+/** What the command line gives holds to the config's bounds (paired.slot, .warmup, .blocks). */
+function checkCommandLineBounds(options: PairedRunOptions): void {
+  const problems: string[] = [];
+  const within = (flag: string, value: number | undefined, min: number, max: number, whole: boolean) => {
+    if (value === undefined) return;
+    if (!(value >= min && value <= max) || (whole && !Number.isInteger(value)))
+      problems.push(
+        `${flag} ${value}: expected ${whole ? 'a whole number' : 'a number'} from ${min} to ${max}`,
+      );
+  };
+  within('--rate', options.rate, Number.MIN_VALUE, 1e6, false);
+  within('--slot', options.slotS, 1, 600, false);
+  within('--warmup', options.warmupS, 0, 600, false);
+  within('--blocks', options.minBlocks, 1, CONFIG_LIMITS.pairedBlocks, true);
+  within('--max-blocks', options.maxBlocks, 1, CONFIG_LIMITS.pairedBlocks, true);
+  if (problems.length > 0) throw new ConfigError(`invalid paired settings: ${problems.join('; ')}`, problems);
 }
 
 /** `loadgate calibrate`: A/A blocks, their spread, the floors it implies. */

@@ -7,6 +7,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { submetric } from '../../k6-scripts/contract.ts';
 import tools from '../../tools.json' with { type: 'json' };
+import { boundedTimeout, MAX_TIMER_MS } from '../deadline.ts';
 import { InfraError } from '../errors.ts';
 import { K6_RUN_ID_ENV } from './orphans.ts';
 import { LADDER_ENV, type LadderPlan, renderUserScriptWrapper, scenarioAt } from './plan.ts';
@@ -178,6 +179,14 @@ export async function runLadder(options: RunLadderOptions): Promise<LadderRun> {
   if (samples !== undefined && /[=,]/.test(samples)) {
     throw new InfraError(`the samples file's path may not contain '=' or ',': ${samples}`);
   }
+  const limitS = options.timeLimitS ?? plan.totalS + TIME_LIMIT_MARGIN_S;
+  // A limit past setTimeout's range would fire at once and stop k6 at its start: refused before
+  // k6 starts (the config's bounds keep a plan far below it).
+  if (!(limitS * 1000 <= MAX_TIMER_MS)) {
+    throw new InfraError(
+      `k6's time limit of ${limitS} s is beyond what a timer can wait (${MAX_TIMER_MS} ms)`,
+    );
+  }
   const port = await freePort();
   const log = await open(files.log, 'w');
   const child = spawn(
@@ -219,7 +228,7 @@ export async function runLadder(options: RunLadderOptions): Promise<LadderRun> {
   const stop = () => {
     if (child.exitCode !== null || child.signalCode !== null || killTimer) return;
     child.kill('SIGINT');
-    killTimer = setTimeout(() => child.kill('SIGKILL'), options.stopGraceMs ?? 15_000);
+    killTimer = boundedTimeout(() => child.kill('SIGKILL'), options.stopGraceMs ?? 15_000);
   };
   const onAbort = () => {
     cancelled = true;
@@ -227,8 +236,7 @@ export async function runLadder(options: RunLadderOptions): Promise<LadderRun> {
   };
   if (options.signal?.aborted) onAbort();
   options.signal?.addEventListener('abort', onAbort, { once: true });
-  const limitS = options.timeLimitS ?? plan.totalS + TIME_LIMIT_MARGIN_S;
-  const limitTimer = setTimeout(() => {
+  const limitTimer = boundedTimeout(() => {
     timedOut = true;
     stop();
   }, limitS * 1000);

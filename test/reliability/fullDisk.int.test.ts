@@ -10,7 +10,9 @@ import { runCli } from '../../src/cli/runCli.ts';
 import { validRaw } from '../../src/config/testConfigs.ts';
 import { validateConfig } from '../../src/config/validate.ts';
 import { ExitCode } from '../../src/errors.ts';
+import { extractZip } from '../../src/github/zip.ts';
 import { parseLadderSummary } from '../../src/load/summary.ts';
+import { makeZip } from '../github/zipWriter.ts';
 import { countReliability } from '../helpers/reliability.ts';
 
 // A full disk for real: a 1 MiB tmpfs (the machines run as root), filled to a few KiB. Whatever
@@ -115,6 +117,22 @@ describe('a full disk', () => {
     expect((await readdir(out)).sort()).toEqual(['comparison.json', 'report.md', 'result.json']);
     countReliability('filesIntact', 2, 'files');
     await rm(join(disk, 'filler'));
+  });
+
+  it('an artifact extracted onto a full disk leaves nothing half-extracted', async () => {
+    const zip = makeZip([
+      { name: 'result.json', data: '{}' },
+      { name: 'logs/service.log', data: 'line\n'.repeat(40_000), method: 0 },
+    ]);
+    const folder = join(disk, 'artifact');
+    await mkdir(folder);
+    await fillLeaving(16 * 1024);
+    countReliability('faultsInjected', 1, 'full disks');
+    await expect(extractZip(zip, folder)).rejects.toThrow(/ENOSPC/);
+    expect(await readdir(folder)).toEqual([]);
+    expect((await readdir(disk)).filter((name) => name.includes('extracting'))).toEqual([]);
+    await rm(join(disk, 'filler'));
+    await rm(folder, { recursive: true });
   });
 
   it('a baseline written over another on a full disk leaves the old one whole', async () => {

@@ -3,6 +3,7 @@ import type { BaselineRunOptions } from '../baseline/step.ts';
 import { Cancellation, type CancellationOptions } from '../cancel.ts';
 import { compareOffline } from '../compare/offline.ts';
 import { runCalibration, runPaired } from '../compare/pairedRun.ts';
+import { inertText } from '../containers/logs.ts';
 import { ConfigError, ExitCode, errorMessage, exitCodeOf } from '../errors.ts';
 import { formatPoolTable, formatTerminalTable } from '../report/terminal.ts';
 import { exitCodeForResult, exitCodeForVerdict, newRunId, runLoadgate } from '../run.ts';
@@ -252,9 +253,12 @@ function named(onRunId: (runId: string) => void): string {
   return runId;
 }
 
-/** The first error, then whatever cleanup failed after it (never only "An error was suppressed during disposal"). */
+/**
+ * The first error, then whatever cleanup failed after it (never only "An error was suppressed
+ * during disposal"); inert, since it may quote a service's or k6's log.
+ */
 export function describeError(error: unknown): string {
-  return `loadgate: ${errorMessage(error)}`;
+  return `loadgate: ${inertText(errorMessage(error))}`;
 }
 
 interface PairedCommandOptions {

@@ -7,6 +7,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { submetric } from '../../k6-scripts/contract.ts';
 import tools from '../../tools.json' with { type: 'json' };
+import { tailFile } from '../containers/logs.ts';
 import { boundedTimeout, MAX_TIMER_MS } from '../deadline.ts';
 import { InfraError } from '../errors.ts';
 import { K6_RUN_ID_ENV } from './orphans.ts';
@@ -413,9 +414,9 @@ function k6FreeEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 
 async function logTail(path: string, lines = 20): Promise<string> {
   try {
-    const text = (await readFile(path, 'utf8')).trimEnd();
+    const text = (await tailFile(path, lines)).trimEnd();
     if (text === '') return ' (its log is empty)';
-    return `; the end of its log (${path}):\n${text.split('\n').slice(-lines).join('\n')}`;
+    return `; the end of its log (${path}):\n${text}`;
   } catch {
     return '';
   }

@@ -3,7 +3,7 @@ import { appendFileSync } from 'node:fs';
 /**
  * The reliability tests' counts, summed over the whole test run and printed once at its end by
  * test/helpers/reliabilityReporter.ts (issue 9: cancellations tried, containers leaked, configs
- * fuzzed, hostile inputs tried). Each call records what actually ran; outside a run with that
+ * fuzzed, hostile inputs tried; issue 16: faults injected, files checked intact). Each call records what actually ran; outside a run with that
  * reporter it records nothing.
  */
 export type ReliabilityCounter =

@@ -6,7 +6,7 @@ import { RUN_BASELINE_FILE } from '../baseline/step.ts';
 import { ConfigError } from '../errors.ts';
 import { decideVerdict } from '../gate/verdict.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../output/atomic.ts';
-import { checkOutputsSpareInputs } from '../output/guard.ts';
+import { checkOutDir, checkOutputsSpareInputs } from '../output/guard.ts';
 import { renderReport } from '../report/markdown.ts';
 import { type Result, ResultSchema, type Verdict } from '../result/schema.ts';
 import { compareBaselines, comparisonOutcome } from './compare.ts';
@@ -57,6 +57,7 @@ export async function compareOffline(options: OfflineCompareOptions): Promise<Of
   if (options.outDir !== undefined) {
     // Neither side may be written over, nor its folder (a link to it included).
     const out = resolve(options.outDir);
+    await checkOutDir(options.outDir, null);
     await checkOutputsSpareInputs(
       '--out',
       options.outDir,

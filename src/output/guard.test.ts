@@ -40,6 +40,12 @@ describe('the output folder', () => {
     expect((error as ConfigError).message).toContain('--out loadgate-out');
   });
 
+  it('compare, which has no config, refuses the root and the home folder', async () => {
+    await expect(checkOutDir('/', null)).rejects.toThrow(/is the file system's root/);
+    await expect(checkOutDir(homedir(), null)).rejects.toThrow(/is your home folder/);
+    await expect(checkOutDir(join(dir, 'repo'), null)).resolves.toBeUndefined();
+  });
+
   it('takes a folder of its own, new or not, beside or below the config', async () => {
     for (const out of ['repo/loadgate-out', 'repo/.github/out', 'elsewhere/deep/out']) {
       await expect(checkOutDir(join(dir, out), configDir)).resolves.toBeUndefined();

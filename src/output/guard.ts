@@ -32,24 +32,31 @@ export async function sameFile(a: string, b: string): Promise<boolean> {
 
 /**
  * Refuses an output folder that holds more than a run's files: the file system's root, the home
- * folder, the config's own folder or any folder above it (the repository's root, say). loadgate
+ * folder, the config's own folder or any folder above it (the repository's root, say; `compare`
+ * has no config). loadgate
  * writes result.json, report.md, baseline.json, k6's files and logs/ there, and replaces those
  * already there. `setting` names where the folder came from (`--out`, the action's `out-dir`).
  */
-export async function checkOutDir(outDir: string, configDir: string, setting = '--out'): Promise<void> {
+export async function checkOutDir(
+  outDir: string,
+  configDir: string | null,
+  setting = '--out',
+): Promise<void> {
   const out = await resolvedPath(outDir);
-  const config = await resolvedPath(configDir);
+  const config = configDir === null ? null : await resolvedPath(configDir);
   const home = await resolvedPath(homedir());
   const why =
     out === parse(out).root
       ? "is the file system's root"
       : out === home
         ? 'is your home folder'
-        : out === config
-          ? "is the config file's own folder"
-          : isInside(config, out)
-            ? `holds the config's folder (${config})`
-            : null;
+        : config === null
+          ? null
+          : out === config
+            ? "is the config file's own folder"
+            : isInside(config, out)
+              ? `holds the config's folder (${config})`
+              : null;
   if (why === null) return;
   throw new ConfigError(
     `${setting} ${outDir} ${why}: loadgate writes result.json, report.md, baseline.json, k6's files and logs/ into the output folder and replaces those already there; give it a folder of its own, e.g. ${setting} loadgate-out`,

@@ -32,6 +32,7 @@ import { syntheticBaseline } from '../src/compare/testing.ts';
 import { referableContainers } from '../src/config/faults.ts';
 import { readConfig } from '../src/config/read.ts';
 import { networkAddresses } from '../src/config/refs.ts';
+import { requireService } from '../src/config/target.ts';
 import { checkEngine, RunContainers } from '../src/containers/environment.ts';
 import { serviceAddresses } from '../src/faults/setup.ts';
 import { locateK6 } from '../src/load/k6.ts';
@@ -161,21 +162,21 @@ if (args.pool) {
   const t0 = performance.now();
   const { config } = loaded;
   const referable = referableContainers(config);
-  const addresses = networkAddresses(config.service, referable);
+  const addresses = networkAddresses(requireService(config, 'bench:detect'), referable);
   await startDependencies(containers, config, loaded.configDir, addresses);
   const urls: Record<string, string> = {};
   for (const [variant, set] of Object.entries(VARIANTS)) {
-    const variantConfig = (await readConfig(configPath, set)).config;
+    const variantService = requireService((await readConfig(configPath, set)).config, 'bench:detect');
     const started = await containers.start(
       containerSpec(
         `svc-${variant.toLowerCase()}`,
-        variantConfig.service,
-        [variantConfig.service.port],
+        variantService,
+        [variantService.port],
         serviceAddresses(addresses, undefined),
         loaded.configDir,
       ),
     );
-    urls[variant] = `http://127.0.0.1:${started.hostPorts.get(variantConfig.service.port)}`;
+    urls[variant] = `http://127.0.0.1:${started.hostPorts.get(variantService.port)}`;
   }
   startupS = (performance.now() - t0) / 1000;
   console.log(`stack up in ${startupS.toFixed(0)} s: ${Object.keys(urls).join(', ')}`);

@@ -2,28 +2,44 @@
 import { createRequire as __lgCreateRequire } from 'node:module'; import { fileURLToPath as __lgFileURLToPath } from 'node:url'; import { dirname as __lgDirname } from 'node:path'; const require = __lgCreateRequire(import.meta.url); const __filename = __lgFileURLToPath(import.meta.url); const __dirname = __lgDirname(__filename);
 import {
   DEFAULT_POLICY,
+  LADDER_ENV,
+  PINNED_TOOLS,
   RUN_BASELINE_FILE,
   ResultSchema,
   applyFloorSettings,
+  buildLadderPlan,
   compareBaselines,
   comparisonOutcome,
   decideVerdict,
+  defaultLadderScriptPath,
   exitCodeForResult,
   exitCodeForVerdict,
   formatPoolTable,
   formatProgress,
   formatTerminalTable,
+  k6Segment,
+  ladderInput,
   parseBaseline,
+  parseDurationMs,
+  parseSegmentArg,
+  parseStartAt,
+  readConfig,
   renderComparison,
   renderReport,
+  renderUserScriptWrapper,
+  requireTarget,
   runCalibration,
   runLoadgate,
-  runPaired
-} from "./chunks/chunk-474BXWQO.js";
+  runMerge,
+  runPaired,
+  runSegment,
+  shellCommand
+} from "./chunks/chunk-2CN7ZBKP.js";
 import {
   ConfigError,
   ExitCode,
-  exitCodeOf
+  exitCodeOf,
+  require_dist
 } from "./chunks/chunk-NKNH2NXC.js";
 import {
   __commonJS,
@@ -3590,6 +3606,158 @@ function isObject(value) {
   return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
+// src/distributed/k6OperatorRun.ts
+var import_yaml = __toESM(require_dist(), 1);
+import { mkdir as mkdir2, readFile as readFile2, writeFile as writeFile2 } from "node:fs/promises";
+import { dirname as dirname2, join as join2, resolve as resolve2 } from "node:path";
+
+// src/distributed/k6Operator.ts
+var SCRIPT_DIR = "/test";
+var PARTS_DIR = "/loadgate";
+var RUNNER_ENV = "LOADGATE_RUNNER";
+var HEADERS_SECRET_KEY = "headers.json";
+var NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+var MAX_NAME_CHARS = 50;
+function k6OperatorManifests(input) {
+  if (!NAME.test(input.name) || input.name.length > MAX_NAME_CHARS) {
+    const problem = `--name ${input.name}: lowercase letters, digits and "-", starting and ending with a letter or digit, at most ${MAX_NAME_CHARS} characters (Kubernetes names the runners' jobs after it)`;
+    throw new ConfigError(problem, [problem]);
+  }
+  if (!NAME.test(input.volumeClaim)) {
+    const problem = `--volume-claim ${input.volumeClaim}: the name of a PersistentVolumeClaim (lowercase letters, digits and "-")`;
+    throw new ConfigError(problem, [problem]);
+  }
+  const scriptName = `${input.name}-script`;
+  const headersSecret = input.targetHeaders ? `${input.name}-target-headers` : null;
+  const user = input.plan.script === "user";
+  if (user && input.scripts.user === void 0) throw new Error("a user plan needs the user script");
+  const entry = user ? "k6-user-wrapper.js" : "ladder.ts";
+  const data = {
+    "ladder.ts": input.scripts.ladder,
+    "contract.ts": input.scripts.contract,
+    "k6-plan.json": `${JSON.stringify(input.plan, null, 2)}
+`,
+    ...user ? {
+      "user-script.js": input.scripts.user,
+      [entry]: renderUserScriptWrapper(
+        `file://${SCRIPT_DIR}/ladder.ts`,
+        `file://${SCRIPT_DIR}/user-script.js`
+      )
+    } : {}
+  };
+  const metadata = (name) => ({
+    name,
+    ...input.namespace !== void 0 ? { namespace: input.namespace } : {},
+    labels: { "app.kubernetes.io/managed-by": "loadgate" }
+  });
+  const file = (suffix) => `${PARTS_DIR}/$(${RUNNER_ENV})-${suffix}`;
+  const segments = Array.from({ length: input.parallelism }, (_, i) => ({
+    runner: `${input.name}-${i + 1}`,
+    executionSegment: input.parallelism > 1 ? k6Segment({ index: i + 1, count: input.parallelism }).executionSegment : "0:1"
+  }));
+  const testRun = {
+    apiVersion: "k6.io/v1alpha1",
+    kind: "TestRun",
+    metadata: {
+      ...metadata(input.name),
+      annotations: {
+        "loadgate/config-hash": input.configHash,
+        // what k6-operator gives runner i: loadgate merge reads it back from each part
+        "loadgate/segments": segments.map((s) => `${s.runner}=${s.executionSegment}`).join(" ")
+      }
+    },
+    spec: {
+      parallelism: input.parallelism,
+      script: { configMap: { name: scriptName, file: entry } },
+      // exact argv (no shell); Kubernetes expands $(LOADGATE_RUNNER) from the container's env
+      args: ["--no-usage-report", "--out", `csv=${file("k6-samples.csv.gz")}`],
+      separate: false,
+      runner: {
+        image: input.image,
+        env: [
+          // first: the others refer to it
+          { name: RUNNER_ENV, valueFrom: { fieldRef: { fieldPath: "metadata.labels['job-name']" } } },
+          { name: LADDER_ENV.plan, value: `${SCRIPT_DIR}/k6-plan.json` },
+          { name: LADDER_ENV.summary, value: file("k6-summary.json") },
+          { name: LADDER_ENV.part, value: file("part.json") },
+          { name: LADDER_ENV.samplesFile, value: `$(${RUNNER_ENV})-k6-samples.csv.gz` },
+          { name: LADDER_ENV.configHash, value: input.configHash },
+          { name: LADDER_ENV.k6Version, value: input.k6Version },
+          { name: LADDER_ENV.runId, value: `$(${RUNNER_ENV})` },
+          { name: LADDER_ENV.baseUrl, value: input.plan.baseUrl },
+          ...headersSecret ? [
+            {
+              name: LADDER_ENV.targetHeaders,
+              valueFrom: { secretKeyRef: { name: headersSecret, key: HEADERS_SECRET_KEY } }
+            }
+          ] : []
+        ],
+        volumes: [{ name: "loadgate-parts", persistentVolumeClaim: { claimName: input.volumeClaim } }],
+        volumeMounts: [{ name: "loadgate-parts", mountPath: PARTS_DIR }]
+      }
+    }
+  };
+  const configMap = { apiVersion: "v1", kind: "ConfigMap", metadata: metadata(scriptName), data };
+  return { configMap, testRun, headersSecret, segments };
+}
+
+// src/distributed/k6OperatorRun.ts
+var K6_OPERATOR_FILE = "k6-operator.yaml";
+async function writeK6OperatorRun(options) {
+  const loaded = await readConfig(options.configPath, options.overrides);
+  const target = requireTarget(loaded.config, "loadgate k6-operator");
+  const plan = buildLadderPlan(ladderInput(loaded.config, target.url));
+  const ladderPath = defaultLadderScriptPath();
+  const scripts = {
+    ladder: await readFile2(ladderPath, "utf8"),
+    contract: await readFile2(join2(dirname2(ladderPath), "contract.ts"), "utf8"),
+    ...loaded.config.load.script ? { user: await readFile2(resolve2(loaded.configDir, loaded.config.load.script), "utf8") } : {}
+  };
+  const k6Version = PINNED_TOOLS.k6.replace(/^v/, "");
+  const manifests = k6OperatorManifests({
+    name: options.name,
+    ...options.namespace !== void 0 ? { namespace: options.namespace } : {},
+    parallelism: options.parallelism,
+    image: options.image ?? `grafana/k6:${k6Version}`,
+    k6Version,
+    volumeClaim: options.volumeClaim,
+    plan,
+    configHash: loaded.hash,
+    targetHeaders: Object.keys(target.headers).length > 0,
+    scripts
+  });
+  const outDir = resolve2(options.outDir);
+  await mkdir2(outDir, { recursive: true });
+  const path = join2(outDir, K6_OPERATOR_FILE);
+  const header = `# Generated by loadgate k6-operator from ${options.configPath} (config hash ${loaded.hash}).
+`;
+  await writeFile2(
+    path,
+    `${header}${(0, import_yaml.stringify)(manifests.configMap, { lineWidth: 0 })}---
+${(0, import_yaml.stringify)(manifests.testRun, { lineWidth: 0 })}`
+  );
+  const ns = options.namespace !== void 0 ? ` -n ${options.namespace}` : "";
+  const steps = [
+    ...manifests.headersSecret ? [
+      `kubectl${ns} create secret generic ${manifests.headersSecret} --from-file=${HEADERS_SECRET_KEY}=<a file holding the target's headers as JSON: {"Authorization": "\u2026"}>`
+    ] : [],
+    `kubectl${ns} apply -f ${path}`,
+    `when the TestRun's stage is finished: copy ${PARTS_DIR} of the claim ${options.volumeClaim} to a folder, e.g. parts/`,
+    shellCommand([
+      "npx",
+      "loadgate",
+      "merge",
+      "--config",
+      options.configPath,
+      ...options.overrides.flatMap((o) => ["--set", o]),
+      "--segments",
+      String(options.parallelism),
+      "parts/"
+    ])
+  ];
+  return { path, manifests, steps };
+}
+
 // src/cli/progress.ts
 function consoleProgress(io, live) {
   let liveLineShown = false;
@@ -3625,6 +3793,117 @@ function consoleProgress(io, live) {
   };
 }
 
+// src/cli/distributed.ts
+async function runSegmentCommand(options, io, signal) {
+  const misplaced = [
+    options.baseline !== void 0 ? "--baseline" : null,
+    options.saveBaseline !== void 0 ? "--save-baseline" : null,
+    options.trend !== void 0 ? "--trend" : null,
+    options.floor.length > 0 ? "--floor" : null
+  ].filter((o) => o !== null);
+  if (misplaced.length > 0) {
+    const problem = `${misplaced.join(", ")}: a segment is one runner's share, never gated or compared on its own; give ${misplaced.length === 1 ? "it" : "them"} to loadgate merge`;
+    throw new ConfigError(problem, [problem]);
+  }
+  const segment = parseSegmentArg(options.segment);
+  const live = !options.quiet && io.isTty && !process.env.CI;
+  const outcome = await runSegment({
+    configPath: options.config,
+    outDir: options.out,
+    overrides: options.set,
+    progress: consoleProgress(io, live),
+    segment,
+    ...options.startAt !== void 0 ? { startAtMs: parseStartAt(options.startAt) } : {},
+    signal
+  });
+  io.out(`
+this runner's share (segment ${options.segment}):
+`);
+  io.out(`${formatTerminalTable({ levels: outcome.levels, loadModel: outcome.manifest.plan.model })}
+`);
+  io.out(`part: ${outcome.manifestPath}
+`);
+  return outcome.manifest.partial ? ExitCode.cancelled : ExitCode.pass;
+}
+function addMergeCommand(program2, io, defaults, done) {
+  program2.command("merge <dirs...>").description(
+    "merge the parts of a distributed run (loadgate run --segment, or k6-operator runners) into one run: gate, compare, report"
+  ).option("-c, --config <file>", "the config file the runners used", defaults.config).option("-o, --out <dir>", "where result.json and report.md go", defaults.out).option("-s, --set <key=value>", "the settings the runners overrode (repeatable)", collect, []).option("--segments <n>", "the number of runners; a segment none of the parts ran is missing").option(
+    "--max-skew <duration>",
+    "how far a part's start may lie from the others' (default 10% of a level, at least 1s)"
+  ).option(
+    "--baseline <where>",
+    "compare with a baseline: a file, or git:[branch][#series] (its newest record)"
+  ).option(
+    "--save-baseline <where>",
+    "when the merged run passes, save it as a baseline: a file, or git:[branch][#series]"
+  ).option("--trend <where>", "chart p95 over the stored runs of git:[branch][#series], this run last").option("--floor <metric=value>", "a practical floor, e.g. p95=10% (repeatable)", collect, []).action(async (dirs, options) => {
+    const outcome = await runMerge({
+      configPath: options.config,
+      overrides: options.set,
+      partDirs: dirs,
+      outDir: options.out,
+      progress: consoleProgress(io, false),
+      baseline: baselineOptions(options),
+      ...options.maxSkew !== void 0 ? { maxSkewS: parseMaxSkewS(options.maxSkew) } : {},
+      ...options.segments !== void 0 ? { expectedCount: parseSegments(options.segments) } : {}
+    });
+    io.out(`
+${formatTerminalTable(outcome.result)}
+`);
+    io.out(`
+${outcome.result.summary}
+`);
+    io.out(`result: ${outcome.resultPath}
+report: ${outcome.reportPath}
+`);
+    done(outcome.result.partial ? ExitCode.infra : exitCodeForVerdict(outcome.result.verdict));
+  });
+}
+function parseMaxSkewS(text) {
+  const ms = parseDurationMs(text);
+  if (ms === void 0) {
+    const problem = `--max-skew ${text}: write a duration such as 2s or 500ms`;
+    throw new ConfigError(problem, [problem]);
+  }
+  return ms / 1e3;
+}
+function parseSegments(text) {
+  return parseSegmentArg(`${text}/${text}`).count;
+}
+function addK6OperatorCommand(program2, io, defaults) {
+  program2.command("k6-operator").description(
+    "write a k6-operator TestRun (and the ConfigMap of its script) that drives the config's target from N runners, for loadgate merge"
+  ).option("-c, --config <file>", "the config file (its target is loaded)", defaults.config).option("-o, --out <dir>", "where k6-operator.yaml goes", defaults.out).option(
+    "-s, --set <key=value>",
+    "override a setting (repeatable); give the same to loadgate merge",
+    collect,
+    []
+  ).requiredOption("--parallelism <n>", "the number of runners, each with its execution segment").requiredOption(
+    "--volume-claim <name>",
+    "a ReadWriteMany PersistentVolumeClaim the runners write their parts to"
+  ).option("--name <name>", "the TestRun, and the prefix of its runners and ConfigMap", "loadgate").option("--namespace <namespace>", "the namespace of the TestRun and its ConfigMap").option("--image <image>", "the runners' image (default grafana/k6 at loadgate's pinned k6)").action(async (options) => {
+    const outcome = await writeK6OperatorRun({
+      configPath: options.config,
+      overrides: options.set,
+      outDir: options.out,
+      name: options.name,
+      ...options.namespace !== void 0 ? { namespace: options.namespace } : {},
+      parallelism: parseSegments(options.parallelism),
+      volumeClaim: options.volumeClaim,
+      ...options.image !== void 0 ? { image: options.image } : {}
+    });
+    io.out(`wrote ${outcome.path}
+`);
+    for (const s of outcome.manifests.segments)
+      io.out(`  runner ${s.runner}: k6 execution segment ${s.executionSegment}
+`);
+    io.out(`then:
+${outcome.steps.map((s) => `  ${s}`).join("\n")}
+`);
+  });
+}
+
 // src/cli/runCli.ts
 var DEFAULT_CONFIG_PATH = ".github/loadgate.yml";
 var DEFAULT_OUT_DIR = "loadgate-out";
@@ -3650,7 +3929,26 @@ async function runCli(argv, io = processIo()) {
     "a practical floor, e.g. p95=10%, errorRate=0.5% (repeatable)",
     collect,
     []
+  ).option(
+    "--segment <i/N>",
+    "a target only: run runner i's share of N (k6's execution segment) and write its part for loadgate merge"
+  ).option(
+    "--start-at <time>",
+    "with --segment: start the ladder at this ISO 8601 time, with the other runners"
   ).action(async (options) => {
+    if (options.segment !== void 0) {
+      const segmentOptions = { ...options, segment: options.segment };
+      await whileSignalsCancel(io, async (signal) => {
+        exitCode = await runSegmentCommand(segmentOptions, io, signal);
+      });
+      return;
+    }
+    if (options.startAt !== void 0) {
+      throw new ConfigError(
+        "--start-at needs --segment: it starts the runners of a distributed run together",
+        ["--start-at"]
+      );
+    }
     await whileSignalsCancel(io, async (signal) => {
       const live = !options.quiet && io.isTty && !process.env.CI;
       const outcome = await runLoadgate({
@@ -3704,6 +4002,10 @@ ${outcome.verdict}: ${outcome.summary}
 `);
     exitCode = exitCodeForVerdict(outcome.verdict);
   });
+  addMergeCommand(program2, io, { config: DEFAULT_CONFIG_PATH, out: DEFAULT_OUT_DIR }, (code) => {
+    exitCode = code;
+  });
+  addK6OperatorCommand(program2, io, { config: DEFAULT_CONFIG_PATH, out: DEFAULT_OUT_DIR });
   program2.command("paired").description("drive the base and the candidate alternately (ABBA) at one arrival rate and compare them").option("-c, --config <file>", "the config file", DEFAULT_CONFIG_PATH).option("-o, --out <dir>", "where paired.json, report.md, slots and logs go", DEFAULT_OUT_DIR).option("-s, --set <key=value>", "override a setting (repeatable)", collect, []).option("--base-ref <rev>", "the base: the service's Dockerfile built from this git revision").option("--base-image <image>", "the base: this image").option(
     "--base-set <key=value>",
     "the base: the config's service with these settings (repeatable)",

@@ -51,16 +51,21 @@ import {
   markdownTable,
   parseLocation,
   parseOverrideLines,
+  parseSegmentArg,
+  parseStartAt,
   readBaseline,
   readConfig,
   renderReport,
   runLoadgate,
+  runMerge,
   runPaired,
+  runSegment,
   savable,
+  shellCommand,
   tailFile,
   tools_default,
   xyChartBlock
-} from "./chunks/chunk-474BXWQO.js";
+} from "./chunks/chunk-2CN7ZBKP.js";
 import {
   ConfigError,
   ExitCode,
@@ -7579,7 +7584,11 @@ var Inputs = {
   runId: "run-id",
   paired: "paired",
   pairedRate: "paired-rate",
-  baseline: "baseline"
+  baseline: "baseline",
+  segment: "segment",
+  startAt: "start-at",
+  parts: "parts",
+  segments: "segments"
 };
 var MODES = ["pr", "nightly", "release", "comment-from-artifact"];
 var Outputs = {
@@ -7888,25 +7897,6 @@ function kneeHeadlines(comparison) {
     const sentence = `${text.charAt(0).toUpperCase()}${text.slice(1)}`;
     return k.moved === "earlier" ? `\u{1F4C9} **${sentence}**: this run saturates at a lower level.` : `\u{1F4C8} **${sentence}**: this run holds up to a higher level.`;
   });
-}
-
-// src/github/shell.ts
-function shellQuote(word) {
-  if (/^[A-Za-z0-9_./-][A-Za-z0-9_./,:=+%@-]*$/.test(word)) return word;
-  if (/[\u0000-\u001f\u007f]/.test(word)) {
-    let out = "$'";
-    for (const ch of word) {
-      const code = ch.codePointAt(0);
-      if (ch === "\\" || ch === "'") out += `\\${ch}`;
-      else if (code < 32 || code === 127) out += `\\x${code.toString(16).padStart(2, "0")}`;
-      else out += ch;
-    }
-    return `${out}'`;
-  }
-  return `'${word.replaceAll("'", `'\\''`)}'`;
-}
-function shellCommand(words) {
-  return words.map(shellQuote).join(" ");
 }
 
 // src/github/comment.ts
@@ -9231,6 +9221,7 @@ function readSettings(get) {
       problems.push(`${Inputs.baseline}: ${error2.message}`);
     }
   }
+  const distributed = distributedInputs(text, problems);
   const settings = {
     mode,
     configPath,
@@ -9245,10 +9236,35 @@ function readSettings(get) {
     runId,
     paired: pairedText !== "off",
     pairedRate,
-    baseline
+    baseline,
+    ...distributed
   };
   if (problems.length > 0) throw new ConfigError(`bad action inputs: ${problems.join("; ")}`, problems);
   return settings;
+}
+function distributedInputs(text, problems) {
+  const attempt = (name, read) => {
+    try {
+      return read();
+    } catch (error2) {
+      problems.push(`${name}: ${error2.message}`);
+      return null;
+    }
+  };
+  const segmentText = text(Inputs.segment);
+  const segment = segmentText === "" ? null : attempt(Inputs.segment, () => parseSegmentArg(segmentText));
+  const startText = text(Inputs.startAt);
+  const startAtMs = startText === "" ? null : attempt(Inputs.startAt, () => parseStartAt(startText));
+  if (startText !== "" && segmentText === "")
+    problems.push(`${Inputs.startAt}: applies only with ${Inputs.segment}`);
+  const parts = text(Inputs.parts).split("\n").map((line) => line.trim()).filter((line) => line !== "");
+  const segmentsText = text(Inputs.segments);
+  const segments = segmentsText === "" ? null : attempt(Inputs.segments, () => parseSegmentArg(`${segmentsText}/${segmentsText}`).count);
+  if (segmentsText !== "" && parts.length === 0)
+    problems.push(`${Inputs.segments}: applies only with ${Inputs.parts}`);
+  if (segment !== null && parts.length > 0)
+    problems.push(`${Inputs.segment} and ${Inputs.parts}: a job is either one runner or the merge, not both`);
+  return { segment, startAtMs, parts, segments };
 }
 function defaultJobKey(configPath, overrides) {
   if (overrides.length === 0) return configPath;
@@ -9293,8 +9309,14 @@ async function runAction() {
       });
       process.exit(0);
     }
-    const k6 = await ensureK6({ log: (message) => info(message) });
-    process.env[K6_PATH_ENV] = k6.path;
+    const merging = settings.parts.length > 0;
+    if (!merging) {
+      const k6 = await ensureK6({ log: (message) => info(message) });
+      process.env[K6_PATH_ENV] = k6.path;
+    }
+    if (settings.segment !== null) {
+      process.exit(await runSegmentStep(settings, settings.segment, actionProgress(sink), abort.signal));
+    }
     const pr = context3.pullRequest;
     let compareWith = null;
     if (settings.mode === "pr" && pr && settings.baseline !== "") {
@@ -9302,19 +9324,28 @@ async function runAction() {
       if ("baselinePath" in found) compareWith = found.baselinePath;
       else notice(`no baseline at ${found.missing} yet: not compared`, { title: "loadgate" });
     }
-    const outcome = await runLoadgate({
+    const baseline = {
+      repoDir: process.cwd(),
+      ...compareWith !== null ? { baselinePath: compareWith } : {},
+      // a run that is recorded into a history shows that history's trend
+      ...recordsBaseline(settings.mode, context3) && settings.baseline.startsWith("git:") ? { trendFrom: settings.baseline } : {}
+    };
+    const outcome = merging ? await runMerge({
+      configPath: settings.configPath,
+      overrides: settings.overrides,
+      partDirs: settings.parts,
+      outDir: settings.outDir,
+      progress: actionProgress(sink),
+      baseline,
+      ...settings.segments !== null ? { expectedCount: settings.segments } : {}
+    }) : await runLoadgate({
       configPath: settings.configPath,
       outDir: settings.outDir,
       overrides: settings.overrides,
       progress: actionProgress(sink),
       onRunId: (runId) => saveState(RUN_ID_STATE, runId),
       signal: abort.signal,
-      baseline: {
-        repoDir: process.cwd(),
-        ...compareWith !== null ? { baselinePath: compareWith } : {},
-        // a run that is recorded into a history shows that history's trend
-        ...recordsBaseline(settings.mode, context3) && settings.baseline.startsWith("git:") ? { trendFrom: settings.baseline } : {}
-      }
+      baseline
     });
     if (abort.signal.aborted) {
       setOutput(Outputs.verdict, outcome.result.verdict);
@@ -9324,7 +9355,7 @@ async function runAction() {
       );
       process.exit(ExitCode.cancelled);
     }
-    const { result, reportMarkdown } = settings.mode === "pr" && settings.paired && pr ? await withPairedRun(outcome, settings, pr.baseSha, abort.signal) : outcome;
+    const { result, reportMarkdown } = settings.mode === "pr" && settings.paired && pr && !merging ? await withPairedRun(outcome, settings, pr.baseSha, abort.signal) : outcome;
     await writeCommentRequest(settings.outDir, {
       jobKey: settings.jobKey,
       configPath: settings.configPath,
@@ -9360,7 +9391,8 @@ async function runAction() {
         })
       } : {}
     });
-    exitCode = published.failed ? exitCodeForResult(result) || 1 : 0;
+    const failedWith = merging && result.partial ? ExitCode.infra : exitCodeForResult(result);
+    exitCode = published.failed ? failedWith || 1 : 0;
     if (exitCode !== 0) setFailed(result.summary);
     else sink.untrusted(result.summary);
   } catch (error2) {
@@ -9372,6 +9404,24 @@ async function runAction() {
     setFailed(message.split("\n", 1)[0] ?? message);
   }
   process.exit(exitCode);
+}
+async function runSegmentStep(settings, segment, progress, signal) {
+  const outcome = await runSegment({
+    configPath: settings.configPath,
+    outDir: settings.outDir,
+    overrides: settings.overrides,
+    progress,
+    segment,
+    ...settings.startAtMs !== null ? { startAtMs: settings.startAtMs } : {},
+    signal,
+    onRunId: (runId) => saveState(RUN_ID_STATE, runId)
+  });
+  info(`loadgate: part ${outcome.manifestPath} written (segment ${segment.index}/${segment.count})`);
+  if (outcome.manifest.partial) {
+    setFailed(`loadgate: cancelled; the part is partial (${outcome.manifestPath})`);
+    return ExitCode.cancelled;
+  }
+  return ExitCode.pass;
 }
 async function withPairedRun(outcome, settings, baseSha, signal) {
   const { result } = outcome;

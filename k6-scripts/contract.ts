@@ -13,7 +13,57 @@ export const LADDER_ENV = {
   summary: 'LOADGATE_SUMMARY',
   /** the service's URL (http://127.0.0.1:<port>): a user's own script sends its requests here */
   baseUrl: 'LOADGATE_BASE_URL',
+  /**
+   * a deployed target's headers as a JSON object, added to every request and probe (a request's
+   * own header of the same name wins); kept out of the plan file, which is saved with the results
+   */
+  targetHeaders: 'LOADGATE_TARGET_HEADERS',
+  /** where handleSummary writes this runner's part manifest (PartManifest); unset: none */
+  part: 'LOADGATE_PART',
+  /** for the part manifest: the config's hash, the samples file's name, k6's version and the run's id */
+  configHash: 'LOADGATE_CONFIG_HASH',
+  samplesFile: 'LOADGATE_SAMPLES_FILE',
+  k6Version: 'LOADGATE_K6_VERSION',
+  runId: 'LOADGATE_RUN_ID',
 } as const;
+
+/**
+ * Gauge: the ladder's start by k6's own clock (ms since the epoch), reported once per VU and
+ * scenario as the scenario's start minus its offset in the plan; its minimum is when this k6's
+ * ladder began. Parts of one distributed run must have begun together.
+ */
+export const LADDER_START_METRIC = 'loadgate_ladder_start_ms';
+
+/** The field handleSummary adds to k6's summary data: which execution segment this k6 ran. */
+export const SUMMARY_SEGMENT_FIELD = 'loadgateSegment';
+export interface SummarySegment {
+  /** k6's executionSegment, e.g. "1/3:2/3"; null when k6 ran the whole test */
+  executionSegment: string | null;
+  executionSegmentSequence: string | null;
+}
+
+export const PART_VERSION = 1;
+
+/**
+ * One runner's share of a distributed run (`loadgate run --segment i/N`, or a k6-operator
+ * runner): written beside its k6 summary and samples, read by `loadgate merge`.
+ */
+export interface PartManifest extends SummarySegment {
+  partVersion: typeof PART_VERSION;
+  /** the hash of the normalized config the plan came from: every part of a run has the same */
+  configHash: string;
+  plan: LadderPlan;
+  /** when this k6's ladder began (LADDER_START_METRIC's minimum); null when no scenario ran */
+  startedAtMs: number | null;
+  k6Version: string | null;
+  runId: string | null;
+  /** the runner was stopped before its ladder ended: its part is partial, and so is the merge */
+  partial: boolean;
+  /** why it is partial, one line */
+  problem: string | null;
+  /** beside this manifest: k6's summary (handleSummary) and its samples (`--out csv=…`) */
+  files: { summary: string; samples: string };
+}
 
 /** Custom counter: one sample per failed request, tagged `outcome` (one of OUTCOMES). */
 export const FAILURE_METRIC = 'loadgate_failures';

@@ -6,6 +6,9 @@
  *   LOADGATE_PLAN     path of the plan JSON written by src/load/plan.ts (required)
  *   LOADGATE_SUMMARY  path where handleSummary writes k6's full summary JSON (required)
  *   LOADGATE_BASE_URL the service's URL on loopback, for a user's own script to send to
+ *   LOADGATE_TARGET_HEADERS  a deployed target's headers (JSON), on every request and probe
+ *   LOADGATE_PART     where to write this runner's part manifest (distributed runs); optional,
+ *                     with LOADGATE_CONFIG_HASH, LOADGATE_SAMPLES_FILE, LOADGATE_K6_VERSION, LOADGATE_RUN_ID
  *
  * Per phase and level the plan holds an unmeasured warm-up scenario `<phase>__W<i>` followed by
  * the measured one `<phase>__L<i>`; the closed model runs `level` VUs (constant-vus), the open
@@ -35,20 +38,25 @@
  */
 import exec from 'k6/execution';
 import http, { type RefinedParams, type RefinedResponse, type ResponseType } from 'k6/http';
-import { Counter } from 'k6/metrics';
+import { Counter, Gauge } from 'k6/metrics';
 import type { Options, Scenario } from 'k6/options';
 import {
   FAILURE_METRIC,
   K6_REQUEST_TIMEOUT_CODE,
   LADDER_ENV,
+  LADDER_START_METRIC,
   type LadderPlan,
   mergeThresholds,
   OUTCOMES,
   type Outcome,
+  PART_VERSION,
+  type PartManifest,
   type PlanRequest,
   type PlanTimeline,
   type ProbeScenario,
+  SUMMARY_SEGMENT_FIELD,
   SUMMARY_TREND_STATS,
+  type SummarySegment,
   submetric,
   TIME_BUCKET_TAG,
   timelineSubmetric,
@@ -56,7 +64,9 @@ import {
 } from './contract.ts';
 
 const plan = readPlan();
+const targetHeaders = readTargetHeaders();
 const failures = new Counter(FAILURE_METRIC);
+const ladderStart = new Gauge(LADDER_START_METRIC);
 const ALWAYS = { count: ['count>=0'], trend: ['max>=0'], rate: ['rate>=0'] };
 
 export const options: Options = {
@@ -83,11 +93,19 @@ const requestParams = new Map(plan.requests.map((r) => [r.name, paramsFor(r)]));
 const scenarioByName = new Map(plan.scenarios.map((s) => [s.name, s]));
 const timelineByPhase = new Map<string, PlanTimeline>((plan.timelines ?? []).map((t) => [t.phase, t]));
 const probeParams: RefinedParams<ResponseType> = {
+  headers: targetHeaders,
   timeout: `${plan.requestTimeoutMs}ms`,
   tags: { name: 'probe' },
 };
+const scenarioStartS = new Map<string, number>([
+  ...plan.scenarios.map((s): [string, number] => [s.name, s.startS]),
+  ...(plan.probe?.scenarios ?? []).map((s): [string, number] => [s.name, s.startS]),
+]);
+/** the scenarios whose start this VU reported already */
+const startReported = new Set<string>();
 
 export default function (): void {
+  markLadderStart();
   markTimeBucket();
   const request = picker();
   const res = http.request(request.method, request.url, request.body, requestParams.get(request.name));
@@ -97,6 +115,7 @@ export default function (): void {
 
 /** The blocking detector's request; its scenario tags say which level it ran beside. */
 export function probe(): void {
+  markLadderStart();
   // A VU may have run a main scenario before: its slice tag must not follow it here.
   delete exec.vu.metrics.tags[TIME_BUCKET_TAG];
   if (plan.probe) http.get(plan.probe.url, probeParams);
@@ -119,15 +138,83 @@ export function markTimeBucket(): void {
   tags[TIME_BUCKET_TAG] = String(Math.min(timeline.buckets - 1, Math.max(0, bucket)));
 }
 
-/** Writes the full summary to LOADGATE_SUMMARY and a few lines per level to stdout. */
+/**
+ * Reports, once per VU and scenario, when the ladder began by k6's clock: the scenario's start
+ * minus its offset in the plan (LADDER_START_METRIC). Parts of a distributed run compare it.
+ */
+export function markLadderStart(): void {
+  const name = exec.scenario.name;
+  if (startReported.has(name)) return;
+  startReported.add(name);
+  const startS = scenarioStartS.get(name);
+  if (startS !== undefined) ladderStart.add(exec.scenario.startTime - startS * 1000);
+}
+
+/**
+ * Writes the full summary to LOADGATE_SUMMARY, with the execution segment this k6 ran, and a
+ * few lines per level to stdout; with LOADGATE_PART, also this runner's part manifest.
+ */
 export function handleSummary(data: SummaryData): Record<string, string> {
-  return { [requiredEnv(LADDER_ENV.summary)]: JSON.stringify(data), stdout: textSummary(data) };
+  const options = exec.test.options as { executionSegment?: unknown; executionSegmentSequence?: unknown };
+  const segment: SummarySegment = {
+    executionSegment: textOrNull(options.executionSegment),
+    executionSegmentSequence: textOrNull(options.executionSegmentSequence),
+  };
+  const summaryPath = requiredEnv(LADDER_ENV.summary);
+  const out: Record<string, string> = {
+    [summaryPath]: JSON.stringify({ ...data, [SUMMARY_SEGMENT_FIELD]: segment }),
+    stdout: textSummary(data),
+  };
+  const partPath = __ENV[LADDER_ENV.part];
+  if (partPath) out[partPath] = JSON.stringify(partManifest(data, segment, summaryPath), null, 2);
+  return out;
+}
+
+/** This runner's share of a distributed run, as `loadgate merge` reads it. */
+function partManifest(data: SummaryData, segment: SummarySegment, summaryPath: string): PartManifest {
+  const start = data.metrics[LADDER_START_METRIC]?.values.min;
+  return {
+    partVersion: PART_VERSION,
+    ...segment,
+    configHash: __ENV[LADDER_ENV.configHash] ?? '',
+    plan,
+    startedAtMs: typeof start === 'number' && start > 0 ? start : null,
+    k6Version: __ENV[LADDER_ENV.k6Version] || null,
+    runId: __ENV[LADDER_ENV.runId] || null,
+    partial: false,
+    problem: null,
+    files: { summary: baseName(summaryPath), samples: baseName(__ENV[LADDER_ENV.samplesFile] ?? '') },
+  };
+}
+
+function baseName(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
+}
+
+function textOrNull(value: unknown): string | null {
+  return typeof value === 'string' && value !== '' ? value : null;
 }
 
 function readPlan(): LadderPlan {
   const parsed = JSON.parse(open(requiredEnv(LADDER_ENV.plan))) as LadderPlan;
   if (parsed.planVersion !== 1) throw new Error(`unsupported ladder plan version ${parsed.planVersion}`);
   return parsed;
+}
+
+function readTargetHeaders(): Record<string, string> {
+  const text = __ENV[LADDER_ENV.targetHeaders];
+  if (!text) return {};
+  const parsed = JSON.parse(text) as unknown;
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new Error(`${LADDER_ENV.targetHeaders} must be a JSON object of header names and values`);
+  return parsed as Record<string, string>;
+}
+
+/** The target's headers under a request's own, which win whatever their case. */
+function withTargetHeaders(own: Record<string, string>): Record<string, string> {
+  const ownNames = new Set(Object.keys(own).map((name) => name.toLowerCase()));
+  const inherited = Object.entries(targetHeaders).filter(([name]) => !ownNames.has(name.toLowerCase()));
+  return { ...Object.fromEntries(inherited), ...own };
 }
 
 function requiredEnv(name: string): string {
@@ -227,7 +314,7 @@ function weightedPicker(requests: PlanRequest[]): () => PlanRequest {
 function paramsFor(r: PlanRequest): RefinedParams<ResponseType> {
   const expected = r.expectStatus ?? { min: 200, max: 399 };
   return {
-    headers: r.headers,
+    headers: withTargetHeaders(r.headers),
     timeout: `${plan.requestTimeoutMs}ms`,
     // `name` replaces the URL as the tag k6 groups by, keeping its series few
     tags: { req: r.name, name: r.name },

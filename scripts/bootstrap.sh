@@ -19,6 +19,11 @@ TOXIPROXY_VERSION=$(pinned toxiproxy)
 POSTGRES_VERSION=$(pinned postgres)
 ACT_VERSION=$(pinned act)
 
+# One bootstrap at a time on a machine: two at once (two clones, two worktrees) would build the
+# same tools into the same paths. The lock is released when this shell exits.
+exec 9>/tmp/loadgate-bootstrap.lock
+flock 9
+
 step_started=$SECONDS
 say() { printf '[bootstrap %3ss] %s\n' "$((SECONDS - step_started))" "$*"; }
 fail() { printf 'loadgate bootstrap: %s\n' "$*" >&2; exit 3; }
@@ -129,9 +134,9 @@ go_build() { # module version package-dir output log
   [ -n "$dir" ] || { tail -n 20 "$log" >&2; fail "could not download $module@$version from the Go module proxy"; }
   mkdir -p "$(dirname "$out")"
   (cd "$dir/$pkg" && CGO_ENABLED=0 GOPROXY=https://proxy.golang.org GOFLAGS=-buildvcs=false \
-    go build -trimpath -ldflags "-s -w" -o "$out.tmp" . >>"$log" 2>&1) ||
+    go build -trimpath -ldflags "-s -w" -o "$out.tmp.$$" . >>"$log" 2>&1) ||
     { tail -n 20 "$log" >&2; fail "building $module@$version failed (log: $log)"; }
-  mv "$out.tmp" "$out"
+  mv "$out.tmp.$$" "$out"
 }
 mkdir -p "$LOADGATE_TOOLS/bin"
 if ! toxiproxy_ok; then

@@ -6,6 +6,7 @@ import { proxiedNames, referableContainers } from './config/faults.ts';
 import { readConfig } from './config/read.ts';
 import { networkAddresses, resolveEnv, startOrder } from './config/refs.ts';
 import { CONFIG_LIMITS, type LoadgateConfig } from './config/schema.ts';
+import { requireService } from './config/target.ts';
 import { formatDuration, plannedLoadS } from './config/validate.ts';
 import {
   checkEngine,
@@ -28,7 +29,7 @@ import {
 } from './faults/setup.ts';
 import { evaluateGate } from './gate/evaluate.ts';
 import { decideVerdict } from './gate/verdict.ts';
-import { locateK6, runLadder } from './load/k6.ts';
+import { type K6Binary, locateK6, type RunLadderOptions, runLadder } from './load/k6.ts';
 import { buildLadderPlan, type LadderPlan, type LadderPlanInput } from './load/plan.ts';
 import { parseLadderExtras } from './load/summary.ts';
 import { levelWindows } from './metrics/levels.ts';
@@ -94,7 +95,7 @@ export async function runLoadgate(options: RunOptions): Promise<RunOutcome> {
   const baselines = await BaselineStep.prepare(options.baseline ?? {}, progress);
 
   // 2. The tools: an engine and a supported k6 (InfraError, exit 3, with how to get them).
-  await checkEngine({ signal: options.signal });
+  if (!config.target) await checkEngine({ signal: options.signal });
   const k6 = await locateK6();
 
   const outDir = resolve(options.outDir);
@@ -108,7 +109,27 @@ export async function runLoadgate(options: RunOptions): Promise<RunOutcome> {
   let plan: LadderPlan;
   let watch: LevelWatch | undefined;
   let measures: LevelMeasures[] = [];
-  {
+  if (config.target) {
+    // 3–4. A deployed target: nothing to start; the same ladder against its URL.
+    plan = buildLadderPlan(ladderInput(config, config.target.url));
+    progress.step(
+      `driving ${measuredLevels(plan)} levels with k6 against ${config.target.url} (about ${Math.round(plan.totalS)} s)`,
+    );
+    ladder = await runLadder(
+      ladderRunOptions({
+        config,
+        configDir: loaded.configDir,
+        k6,
+        plan,
+        outDir,
+        runId,
+        progress,
+        signal: options.signal,
+        samplesPath: baselines.samplesPath(outDir),
+      }),
+    );
+  } else {
+    const serviceConfig = requireService(config, 'loadgate run');
     // 3. The containers, on one network; disposed in reverse order whatever happens.
     await using containers = await RunContainers.create({
       runId,
@@ -122,7 +143,7 @@ export async function runLoadgate(options: RunOptions): Promise<RunOutcome> {
     });
     // Dependencies and upstreams alike, each after those its env refers to.
     const referable = referableContainers(config);
-    const addresses = networkAddresses(config.service, referable);
+    const addresses = networkAddresses(serviceConfig, referable);
     // Toxiproxy in front of the upstreams and proxied dependencies: the service's env names the proxies.
     await using faultProxy = await startFaultProxy(config, referable, { runId, logsDir });
     if (faultProxy) progress.step(`Toxiproxy in front of ${proxiedNames(config).join(', ')}`);
@@ -135,25 +156,23 @@ export async function runLoadgate(options: RunOptions): Promise<RunOutcome> {
       runningStubs(config, startedDependencies),
     );
     throwIfAborted(options.signal);
-    const servicePorts = [...new Set([config.service.port, metricsPort(config)])];
+    const servicePorts = [...new Set([serviceConfig.port, metricsPort(config)])];
     const service = await containers.start(
       containerSpec(
         'service',
-        config.service,
+        serviceConfig,
         servicePorts,
         serviceAddresses(addresses, faultProxy),
         loaded.configDir,
       ),
     );
-    const servicePort = service.hostPorts.get(config.service.port);
+    const servicePort = service.hostPorts.get(serviceConfig.port);
     if (servicePort === undefined)
-      throw new InfraError(`the service's port ${config.service.port} is not mapped`);
+      throw new InfraError(`the service's port ${serviceConfig.port} is not mapped`);
 
     // 4. The ladder, driven by the real k6 against the service on loopback.
     plan = buildLadderPlan(ladderInput(config, `http://127.0.0.1:${servicePort}`));
-    progress.step(
-      `driving ${plan.scenarios.filter((s) => s.measured).length} levels with k6 (about ${Math.round(plan.totalS)} s)`,
-    );
+    progress.step(`driving ${measuredLevels(plan)} levels with k6 (about ${Math.round(plan.totalS)} s)`);
     // The service's own metrics and its Postgres, watched level by level while k6 runs.
     const pg = postgresToSample(config);
     const pgContainer = pg ? startedDependencies.get(pg.name) : undefined;
@@ -178,32 +197,20 @@ export async function runLoadgate(options: RunOptions): Promise<RunOutcome> {
     const schedule = faults.active ? faults.schedule(plan.phaseWindows ?? [], config.phases) : undefined;
     try {
       ladder = await runLadder({
-        k6,
-        plan,
-        outDir,
-        runId,
-        samplesPath: baselines.samplesPath(outDir),
-        ...(config.load.script ? { userScriptPath: resolve(loaded.configDir, config.load.script) } : {}),
-        ...(options.signal ? { signal: options.signal } : {}),
-        // A runner kills the job 10 s after its first signal: k6 gets a few to write its summary.
-        stopGraceMs: 4_000,
+        ...ladderRunOptions({
+          config,
+          configDir: loaded.configDir,
+          k6,
+          plan,
+          outDir,
+          runId,
+          progress,
+          signal: options.signal,
+          samplesPath: baselines.samplesPath(outDir),
+        }),
         onStart: (startedAtMs) => {
           levelWatch.start(startedAtMs);
           schedule?.start(startedAtMs);
-        },
-        onProgress: (update) => {
-          if (update.warmup) return;
-          progress.load({
-            phase: update.phase,
-            levelIndex: update.levelIndex,
-            levelCount: config.load.levels.length,
-            level: update.level,
-            model: config.load.model,
-            elapsedS: update.elapsedS,
-            totalS: update.totalS,
-            p95Ms: update.p95Ms,
-            errorRate: update.errorRate,
-          });
         },
       });
     } finally {
@@ -369,7 +376,59 @@ export function containerSpec(
   };
 }
 
-function ladderInput(config: LoadgateConfig, baseUrl: string): LadderPlanInput {
+/**
+ * How the run's k6 is started, the same for a service and a target (and a target's segment):
+ * the user's script, the target's headers (through k6's environment, never the plan file), the
+ * signal, and live progress per measured level.
+ */
+export function ladderRunOptions(run: {
+  config: LoadgateConfig;
+  configDir: string;
+  k6: K6Binary;
+  plan: LadderPlan;
+  outDir: string;
+  runId: string;
+  progress: ProgressSink;
+  signal: AbortSignal | undefined;
+  samplesPath: string;
+}): RunLadderOptions {
+  const { config, progress } = run;
+  return {
+    k6: run.k6,
+    plan: run.plan,
+    outDir: run.outDir,
+    runId: run.runId,
+    samplesPath: run.samplesPath,
+    ...(config.load.script ? { userScriptPath: resolve(run.configDir, config.load.script) } : {}),
+    ...(config.target && Object.keys(config.target.headers).length > 0
+      ? { targetHeaders: config.target.headers }
+      : {}),
+    ...(run.signal ? { signal: run.signal } : {}),
+    // A runner kills the job 10 s after its first signal: k6 gets a few to write its summary.
+    stopGraceMs: 4_000,
+    onProgress: (update) => {
+      if (update.warmup) return;
+      progress.load({
+        phase: update.phase,
+        levelIndex: update.levelIndex,
+        levelCount: config.load.levels.length,
+        level: update.level,
+        model: config.load.model,
+        elapsedS: update.elapsedS,
+        totalS: update.totalS,
+        p95Ms: update.p95Ms,
+        errorRate: update.errorRate,
+      });
+    },
+  };
+}
+
+function measuredLevels(plan: LadderPlan): number {
+  return plan.scenarios.filter((s) => s.measured).length;
+}
+
+/** The ladder plan's input from the config, against the service's or the target's URL. */
+export function ladderInput(config: LoadgateConfig, baseUrl: string): LadderPlanInput {
   const { load } = config;
   return {
     baseUrl,

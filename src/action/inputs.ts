@@ -14,6 +14,10 @@ export const Inputs = {
   paired: 'paired',
   pairedRate: 'paired-rate',
   baseline: 'baseline',
+  segment: 'segment',
+  startAt: 'start-at',
+  parts: 'parts',
+  segments: 'segments',
 } as const;
 
 /** What the action is for in a workflow; see README "Workflows". */

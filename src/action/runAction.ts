@@ -6,6 +6,9 @@ import { pairedRateFromLadder, withPairedComparison } from '../compare/pairedGat
 import { runPaired } from '../compare/pairedRun.ts';
 import { readConfig } from '../config/read.ts';
 import { tailFile } from '../containers/logs.ts';
+import { runMerge } from '../distributed/mergeRun.ts';
+import { runSegment } from '../distributed/segmentRun.ts';
+import type { SegmentIndex } from '../distributed/segments.ts';
 import { ConfigError, ExitCode, errorMessage, exitCodeOf } from '../errors.ts';
 import { baselineRecorder, baselineToCompare } from '../github/baselineRecorder.ts';
 import { createGitHubClient } from '../github/client.ts';
@@ -78,9 +81,16 @@ export async function runAction(): Promise<void> {
       });
       process.exit(0);
     }
-    // k6 from PATH when supported, else the pinned release (checksum-verified, tool-cached).
-    const k6 = await ensureK6({ log: (message) => core.info(message) });
-    process.env[K6_PATH_ENV] = k6.path;
+    const merging = settings.parts.length > 0;
+    // k6 from PATH when supported, else the pinned release (checksum-verified, tool-cached); a merge runs none.
+    if (!merging) {
+      const k6 = await ensureK6({ log: (message) => core.info(message) });
+      process.env[K6_PATH_ENV] = k6.path;
+    }
+    if (settings.segment !== null) {
+      // one runner of a distributed run: its part is the step's product; the merge job judges the run
+      process.exit(await runSegmentStep(settings, settings.segment, actionProgress(sink), abort.signal));
+    }
     const pr = context.pullRequest;
     // A pull request compares with its base branch's baseline, when the baseline input names one.
     let compareWith: string | null = null;
@@ -89,26 +99,37 @@ export async function runAction(): Promise<void> {
       if ('baselinePath' in found) compareWith = found.baselinePath;
       else core.notice(`no baseline at ${found.missing} yet: not compared`, { title: 'loadgate' });
     }
-    const outcome = await runLoadgate({
-      configPath: settings.configPath,
-      outDir: settings.outDir,
-      overrides: settings.overrides,
-      progress: actionProgress(sink),
-      onRunId: (id) => {
-        runId = id;
-        core.saveState(RUN_ID_STATE, id);
-      },
-      outSetting: `input ${Inputs.out}`,
-      signal: abort.signal,
-      baseline: {
-        repoDir: process.cwd(),
-        ...(compareWith !== null ? { baselinePath: compareWith } : {}),
-        // a run that is recorded into a history shows that history's trend
-        ...(recordsBaseline(settings.mode, context) && settings.baseline.startsWith('git:')
-          ? { trendFrom: settings.baseline }
-          : {}),
-      },
-    });
+    const baseline = {
+      repoDir: process.cwd(),
+      ...(compareWith !== null ? { baselinePath: compareWith } : {}),
+      // a run that is recorded into a history shows that history's trend
+      ...(recordsBaseline(settings.mode, context) && settings.baseline.startsWith('git:')
+        ? { trendFrom: settings.baseline }
+        : {}),
+    };
+    const outcome = merging
+      ? await runMerge({
+          configPath: settings.configPath,
+          overrides: settings.overrides,
+          partDirs: settings.parts,
+          outDir: settings.outDir,
+          progress: actionProgress(sink),
+          baseline,
+          ...(settings.segments !== null ? { expectedCount: settings.segments } : {}),
+        })
+      : await runLoadgate({
+          configPath: settings.configPath,
+          outDir: settings.outDir,
+          overrides: settings.overrides,
+          progress: actionProgress(sink),
+          onRunId: (id) => {
+            runId = id;
+            core.saveState(RUN_ID_STATE, id);
+          },
+          outSetting: `input ${Inputs.out}`,
+          signal: abort.signal,
+          baseline,
+        });
     if (abort.signal.aborted) {
       // Cancelled: what was measured is in result.json (partial during the load); nothing is
       // published or recorded, and the step fails as cancelled.
@@ -120,7 +141,7 @@ export async function runAction(): Promise<void> {
       process.exit(ExitCode.cancelled);
     }
     const { result, reportMarkdown } =
-      settings.mode === 'pr' && settings.paired && pr
+      settings.mode === 'pr' && settings.paired && pr && !merging
         ? await withPairedRun(outcome, settings, pr.baseSha, abort.signal)
         : outcome;
     // For the companion workflow, when this run's token cannot comment (a fork).
@@ -164,7 +185,9 @@ export async function runAction(): Promise<void> {
           }
         : {}),
     });
-    exitCode = published.failed ? exitCodeForResult(result) || 1 : 0;
+    // a partial merge: a runner's part is missing or late, the runners' failure, not a cancellation
+    const failedWith = merging && result.partial ? ExitCode.infra : exitCodeForResult(result);
+    exitCode = published.failed ? failedWith || 1 : 0;
     if (exitCode !== 0) core.setFailed(result.summary);
     else sink.untrusted(result.summary);
   } catch (error) {
@@ -178,6 +201,34 @@ export async function runAction(): Promise<void> {
     core.setFailed(message.split('\n', 1)[0] ?? message);
   }
   process.exit(exitCode);
+}
+
+/**
+ * One runner of a distributed run (the segment input): its share of the load, left in the
+ * output folder as a part for the merge job. Exit 0, or 130 when cancelled (a partial part).
+ */
+async function runSegmentStep(
+  settings: ActionSettings,
+  segment: SegmentIndex,
+  progress: ProgressSink,
+  signal: AbortSignal,
+): Promise<number> {
+  const outcome = await runSegment({
+    configPath: settings.configPath,
+    outDir: settings.outDir,
+    overrides: settings.overrides,
+    progress,
+    segment,
+    ...(settings.startAtMs !== null ? { startAtMs: settings.startAtMs } : {}),
+    signal,
+    onRunId: (runId) => core.saveState(RUN_ID_STATE, runId),
+  });
+  core.info(`loadgate: part ${outcome.manifestPath} written (segment ${segment.index}/${segment.count})`);
+  if (outcome.manifest.partial) {
+    core.setFailed(`loadgate: cancelled; the part is partial (${outcome.manifestPath})`);
+    return ExitCode.cancelled;
+  }
+  return ExitCode.pass;
 }
 
 /**

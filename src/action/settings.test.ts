@@ -21,6 +21,10 @@ describe('readSettings', () => {
       paired: true,
       pairedRate: null,
       baseline: '',
+      segment: null,
+      startAtMs: null,
+      parts: [],
+      segments: null,
     });
   });
 
@@ -56,6 +60,25 @@ describe('readSettings', () => {
         'comment: "maybe" is not true or false',
       ]);
     }
+  });
+
+  it('a distributed run: a runner has its segment and start, the merge its parts and runner count', () => {
+    expect(readSettings(inputs({ segment: '2/3', 'start-at': '2026-12-01T10:00:00Z' }))).toMatchObject({
+      segment: { index: 2, count: 3 },
+      startAtMs: Date.UTC(2026, 11, 1, 10, 0, 0),
+      parts: [],
+    });
+    expect(readSettings(inputs({ parts: 'parts/a\n  parts/b  \n\n', segments: '3' }))).toMatchObject({
+      segment: null,
+      parts: ['parts/a', 'parts/b'],
+      segments: 3,
+    });
+    expect(() => readSettings(inputs({ segment: '4/3', 'start-at': 'soon', segments: '2' }))).toThrow(
+      /segment: --segment 4\/3: write i\/N.*; start-at: --start-at soon: write an ISO 8601 time.*; segments: applies only with parts/,
+    );
+    expect(() => readSettings(inputs({ segment: '1/2', parts: 'parts' }))).toThrow(
+      /a job is either one runner or the merge, not both/,
+    );
   });
 
   it('paired mode: off turns it off, paired-rate fixes the rate', () => {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { parseLocation } from '../baseline/location.ts';
 import { parseOverrideLines } from '../config/overrides.ts';
+import { parseSegmentArg, parseStartAt, type SegmentIndex } from '../distributed/segments.ts';
 import { ConfigError } from '../errors.ts';
 import { Inputs, MODES, type Mode } from './inputs.ts';
 
@@ -29,6 +30,14 @@ export interface ActionSettings {
   pairedRate: number | null;
   /** where a passing run of the default branch is saved as the baseline (a file or `git:…`); empty: nowhere */
   baseline: string;
+  /** one runner of a distributed run: its segment i of N; null: not a runner */
+  segment: SegmentIndex | null;
+  /** with segment: when every runner starts (ms since the epoch); null: at once */
+  startAtMs: number | null;
+  /** the folders of a distributed run's parts to merge instead of running load; empty: none */
+  parts: string[];
+  /** with parts: the number of runners; null: what the parts say */
+  segments: number | null;
 }
 
 export const DEFAULTS = {
@@ -80,6 +89,7 @@ export function readSettings(get: (name: string) => string): ActionSettings {
       problems.push(`${Inputs.baseline}: ${(error as Error).message}`);
     }
   }
+  const distributed = distributedInputs(text, problems);
   const settings: ActionSettings = {
     mode,
     configPath,
@@ -95,9 +105,45 @@ export function readSettings(get: (name: string) => string): ActionSettings {
     paired: pairedText !== 'off',
     pairedRate,
     baseline,
+    ...distributed,
   };
   if (problems.length > 0) throw new ConfigError(`bad action inputs: ${problems.join('; ')}`, problems);
   return settings;
+}
+
+/** The inputs of a distributed run's runner (segment, start-at) or merge (parts, segments). */
+function distributedInputs(
+  text: (name: string) => string,
+  problems: string[],
+): Pick<ActionSettings, 'segment' | 'startAtMs' | 'parts' | 'segments'> {
+  const attempt = <T>(name: string, read: () => T): T | null => {
+    try {
+      return read();
+    } catch (error) {
+      problems.push(`${name}: ${(error as Error).message}`);
+      return null;
+    }
+  };
+  const segmentText = text(Inputs.segment);
+  const segment = segmentText === '' ? null : attempt(Inputs.segment, () => parseSegmentArg(segmentText));
+  const startText = text(Inputs.startAt);
+  const startAtMs = startText === '' ? null : attempt(Inputs.startAt, () => parseStartAt(startText));
+  if (startText !== '' && segmentText === '')
+    problems.push(`${Inputs.startAt}: applies only with ${Inputs.segment}`);
+  const parts = text(Inputs.parts)
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '');
+  const segmentsText = text(Inputs.segments);
+  const segments =
+    segmentsText === ''
+      ? null
+      : attempt(Inputs.segments, () => parseSegmentArg(`${segmentsText}/${segmentsText}`).count);
+  if (segmentsText !== '' && parts.length === 0)
+    problems.push(`${Inputs.segments}: applies only with ${Inputs.parts}`);
+  if (segment !== null && parts.length > 0)
+    problems.push(`${Inputs.segment} and ${Inputs.parts}: a job is either one runner or the merge, not both`);
+  return { segment, startAtMs, parts, segments };
 }
 
 /**

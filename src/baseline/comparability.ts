@@ -1,14 +1,15 @@
 import { createHash } from 'node:crypto';
-import { availableParallelism, cpus } from 'node:os';
+import { availableParallelism, cpus, totalmem } from 'node:os';
 import { stableJson } from '../config/read.ts';
 import type { LoadgateConfig } from '../config/schema.ts';
 import type { Runner } from './schema.ts';
 
 /**
  * Config sections that do not shape the load k6 sends: a change there (the service's image or
- * environment, a dependency, a gate limit) is what a comparison is for, not a reason to refuse it.
+ * environment, a dependency, a gate limit, the deployed target's address or a rotated token in
+ * its headers) is what a comparison is for, not a reason to refuse it.
  */
-const OUTSIDE_THE_LOAD = new Set(['service', 'dependencies', 'gate', 'version']);
+const OUTSIDE_THE_LOAD = new Set(['service', 'target', 'dependencies', 'gate', 'version']);
 
 /**
  * A short fingerprint of what shapes the load: the config without OUTSIDE_THE_LOAD (so `load`,
@@ -20,7 +21,7 @@ export function loadHash(config: LoadgateConfig): string {
   return createHash('sha256').update(stableJson(shaping)).digest('hex').slice(0, 16);
 }
 
-/** The machine this process runs on, as far as it changes latency: CPUs, their model, the OS. */
+/** The machine this process runs on, as far as it changes latency: CPUs, their model, memory, the OS. */
 export function currentRunner(): Runner {
   const model = cpus()[0]?.model?.replace(/\s+/g, ' ').trim() || 'unknown';
   return {
@@ -28,6 +29,7 @@ export function currentRunner(): Runner {
     cpuModel: model,
     platform: process.platform,
     arch: process.arch,
+    memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
   };
 }
 

@@ -23,6 +23,8 @@ export function cellKey(phase: string, levelIndex: number, request: string): str
 export interface LatencySamples {
   /** ascending milliseconds per cellKey; a slice without samples is absent */
   byCell: Map<string, Float64Array>;
+  /** the blocking detector's probes: ascending milliseconds per probe scenario's name */
+  byProbe?: Map<string, Float64Array>;
   /** http_req_duration rows read (measured or not) */
   rows: number;
 }
@@ -33,6 +35,8 @@ export class LatencySampleCollector {
   private readonly scenarios: Map<string, { phase: string; levelIndex: number }>;
   private readonly wanted: Set<string> | null;
   private readonly chunks = new Map<string, number[]>();
+  private readonly probeScenarios: Set<string>;
+  private readonly probeChunks = new Map<string, number[]>();
   private rows = 0;
   private lineNumber = 0;
 
@@ -42,6 +46,7 @@ export class LatencySampleCollector {
         .filter((s) => s.measured)
         .map((s) => [s.name, { phase: s.phase, levelIndex: s.levelIndex }]),
     );
+    this.probeScenarios = new Set((plan.probe?.scenarios ?? []).map((p) => p.name));
     // A plan without request names is sliced per level only, like the summary's `{scenario:…}`.
     this.wanted = plan.requestNames.length > 0 ? new Set(plan.requestNames) : null;
   }
@@ -70,35 +75,53 @@ export class LatencySampleCollector {
     const cells = splitCsvLine(line);
     if (cells[this.columns.metric] !== LATENCY_METRIC) return;
     this.rows++;
-    const scenario = this.scenarios.get(cells[this.columns.scenario] ?? '');
-    if (!scenario) return; // a warm-up
+    const scenarioName = cells[this.columns.scenario] ?? '';
+    const scenario = this.scenarios.get(scenarioName);
+    if (!scenario) {
+      if (this.probeScenarios.has(scenarioName))
+        push(this.probeChunks, scenarioName, this.duration(cells[this.columns.value]));
+      return; // else a warm-up
+    }
     let request = ALL_REQUESTS;
     if (this.wanted !== null) {
       const req = tagValue(cells[this.columns.extraTags] ?? '', 'req');
       if (req === null || !this.wanted.has(req)) return;
       request = req;
     }
-    const value = Number(cells[this.columns.value]);
-    if (!Number.isFinite(value) || value < 0) {
-      throw new InfraError(
-        `k6 CSV output line ${this.lineNumber}: '${cells[this.columns.value]}' is not a duration`,
-      );
-    }
-    const key = cellKey(scenario.phase, scenario.levelIndex, request);
-    let chunk = this.chunks.get(key);
-    if (!chunk) {
-      chunk = [];
-      this.chunks.set(key, chunk);
-    }
-    chunk.push(value);
+    push(
+      this.chunks,
+      cellKey(scenario.phase, scenario.levelIndex, request),
+      this.duration(cells[this.columns.value]),
+    );
   }
 
   finish(): LatencySamples {
     if (this.columns === null) throw new InfraError('k6 CSV output is empty (no header)');
-    const byCell = new Map<string, Float64Array>();
-    for (const [key, values] of this.chunks) byCell.set(key, Float64Array.from(values).sort());
-    return { byCell, rows: this.rows };
+    return { byCell: sortedAll(this.chunks), byProbe: sortedAll(this.probeChunks), rows: this.rows };
   }
+
+  private duration(text: string | undefined): number {
+    const value = Number(text);
+    if (!Number.isFinite(value) || value < 0) {
+      throw new InfraError(`k6 CSV output line ${this.lineNumber}: '${text}' is not a duration`);
+    }
+    return value;
+  }
+}
+
+function push(chunks: Map<string, number[]>, key: string, value: number): void {
+  let chunk = chunks.get(key);
+  if (!chunk) {
+    chunk = [];
+    chunks.set(key, chunk);
+  }
+  chunk.push(value);
+}
+
+function sortedAll(chunks: Map<string, number[]>): Map<string, Float64Array> {
+  const sorted = new Map<string, Float64Array>();
+  for (const [key, values] of chunks) sorted.set(key, Float64Array.from(values).sort());
+  return sorted;
 }
 
 /**

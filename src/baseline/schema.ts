@@ -64,10 +64,15 @@ export const RunnerSchema = z.object({
   cpuModel: z.string(),
   platform: z.string(),
   arch: z.string(),
+  /**
+   * total memory, GiB (os.totalmem); runners compare by its class (a power of two apart or
+   * less). Absent in baselines written before it was recorded: then not compared
+   */
+  memoryGiB: z.number().positive().optional(),
 });
 export type Runner = z.infer<typeof RunnerSchema>;
 
-/** What must be equal for two runs to be compared; see src/compare/comparable.ts. */
+/** What must be equal for two runs to be compared; see comparabilityOf in src/compare/compare.ts. */
 export const ComparabilitySchema = z.object({
   /**
    * hash of what shapes the load k6 sends (the config's `load` and every other top-level section

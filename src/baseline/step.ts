@@ -1,8 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { LadderPlan } from '../../k6-scripts/contract.ts';
-import { comparabilityOf, compareBaselines, comparisonOutcome } from '../compare/compare.ts';
-import { noiseFromHistory } from '../compare/noise.ts';
+import { compareWithHistory, comparisonOutcome } from '../compare/compare.ts';
 import { applyFloorSettings, DEFAULT_POLICY } from '../compare/policy.ts';
 import type { Comparison, Policy } from '../compare/schema.ts';
 import type { LoadgateConfig } from '../config/schema.ts';
@@ -26,7 +25,10 @@ import { buildTrend, TREND_RUNS } from './trend.ts';
 export const SAMPLES_FILE = 'k6-samples.csv.gz';
 /** Every complete run leaves itself in the output folder as a baseline, for `loadgate compare`. */
 export const RUN_BASELINE_FILE = 'baseline.json';
-/** Stored runs read from a branch to measure the runner's noise (the newest is the baseline). */
+/**
+ * Stored runs read from a branch for a comparison: those comparable with this run are the
+ * history its baseline is taken from (their median) and its noise measured on (their spread).
+ */
 export const HISTORY_FOR_NOISE = 10;
 
 export interface BaselineRunOptions {
@@ -67,6 +69,8 @@ export class BaselineStep {
 
   private constructor(
     private readonly baseline: StoredBaseline | null,
+    /** the stored runs the comparison reads, newest first (a file: its one record) */
+    private readonly history: readonly Baseline[],
     private readonly target: { store: BaselineStore; series: string } | null,
     private readonly policy: Policy,
     private readonly progress: ProgressSink,
@@ -76,13 +80,15 @@ export class BaselineStep {
   ) {}
 
   static async prepare(options: BaselineRunOptions, progress: ProgressSink): Promise<BaselineStep> {
-    let policy = applyFloorSettings(options.policy ?? DEFAULT_POLICY, options.floors ?? []);
+    const policy = applyFloorSettings(options.policy ?? DEFAULT_POLICY, options.floors ?? []);
     const repoDir = resolve(options.repoDir ?? '.');
     let baseline: StoredBaseline | null = null;
+    let history: Baseline[] = [];
     if (options.baselinePath !== undefined) {
       const location = parseLocation(options.baselinePath);
       if (location.kind === 'file') {
         baseline = { baseline: await readBaseline(location.path), ref: location.path };
+        history = [baseline.baseline];
       } else {
         const series = location.series ?? (await defaultSeries('read', repoDir));
         const store = new GitBranchStore({
@@ -90,27 +96,12 @@ export class BaselineStep {
           branch: location.branch,
           warn: (message) => progress.warn(message),
         });
-        const history = await store.history(series, HISTORY_FOR_NOISE);
-        baseline = history[0] ?? null;
+        // the stored runs: their median is the baseline, their spread the runner's noise
+        const stored = await store.history(series, HISTORY_FOR_NOISE);
+        baseline = stored[0] ?? null;
+        history = stored.map((h) => h.baseline);
         if (baseline === null)
           progress.warn(`no baseline yet in series ${series} of ${store.description}: not compared`);
-        // the stored runs' own spread says how much this runner's runs move between jobs
-        const comparable = history.filter(
-          (h) =>
-            baseline !== null &&
-            comparabilityOf(baseline.baseline.comparability, h.baseline.comparability).reasons.length === 0,
-        );
-        const noise = noiseFromHistory(comparable.map((h) => h.baseline));
-        if (noise !== null) {
-          policy = {
-            ...policy,
-            runNoise: { ...policy.runNoise, ...noise.runNoise },
-            runNoiseSource: 'history',
-            runNoiseMeasured: (['p50Ms', 'p95Ms', 'p99Ms'] as const).filter(
-              (m) => noise.runNoise[m] !== undefined,
-            ),
-          };
-        }
       }
       if (baseline !== null)
         progress.step(`comparing with baseline ${baseline.ref} (run ${baseline.baseline.runId})`);
@@ -151,7 +142,7 @@ export class BaselineStep {
       options.baselinePath !== undefined && parseLocation(options.baselinePath).kind === 'file'
         ? options.baselinePath
         : null;
-    return new BaselineStep(baseline, target, policy, progress, trendHistory, comparedFile);
+    return new BaselineStep(baseline, history, target, policy, progress, trendHistory, comparedFile);
   }
 
   /** Where k6 writes its samples for this run. */
@@ -162,12 +153,12 @@ export class BaselineStep {
   /**
    * This run as a baseline record and, with a baseline, the comparison. A partial run is neither
    * recorded nor compared. Samples that cannot be read leave a record without spreads (a warning):
-   * its percentiles are shown, not tested.
+   * its percentiles are shown, not tested. A merged run gives its samples, already read.
    */
   async compare(
     run: RunFacts,
     config: LoadgateConfig,
-    files: { plan: string; samples?: string },
+    files: { plan: string; samples?: string } | { samples: LatencySamples },
   ): Promise<{
     comparison?: Comparison;
     verdictInput?: ComparisonOutcome;
@@ -175,7 +166,8 @@ export class BaselineStep {
   }> {
     if (run.partial) return {};
     let samples: LatencySamples | null = null;
-    if (files.samples !== undefined) {
+    if (typeof files.samples === 'object') samples = files.samples;
+    else if ('plan' in files && files.samples !== undefined) {
       try {
         const plan = JSON.parse(await readFile(files.plan, 'utf8')) as LadderPlan;
         samples = await readLatencySamples(files.samples, plan);
@@ -198,14 +190,19 @@ export class BaselineStep {
       samples,
     });
     const trend = this.trendHistory
-      ? buildTrend(this.trendHistory.records, this.record, this.trendHistory.source)
+      ? buildTrend(this.trendHistory.records, this.record, this.trendHistory.source, TREND_RUNS, this.policy)
       : null;
     if (this.trendHistory && trend === null) {
       this.progress.step('no trend yet: no stored run of the series can be compared with this one');
     }
     const trendPart = trend ? { trend } : {};
+    for (const c of trend?.changePoints?.filter((p) => p.change > 0) ?? []) {
+      this.progress.warn(
+        `the series changed level: ${c.metric.replace('Ms', '')} of ${c.request} (${c.phase}, level ${c.level}) ${(c.change * 100).toFixed(1)}% slower from run ${c.runId} on`,
+      );
+    }
     if (this.baseline === null) return trendPart;
-    const comparison = compareBaselines(this.baseline.baseline, this.record, {
+    const comparison = compareWithHistory(this.history, this.record, {
       policy: this.policy,
       baselineSource: this.baseline.ref,
     });

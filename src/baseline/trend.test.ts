@@ -74,4 +74,29 @@ describe('buildTrend', () => {
     expect(trend?.points.map((p) => p.runId)).toEqual(['night-4', 'night-5', 'night-6']);
     expect(trend?.points[1]?.p95Ms[1]).toBeNull();
   });
+
+  it('reports where the series changed level: a slower build taken as the baseline is named', () => {
+    // items at 8 VUs 50 ms for four nights, then 75 ms from night 5 (commit abc5), this night too
+    const history = [8, 7, 6, 5, 4, 3, 2, 1].map((d) =>
+      night(d, d >= 5 ? 75 : 50, { commit: `abc${d}`.padEnd(12, '0') }),
+    );
+    const trend = buildTrend(history, night(9, 75), 's');
+    expect(TrendSchema.parse(trend)).toEqual(trend);
+    const items = trend?.changePoints?.filter((c) => c.request === 'items' && c.level === 8) ?? [];
+    expect(items.map((c) => [c.metric, c.runId, c.commit])).toEqual([
+      ['p50Ms', 'night-5', 'abc500000000'],
+      ['p95Ms', 'night-5', 'abc500000000'],
+    ]);
+    expect(items[0]?.change).toBeGreaterThan(0.3);
+    // health did not move
+    expect(trend?.changePoints?.filter((c) => c.request === 'health')).toEqual([]);
+    // a steady series has none
+    expect(
+      buildTrend(
+        [3, 2, 1, 4, 5, 6].map((d) => night(d, 50)),
+        night(7, 50),
+        's',
+      )?.changePoints,
+    ).toEqual([]);
+  });
 });

@@ -1,4 +1,7 @@
 import { comparabilityOf } from '../compare/compare.ts';
+import { seriesChangePoints } from '../compare/historyChangePoints.ts';
+import { DEFAULT_POLICY } from '../compare/policy.ts';
+import type { Policy } from '../compare/schema.ts';
 import type { Trend } from '../result/schema.ts';
 import type { Baseline } from './schema.ts';
 
@@ -10,13 +13,16 @@ export const TREND_RUNS = 30;
  * request at the first phase's highest level (where a slower build shows first), one point per
  * run. Stored runs that cannot be compared with this one (another load, k6 or runner) are left
  * out and counted; so is this run's own record when it was stored already. Null when no stored run
- * is left: one point is no trend. Pure.
+ * is left: one point is no trend. With it, the change points of the series (every cell's p50 and
+ * p95 over the same runs, this one last), so a nightly run that took a slower build as its
+ * baseline says so. Pure.
  */
 export function buildTrend(
   history: readonly Baseline[],
   current: Baseline,
   source: string,
   limit = TREND_RUNS,
+  policy: Pick<Policy, 'minTailSamples' | 'changePointP'> = DEFAULT_POLICY,
 ): Trend | null {
   const [first] = current.cells;
   if (!first) return null;
@@ -30,10 +36,9 @@ export function buildTrend(
     (h) => comparabilityOf(h.comparability, current.comparability).reasons.length === 0,
   );
   if (comparable.length === 0) return null;
-  const runs = [...comparable]
-    .sort((a, b) => a.startedAt.localeCompare(b.startedAt))
-    .slice(-(limit - 1))
-    .concat(current);
+  const stored = [...comparable].sort((a, b) => a.startedAt.localeCompare(b.startedAt)).slice(-(limit - 1));
+  const runs = stored.concat(current);
+  const { changePoints } = seriesChangePoints(stored, current, policy);
   return {
     source,
     phase,
@@ -51,5 +56,6 @@ export function buildTrend(
       ),
     })),
     skipped: earlier.length - comparable.length,
+    changePoints,
   };
 }

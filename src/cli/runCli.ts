@@ -7,6 +7,7 @@ import { inertText } from '../containers/logs.ts';
 import { ConfigError, ExitCode, errorMessage, exitCodeOf } from '../errors.ts';
 import { formatPoolTable, formatTerminalTable } from '../report/terminal.ts';
 import { exitCodeForResult, exitCodeForVerdict, newRunId, runLoadgate } from '../run.ts';
+import { addK6OperatorCommand, addMergeCommand, runSegmentCommand } from './distributed.ts';
 import { consoleProgress } from './progress.ts';
 
 export const DEFAULT_CONFIG_PATH = '.github/loadgate.yml';
@@ -55,7 +56,28 @@ export async function runCli(argv: string[], io: CliIo = processIo()): Promise<n
       collect,
       [],
     )
+    .option(
+      '--segment <i/N>',
+      "a target only: run runner i's share of N (k6's execution segment) and write its part for loadgate merge",
+    )
+    .option(
+      '--start-at <time>',
+      'with --segment: start the ladder at this ISO 8601 time, with the other runners',
+    )
     .action(async (options: RunCommandOptions) => {
+      if (options.segment !== undefined) {
+        const segmentOptions = { ...options, segment: options.segment };
+        await whileSignalsCancel(io, async (signal, onRunId) => {
+          exitCode = await runSegmentCommand(segmentOptions, io, signal, onRunId);
+        });
+        return;
+      }
+      if (options.startAt !== undefined) {
+        throw new ConfigError(
+          '--start-at needs --segment: it starts the runners of a distributed run together',
+          ['--start-at'],
+        );
+      }
       await whileSignalsCancel(io, async (signal, onRunId) => {
         const live = !options.quiet && io.isTty && !process.env.CI;
         const outcome = await runLoadgate({
@@ -105,6 +127,11 @@ export async function runCli(argv: string[], io: CliIo = processIo()): Promise<n
       for (const file of outcome.written) io.out(`wrote ${file}\n`);
       exitCode = exitCodeForVerdict(outcome.verdict);
     });
+
+  addMergeCommand(program, io, { config: DEFAULT_CONFIG_PATH, out: DEFAULT_OUT_DIR }, (code) => {
+    exitCode = code;
+  });
+  addK6OperatorCommand(program, io, { config: DEFAULT_CONFIG_PATH, out: DEFAULT_OUT_DIR });
 
   program
     .command('paired')
@@ -297,9 +324,13 @@ interface RunCommandOptions {
   saveBaseline?: string;
   trend?: string;
   floor: string[];
+  segment?: string;
+  startAt?: string;
 }
 
-function baselineOptions(options: RunCommandOptions): BaselineRunOptions {
+export function baselineOptions(
+  options: Pick<RunCommandOptions, 'baseline' | 'saveBaseline' | 'trend' | 'floor'>,
+): BaselineRunOptions {
   // a run saved to a history shows that history's trend
   const trendFrom =
     options.trend ?? (options.saveBaseline?.startsWith('git:') ? options.saveBaseline : undefined);
@@ -311,7 +342,7 @@ function baselineOptions(options: RunCommandOptions): BaselineRunOptions {
   };
 }
 
-function collect(value: string, previous: string[]): string[] {
+export function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 

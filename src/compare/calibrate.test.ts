@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { calibrate, floorSettings } from './calibrate.ts';
 import { type Slot, slotSchedule } from './paired.ts';
-import { seededRandom } from './stats.ts';
+import { seededRandom, studentQuantile } from './stats.ts';
 import { lognormalSamples } from './testing.ts';
 
 /** A/A: the same service on both sides; each slot's runner speed jitters by `jitter` (log sd). */
@@ -46,8 +46,11 @@ describe('calibrate', () => {
     // each side pools two slots: the ratio's sd is about the slot jitter, plus a little sampling
     expect(p50?.logSd).toBeGreaterThan(0.01);
     expect(p50?.logSd).toBeLessThan(0.04);
-    // 3 blocks, 15 checks at 5%: (z(1 − 0.05/15) + z(0.9)) / √3 ≈ 2.33 standard deviations
-    const factor = (2.713 + 1.2816) / Math.sqrt(3);
+    // 3 blocks, 15 checks at 5%: the paired test is t(2) over the blocks, so
+    // (t₂(1 − 0.05/15) + t₂(0.9)) / √3 ≈ (12.22 + 1.886) / 1.732 ≈ 8.1 standard deviations
+    const factor = (studentQuantile(1 - 0.05 / 15, 2) + studentQuantile(0.9, 2)) / Math.sqrt(3);
+    expect(factor).toBeGreaterThan(8);
+    expect(factor).toBeLessThan(8.3);
     expect(p50?.detectable).toBeCloseTo(Math.expm1(factor * (p50?.logSd as number)), 3);
     expect(result.floors.p50Ms).toBe(p50?.detectable);
     // more noise, larger floors

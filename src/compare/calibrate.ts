@@ -1,14 +1,15 @@
 import type { PercentileMetric } from '../baseline/schema.ts';
 import { blockStatuses, type PairedOptions, pool, type Slot, type Variant } from './paired.ts';
-import { MIN_LOG_MS, normalQuantile, sortedQuantile } from './stats.ts';
+import { MIN_LOG_MS, sortedQuantile, studentQuantile } from './stats.ts';
 
 /**
  * `loadgate calibrate`: A/A pairs (the same service on both sides of every block) measure how
  * much each percentile's block log ratio moves when nothing changed. From that spread follows
  * the smallest change a paired check of `blocks` blocks detects with 90% power at a false-alarm
  * rate α shared by `checks` checks (Holm's first step, α / checks): a floor below it only buys
- * inconclusive verdicts. The blocks' spread stands for the paired test's standard error (its
- * bootstrap over requests, when the blocks agree beyond that), so the quantiles are normal ones.
+ * inconclusive verdicts. The paired test is Student's t over the blocks (blocks − 1 degrees of
+ * freedom, standard error sd/√blocks), so the quantiles are t ones: (t(1 − α/checks) + t(0.9)) ·
+ * sd / √blocks, the usual approximation of a t test's power.
  */
 export interface NoiseRow {
   request: string;
@@ -46,7 +47,9 @@ export function calibrate(
   const n = options.plannedBlocks;
   const factor =
     n >= 2
-      ? (normalQuantile(1 - options.alpha / Math.max(1, options.checks)) + normalQuantile(0.9)) / Math.sqrt(n)
+      ? (studentQuantile(1 - options.alpha / Math.max(1, options.checks), n - 1) +
+          studentQuantile(0.9, n - 1)) /
+        Math.sqrt(n)
       : null;
   const rows: NoiseRow[] = [];
   for (const request of requests) {

@@ -1,7 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { BaselineSchema } from '../baseline/schema.ts';
 import { decideVerdict } from '../gate/verdict.ts';
-import { compareBaselines, comparisonOutcome, noiseNote } from './compare.ts';
+import {
+  type Check,
+  compareBaselines,
+  comparisonOutcome,
+  judge,
+  noiseNote,
+  percentileTest,
+  rateTest,
+  type ShiftEvidence,
+  sameDirection,
+} from './compare.ts';
 import { applyFloorSettings, DEFAULT_POLICY } from './policy.ts';
 import { ComparisonSchema, type MetricComparison, type Policy } from './schema.ts';
 import { lognormalSamples, type SyntheticCell, syntheticBaseline } from './testing.ts';
@@ -95,50 +105,77 @@ describe('compareBaselines', () => {
     expect(p50.reason).toContain('a real change under the floor');
   });
 
-  it('never calls a fast endpoint regressed for less than the latency floor (2 ms)', () => {
-    // a 2 ms endpoint 40% slower: 0.8 ms, certain, yet under the absolute floor
+  it('has no millisecond floor by default: a fast endpoint’s real shift is a regression', () => {
+    // a 2 ms endpoint 40% slower (+0.8 ms), certain: the fixed 2 ms floor hid shifts like this
     const fast = (seed: number, median: number) =>
       syntheticBaseline([{ level: 2, request: 'health', samples: lognormalSamples(40000, seed, median) }]);
-    const comparison = compareBaselines(fast(1, 2), fast(2, 2.8), { ...source, policy: quiet });
-    const p50 = find(comparison.metrics, { request: 'health', metric: 'p50Ms' });
-    expect(p50.pWorseAdjusted).toBeLessThan(0.05);
-    expect(p50.verdict).toBe('unchanged');
-    expect(p50.reason).toContain('within ±2 ms');
-    // the same share of a 20 ms endpoint (+8 ms) is a regression; so is 2 → 8 ms
-    const slow = compareBaselines(fast(1, 20), fast(2, 28), { ...source, policy: quiet });
-    expect(find(slow.metrics, { metric: 'p50Ms' }).verdict).toBe('regressed');
-    const much = compareBaselines(fast(1, 2), fast(2, 8), { ...source, policy: quiet });
-    expect(find(much.metrics, { metric: 'p50Ms' }).reason).toContain('slower beyond the 2 ms floor');
-    // and it can be set, or turned off
-    const off = compareBaselines(fast(1, 2), fast(2, 2.8), {
+    expect(DEFAULT_POLICY.floors.latencyMs).toBeUndefined();
+    const byDefault = compareBaselines(fast(1, 2), fast(2, 2.8), { ...source, policy: quiet });
+    const p50 = find(byDefault.metrics, { request: 'health', metric: 'p50Ms' });
+    expect(p50.verdict).toBe('regressed');
+    expect(p50.reason).toContain('slower beyond the 10% floor');
+    // the interval's half-width, what this comparison resolves, is recorded beside it
+    expect(p50.resolution).toBeGreaterThan(0);
+    expect(p50.resolution).toBeLessThan(0.05);
+    // a millisecond floor can still be set: then the same move is a real change under it
+    const floored = compareBaselines(fast(1, 2), fast(2, 2.8), {
       ...source,
-      policy: applyFloorSettings(quiet, ['latency=0ms']),
+      policy: applyFloorSettings(quiet, ['latency=2ms']),
     });
-    expect(find(off.metrics, { metric: 'p50Ms' }).verdict).toBe('regressed');
+    const under = find(floored.metrics, { request: 'health', metric: 'p50Ms' });
+    expect(under.pWorseAdjusted).toBeLessThan(0.05);
+    expect(under.verdict).toBe('unchanged');
+    expect(under.reason).toContain('within ±2 ms, a real change under the floor');
+    // the same share of a 20 ms endpoint (+8 ms) is a regression under it; so is 2 → 8 ms
+    const withFloor = applyFloorSettings(quiet, ['latency=2ms']);
+    const slow = compareBaselines(fast(1, 20), fast(2, 28), { ...source, policy: withFloor });
+    expect(find(slow.metrics, { metric: 'p50Ms' }).verdict).toBe('regressed');
+    const much = compareBaselines(fast(1, 2), fast(2, 8), { ...source, policy: withFloor });
+    expect(find(much.metrics, { metric: 'p50Ms' }).reason).toContain('slower beyond the 2 ms floor');
     expect(() => applyFloorSettings(quiet, ['latency=2'])).toThrow(
       /latency floor is milliseconds, e.g. latency=2ms/,
     );
   });
 
-  it('holds the latency floor for the estimate, even where a wide interval reaches past it', () => {
+  it('needs the estimate itself beyond a set millisecond floor, not merely the interval’s end', () => {
     // few, spread-out samples of a 2 ms endpoint: +1.2 ms is significant and the interval reaches
-    // past +2 ms, yet the move itself is under the floor (a busy runner's scheduling, not the code)
+    // past +2 ms, yet the move itself is under the floor
     const fast = (seed: number, median: number) =>
       syntheticBaseline([{ level: 8, request: 'health', samples: lognormalSamples(150, seed, median, 1.5) }]);
-    const comparison = compareBaselines(fast(3, 2.25), fast(4, 3.45), { ...source, policy: quiet });
+    const policy = applyFloorSettings(quiet, ['latency=2ms']);
+    const comparison = compareBaselines(fast(3, 2.25), fast(4, 3.45), { ...source, policy });
     const p50 = find(comparison.metrics, { request: 'health', metric: 'p50Ms' });
     const base = p50.baseline ?? 0;
     expect(p50.pWorseAdjusted).toBeLessThan(0.05);
     expect(base * (p50.changeHigh ?? 0)).toBeGreaterThan(2);
     expect((p50.candidate ?? 0) - base).toBeLessThan(2);
     expect(p50.verdict).toBe('inconclusive');
-    expect(p50.reason).toMatch(/: \+1\.\d ms, under the 2 ms floor, though the interval reaches it/);
+    expect(p50.reason).toMatch(
+      /slower \(p = .*\), but the estimate is under the 2 ms floor and the interval reaches it/,
+    );
     // without the floor it is what the interval says
-    const off = compareBaselines(fast(3, 2.25), fast(4, 3.45), {
-      ...source,
-      policy: applyFloorSettings(quiet, ['latency=0ms']),
-    });
+    const off = compareBaselines(fast(3, 2.25), fast(4, 3.45), { ...source, policy: quiet });
     expect(find(off.metrics, { metric: 'p50Ms' }).verdict).toBe('regressed');
+  });
+
+  it('needs the estimate beyond the relative floor: significant +5% against 10% is never regressed', () => {
+    // 20,000 requests a side make +5% certain; its interval (+4% … +6%) lies under the 10% floor
+    const cells = (seed: number, scale: number) =>
+      syntheticBaseline([{ level: 8, request: 'items', samples: lognormalSamples(20000, seed, 60 * scale) }]);
+    const small = compareBaselines(cells(1, 1), cells(2, 1.05), { ...source, policy: quiet });
+    const p50 = find(small.metrics, { metric: 'p50Ms' });
+    expect(p50.pWorseAdjusted).toBeLessThan(0.05);
+    expect(p50.verdict).toBe('unchanged');
+    // few requests: +8% significant, interval past the floor: inconclusive, never regressed
+    const few = (seed: number, scale: number) =>
+      syntheticBaseline([
+        { level: 8, request: 'items', samples: lognormalSamples(1500, seed, 60 * scale, 0.2) },
+      ]);
+    const wide = compareBaselines(few(5, 1), few(6, 1.08), { ...source, policy: quiet });
+    const w = find(wide.metrics, { metric: 'p50Ms' });
+    expect(w.change).toBeLessThan(0.1);
+    expect((w.changeHigh as number) > 0.1).toBe(true);
+    expect(w.verdict).toBe('inconclusive');
   });
 
   it('judges a fast endpoint by the runner’s jitter in milliseconds, not by a slow one’s share', () => {
@@ -208,19 +245,22 @@ describe('compareBaselines', () => {
     expect(noisy.notes.join(' ')).toContain('run-to-run noise assumed, not measured: p50 10%');
   });
 
-  it('tests error and timeout counts exactly, with a ratio and an absolute floor', () => {
+  it('tests error and timeout rates with a ratio and an absolute floor, failures independent', () => {
+    // rateDispersion 1: requests fail independently (the binomial), to test the floors' logic
+    const independent: Policy = { ...quiet, rateDispersion: 1 };
     const cell = (seed: number, errors: number, timeouts = 0): SyntheticCell[] => [
       { level: 4, request: 'a', samples: lognormalSamples(5000, seed), errors, timeouts },
     ];
-    const compare = (b: SyntheticCell[], c: SyntheticCell[]) =>
-      compareBaselines(syntheticBaseline(b), syntheticBaseline(c), { ...source, policy: quiet }).metrics;
+    const compare = (b: SyntheticCell[], c: SyntheticCell[], policy = independent) =>
+      compareBaselines(syntheticBaseline(b), syntheticBaseline(c), { ...source, policy }).metrics;
 
     const worse = find(compare(cell(1, 0), cell(2, 100, 100)), { metric: 'timeoutRate' });
     expect(worse.verdict).toBe('regressed');
     expect(worse.reason).toContain('0% → 2% (0 of 5000 → 100 of 5000)');
+    expect(worse).toMatchObject({ df: null, units: 1 });
     expect(find(compare(cell(1, 1), cell(2, 2)), { metric: 'errorRate' }).verdict).toBe('unchanged');
-    // significant (60 vs 100 of 5000) but not twice the rate: under the floor
-    const small = find(compare(cell(1, 60), cell(2, 100)), { metric: 'errorRate' });
+    // significant (200 vs 300 of 5000) but not twice the rate: under the floor
+    const small = find(compare(cell(1, 200), cell(2, 300)), { metric: 'errorRate' });
     expect(small.pWorse).toBeLessThan(0.01);
     expect(small.verdict).toBe('unchanged');
     expect(find(compare(cell(1, 100), cell(2, 0)), { metric: 'errorRate' }).verdict).toBe('improved');
@@ -228,9 +268,39 @@ describe('compareBaselines', () => {
     const few = compareBaselines(
       syntheticBaseline([{ level: 4, request: 'a', samples: lognormalSamples(100, 1) }]),
       syntheticBaseline([{ level: 4, request: 'a', samples: lognormalSamples(100, 2), errors: 3 }]),
-      { ...source, policy: quiet },
+      { ...source, policy: independent },
     );
     expect(find(few.metrics, { metric: 'errorRate' }).verdict).toBe('inconclusive');
+    // no failure on either side: nothing to test
+    expect(find(compare(cell(1, 0), cell(2, 0)), { metric: 'errorRate' })).toMatchObject({
+      verdict: 'unchanged',
+      pWorse: null,
+    });
+  });
+
+  it('does not call a burst of errors in one run a regression: failures are overdispersed', () => {
+    // a burst of 40 errors in a run of 5000 against a clean baseline: 0.8%, past both floors, and
+    // as requests it would be certain; as one burst among runs (the assumed dispersion) it is not
+    const cell = (seed: number, errors: number): SyntheticCell[] => [
+      { level: 4, request: 'a', samples: lognormalSamples(5000, seed), errors },
+    ];
+    const burst = compareBaselines(syntheticBaseline(cell(1, 0)), syntheticBaseline(cell(2, 40)), {
+      ...source,
+      policy: quiet,
+    });
+    expect(find(burst.metrics, { metric: 'errorRate' }).verdict).toBe('inconclusive');
+    expect(burst.verdict).not.toBe('regressed');
+    const asRequests = compareBaselines(syntheticBaseline(cell(1, 0)), syntheticBaseline(cell(2, 40)), {
+      ...source,
+      policy: { ...quiet, rateDispersion: 1 },
+    });
+    expect(find(asRequests.metrics, { metric: 'errorRate' }).verdict).toBe('regressed');
+    // a real failure, one in ten requests, is found all the same
+    const real = compareBaselines(syntheticBaseline(cell(1, 0)), syntheticBaseline(cell(2, 500)), {
+      ...source,
+      policy: quiet,
+    });
+    expect(find(real.metrics, { metric: 'errorRate' }).verdict).toBe('regressed');
   });
 
   it('cannot test without per-request samples', () => {
@@ -259,7 +329,13 @@ describe('compareBaselines', () => {
         {
           comparability: { runner: { cpuCount: 4, cpuModel: 'Intel Xeon', platform: 'linux', arch: 'x64' } },
         },
-        /the runner has 4 CPUs, the baseline's had 2; the runner's CPU is Intel Xeon, the baseline's was AMD EPYC/,
+        /the runner has 4 CPUs, the baseline's had 2/,
+      ],
+      [
+        {
+          comparability: { runner: { cpuCount: 2, cpuModel: 'AMD EPYC', platform: 'linux', arch: 'arm64' } },
+        },
+        /the runner is linux\/arm64, the baseline's was linux\/x64/,
       ],
     ];
     for (const [options, reason] of cases) {
@@ -273,6 +349,10 @@ describe('compareBaselines', () => {
       expect(decided.verdict).toBe('not-comparable');
       expect(decided.summary).toMatch(reason);
     }
+    // the CPU model alone never refuses: it is a note (see the runner-class test)
+    const cpus = compareBaselines(base, syntheticBaseline(run(2, 1000), cases[3]?.[0]), source);
+    expect(cpus.notComparable).toEqual(["the runner has 4 CPUs, the baseline's had 2"]);
+    expect(cpus.notes.join(' ')).toContain("the runner's CPU is Intel Xeon, the baseline's was AMD EPYC");
     // the gate still wins
     const breach = {
       metric: 'p95',
@@ -302,7 +382,46 @@ describe('compareBaselines', () => {
     expect(comparison.notes[0]).toMatch(
       /config differs outside the load .*config00 → changed.*compared as the same load/,
     );
-    expect(comparison.notes[1]).toMatch(/run-to-run noise assumed, not measured/);
+    expect(comparison.notes[1]).toBe('compared with one stored run');
+    expect(comparison.notes[2]).toMatch(/run-to-run noise assumed, not measured/);
+    expect(comparison.historyRecords).toBe(1);
+  });
+
+  it('compares runners by class: another CPU model widens the noise, another memory class refuses', () => {
+    const runner = { cpuCount: 2, cpuModel: 'AMD EPYC 7763', platform: 'linux', arch: 'x64', memoryGiB: 7.8 };
+    const base = syntheticBaseline(run(1, 20000), { comparability: { runner } });
+    const slower = (r: typeof runner) =>
+      syntheticBaseline(run(2, 20000, { request: 'list', level: 2, scale: 1.12 }), {
+        comparability: { runner: r },
+      });
+    const same = compareBaselines(base, slower(runner), { ...source, policy: quiet });
+    const other = compareBaselines(base, slower({ ...runner, cpuModel: 'AMD EPYC 9V74', memoryGiB: 8 }), {
+      ...source,
+      policy: quiet,
+    });
+    expect(other.verdict).not.toBe('not-comparable');
+    expect(other.notes.join(' ')).toContain(
+      "the runner's CPU is AMD EPYC 9V74, the baseline's was AMD EPYC 7763",
+    );
+    expect(other.notes.join(' ')).toContain('15% of run-to-run noise added');
+    const where = { request: 'list', level: 2, metric: 'p50Ms' } as const;
+    const width = (m: MetricComparison) => (m.changeHigh ?? 0) - (m.changeLow ?? 0);
+    expect(find(same.metrics, where).verdict).toBe('regressed');
+    // 15% of noise on a +12% change: no longer certain
+    expect(find(other.metrics, where).verdict).toBe('inconclusive');
+    expect(width(find(other.metrics, where))).toBeGreaterThan(5 * width(find(same.metrics, where)));
+    // 16 GiB is another class than 8; a record without memory is compared all the same
+    const bigger = compareBaselines(base, slower({ ...runner, memoryGiB: 16 }), source);
+    expect(bigger.verdict).toBe('not-comparable');
+    expect(bigger.summary).toMatch(/the runner has 16 GiB of memory, the baseline's had 8 GiB/);
+    const { memoryGiB: _, ...older } = runner;
+    expect(
+      compareBaselines(
+        syntheticBaseline(run(1, 2000), { comparability: { runner: older } }),
+        slower(runner),
+        source,
+      ).verdict,
+    ).not.toBe('not-comparable');
   });
 
   it('refuses a baseline that lacks some of the run\u2019s slices', () => {
@@ -355,5 +474,92 @@ describe('compareBaselines', () => {
   it('parses as a baseline after the round trip through JSON', () => {
     const base = syntheticBaseline(run(1, 500));
     expect(BaselineSchema.parse(JSON.parse(JSON.stringify(base)))).toEqual(base);
+  });
+});
+
+describe('the decision rules, on constructed evidence', () => {
+  const cell = { phase: 'clean', levelIndex: 0, level: 8, request: 'items' };
+  const evidence = (d: number, se: number, over: Partial<ShiftEvidence> = {}): ShiftEvidence => ({
+    d,
+    se,
+    df: 5,
+    units: 6,
+    signs: null,
+    ...over,
+  });
+  const decide = (check: Check) => judge([check], 'closed').metrics[0] as MetricComparison;
+  const p50 = (d: number, se: number, over: Partial<ShiftEvidence> = {}) =>
+    decide(
+      percentileTest(
+        { cell, metric: 'p50Ms', baseline: 60, candidate: 60 * Math.exp(d) },
+        evidence(d, se, over),
+        DEFAULT_POLICY,
+      ),
+    );
+
+  it('regressed: significant and the estimate itself beyond the floor', () => {
+    expect(p50(Math.log(1.15), 0.02)).toMatchObject({ verdict: 'regressed', df: 5, units: 6 });
+    // significant, the interval past the floor, the estimate under it: inconclusive
+    const under = p50(Math.log(1.08), 0.012);
+    expect(under.pWorse).toBeLessThan(0.001);
+    expect(under.changeHigh).toBeGreaterThan(0.1);
+    expect(under.verdict).toBe('inconclusive');
+    // significant and the whole interval under the floor: a real change under it, unchanged
+    expect(p50(Math.log(1.05), 0.005)).toMatchObject({ verdict: 'unchanged' });
+    expect(p50(Math.log(1.05), 0.005).reason).toContain('a real change under the floor');
+    // not significant, the interval reaching the floor: inconclusive
+    expect(p50(0.02, 0.05)).toMatchObject({ verdict: 'inconclusive' });
+    expect(p50(0.02, 0.05).reason).toContain('not significant, yet the interval reaches the 10% floor');
+    // improved mirrors regressed
+    expect(p50(Math.log(0.8), 0.02)).toMatchObject({ verdict: 'improved' });
+    expect(p50(Math.log(0.92), 0.012)).toMatchObject({ verdict: 'inconclusive' });
+  });
+
+  it('never unchanged when every one of enough blocks moved the same way', () => {
+    expect(sameDirection({ worse: 6, better: 0 }, 0.05)).toBe('worse');
+    expect(sameDirection({ worse: 0, better: 6 }, 0.05)).toBe('better');
+    // five blocks agree by chance in 6% of A/A checks: not enough at α = 5%
+    expect(sameDirection({ worse: 5, better: 0 }, 0.05)).toBeNull();
+    expect(sameDirection({ worse: 5, better: 1 }, 0.05)).toBeNull();
+    expect(sameDirection(null, 0.05)).toBeNull();
+    const shifted = p50(Math.log(1.03), 0.005, { signs: { worse: 6, better: 0 } });
+    expect(shifted.changeHigh).toBeLessThan(0.1);
+    expect(shifted).toMatchObject({ verdict: 'inconclusive', sameDirection: 'worse' });
+    // the same interval without agreement in every block: unchanged
+    expect(p50(Math.log(1.03), 0.005, { signs: { worse: 5, better: 1 } }).verdict).toBe('unchanged');
+  });
+
+  it('records what a check resolves: the interval’s half-width', () => {
+    // t(5) at 95%: 2.015
+    expect(p50(0, 0.02).resolution).toBeCloseTo(Math.expm1(2.015048 * 0.02), 5);
+    // and an undecided one says it in milliseconds: 60 ms × (e^(2.015·0.05) − 1) ≈ 6.4 ms
+    expect(p50(0.02, 0.05).reason).toMatch(/resolves 6\.\d ms/);
+  });
+
+  it('rates: significant and past both floors on the estimates', () => {
+    const rate = (rb: number, rc: number, se: number, over: Partial<ShiftEvidence> = {}) =>
+      decide(
+        rateTest(
+          { cell, metric: 'errorRate', baseline: rb, candidate: rc },
+          evidence(rc - rb, se, over),
+          DEFAULT_POLICY,
+          'x',
+        ),
+      );
+    expect(rate(0, 0.02, 0.002).verdict).toBe('regressed');
+    // significant, but not twice the baseline's rate
+    expect(rate(0.02, 0.03, 0.001).verdict).toBe('unchanged');
+    // twice, but not half a point more
+    expect(rate(0.001, 0.003, 0.0002).verdict).toBe('unchanged');
+    // not significant, the interval reaching both floors
+    expect(rate(0, 0.006, 0.01).verdict).toBe('inconclusive');
+    expect(rate(0.02, 0, 0.002).verdict).toBe('improved');
+    // more in every one of 6 blocks, under the floor: never unchanged
+    expect(rate(0.001, 0.0015, 0.0001, { signs: { worse: 6, better: 0 } }).verdict).toBe('inconclusive');
+  });
+
+  it('judges nothing on a NaN: an error names it', () => {
+    expect(() => p50(Number.NaN, 0.02)).toThrow(/test statistic is NaN/);
+    expect(() => p50(0.1, 0.02, { df: Number.NaN })).toThrow(/degrees of freedom NaN/);
   });
 });

@@ -1,6 +1,8 @@
-import type { Baseline, BaselineCell, Comparability, Percentile } from '../baseline/schema.ts';
+import type { Baseline, BaselineCell, Comparability, PercentileMetric } from '../baseline/schema.ts';
 import type { ComparisonOutcome } from '../gate/verdict.ts';
 import { formatLevel, formatMs, formatRate } from '../report/format.ts';
+import { historyRateShift, historyShift, type RunPercentile, twoRunNoiseLogVariance } from './history.ts';
+import { seriesChangePoints } from './historyChangePoints.ts';
 import { compareKnees, kneeLevelsOfCells, kneesOf } from './knee.ts';
 import { DEFAULT_POLICY } from './policy.ts';
 import type {
@@ -12,32 +14,19 @@ import type {
   Policy,
   RateFloor,
 } from './schema.ts';
-import {
-  binomialLowerTail,
-  binomialUpperTail,
-  holmAdjust,
-  MIN_LOG_MS,
-  studentCdf,
-  studentQuantile,
-  wilsonInterval,
-} from './stats.ts';
+import { holmAdjust, oneSidedP, studentQuantile } from './stats.ts';
 
 /**
  * The comparison of a run with a baseline, pure: per phase, level, request and metric, a
  * verdict that says "regressed" only when the change is both statistically significant
- * (one-sided, Holm-corrected across every test of the run) and of practical size (a floor).
+ * (one-sided, Holm-corrected across every test of the run) and of practical size: the estimate
+ * itself beyond the floor, not merely its interval's far end (which called a true +5% against a
+ * 10% floor regressed a quarter of the time). Improved mirrors it. Unchanged: the interval lies
+ * inside ±floor, and (paired mode) the blocks did not all move one way. Otherwise inconclusive.
  *
- * Percentiles: the log ratio candidate/baseline, its standard error from both runs' bootstrap
- * spreads plus the run-to-run noise the policy assumes (a Wald test on the log scale). A
- * percentile with fewer than `minTailSamples` samples beyond it in either run is inconclusive and
- * not tested. Regressed: significant, and the interval reaches the floor (so a significant change
- * is at least half the floor); improved mirrors it; unchanged: the interval lies inside ±floor;
- * otherwise inconclusive.
- *
- * Error and timeout rates: the exact conditional test of two counts (given the total, the
- * candidate's share is binomial under equal rates). Regressed: significant, and the candidate's
- * rate is at least `ratio` times and `absolute` above the baseline's; inconclusive when not
- * significant but the interval still reaches both floors.
+ * Stored-baseline mode compares with a history of comparable stored runs (one record or more):
+ * the median of each percentile and failure rate, and the noise their spread shows (history.ts).
+ * Paired mode (paired.ts) builds the same checks from ABBA blocks.
  */
 export interface CompareOptions {
   policy?: Policy;
@@ -47,7 +36,7 @@ export interface CompareOptions {
 
 const PERCENTILE_METRICS = ['p50Ms', 'p95Ms', 'p99Ms'] as const;
 const RATE_METRICS = ['errorRate', 'timeoutRate'] as const;
-const METRIC_WORDS: Record<ComparedMetric, string> = {
+export const METRIC_WORDS: Record<ComparedMetric, string> = {
   p50Ms: 'p50',
   p95Ms: 'p95',
   p99Ms: 'p99',
@@ -55,11 +44,21 @@ const METRIC_WORDS: Record<ComparedMetric, string> = {
   timeoutRate: 'timeout rate',
 };
 
-/** Why two runs cannot be compared (empty when they can), and what differs without preventing it. */
+/** Memory sizes in one class: a power of two apart or less (7 GiB and 8 GiB alike, 16 not). */
+export function memoryClassGiB(memoryGiB: number): number {
+  return 2 ** Math.round(Math.log2(Math.max(0.5, memoryGiB)));
+}
+
+/**
+ * Why two runs cannot be compared (empty when they can), what differs without preventing it,
+ * and whether the runner's CPU model differs. Runners compare by class: OS, architecture, CPU
+ * count and memory class must match; another CPU model (hosted runners of one label come with
+ * several generations) is noted and widens the noise (policy.cpuModelNoise), it does not refuse.
+ */
 export function comparabilityOf(
   baseline: Comparability,
   candidate: Comparability,
-): { reasons: string[]; notes: string[] } {
+): { reasons: string[]; notes: string[]; cpuModelDiffers: boolean } {
   const reasons: string[] = [];
   const notes: string[] = [];
   if (baseline.loadModel !== candidate.loadModel) {
@@ -81,14 +80,23 @@ export function comparabilityOf(
   }
   const b = baseline.runner;
   const c = candidate.runner;
-  if (b.cpuCount !== c.cpuCount)
-    reasons.push(`the runner has ${c.cpuCount} CPUs, the baseline's had ${b.cpuCount}`);
-  if (b.cpuModel !== c.cpuModel)
-    reasons.push(`the runner's CPU is ${c.cpuModel}, the baseline's was ${b.cpuModel}`);
   if (b.platform !== c.platform || b.arch !== c.arch) {
     reasons.push(`the runner is ${c.platform}/${c.arch}, the baseline's was ${b.platform}/${b.arch}`);
   }
-  return { reasons, notes };
+  if (b.cpuCount !== c.cpuCount)
+    reasons.push(`the runner has ${c.cpuCount} CPUs, the baseline's had ${b.cpuCount}`);
+  if (b.memoryGiB !== undefined && c.memoryGiB !== undefined) {
+    if (memoryClassGiB(b.memoryGiB) !== memoryClassGiB(c.memoryGiB)) {
+      reasons.push(
+        `the runner has ${c.memoryGiB.toFixed(0)} GiB of memory, the baseline's had ${b.memoryGiB.toFixed(0)} GiB (another memory class)`,
+      );
+    }
+  }
+  const cpuModelDiffers = b.cpuModel !== c.cpuModel;
+  if (cpuModelDiffers) {
+    notes.push(`the runner's CPU is ${c.cpuModel}, the baseline's was ${b.cpuModel}`);
+  }
+  return { reasons, notes, cpuModelDiffers };
 }
 
 /** Where a check was made: a (phase, level, request) slice. */
@@ -105,6 +113,15 @@ export interface Check {
   test: null | { pWorse: number; pBetter: number; decide: (worseAdj: number, betterAdj: number) => Decided };
   /** the verdict when no test was made */
   untested?: Decided;
+  detail?: CheckDetail;
+}
+
+/** What a test rested on, recorded beside its verdict. */
+export interface CheckDetail {
+  df: number | null;
+  units: number | null;
+  resolution: number | null;
+  sameDirection: 'worse' | 'better' | null;
 }
 
 export interface Decided {
@@ -112,80 +129,155 @@ export interface Decided {
   reason: string;
   changeLow: number | null;
   changeHigh: number | null;
+  /** inconclusive for want of evidence: more blocks could decide it */
+  undecided?: boolean;
 }
 
-/** Compares a run (as a baseline record) with a baseline. */
+/** Compares a run with one stored baseline record: a history of one. */
 export function compareBaselines(
   baseline: Baseline,
   candidate: Baseline,
   options: CompareOptions,
 ): Comparison {
+  return compareWithHistory([baseline], candidate, options);
+}
+
+/**
+ * Compares a run with the stored runs of its series (newest first or in any order): those
+ * comparable with it (same load, k6 and runner class) form the history; the newest names the
+ * baseline. Per cell, change points in the series (history.ts, historyChangePoints.ts) are
+ * reported, and a history that changed level is judged from its last level on.
+ */
+export function compareWithHistory(
+  history: readonly Baseline[],
+  candidate: Baseline,
+  options: CompareOptions,
+): Comparison {
   const policy = options.policy ?? DEFAULT_POLICY;
-  const { reasons, notes } = comparabilityOf(baseline.comparability, candidate.comparability);
+  const stored = [...history].sort((a, b) => b.startedAt.localeCompare(a.startedAt));
+  const judged = stored.map((h) => ({
+    record: h,
+    ...comparabilityOf(h.comparability, candidate.comparability),
+  }));
+  const comparable = judged.filter((j) => j.reasons.length === 0);
+  const newest = (comparable[0] ?? judged[0])?.record;
+  if (newest === undefined) throw new Error('compareWithHistory: no stored run to compare with');
   const model = candidate.comparability.loadModel;
   const header = {
     mode: 'stored-baseline' as const,
     baseline: {
-      runId: baseline.runId,
-      startedAt: baseline.startedAt,
-      toolVersion: baseline.tool.version,
-      commit: baseline.source.commit,
+      runId: newest.runId,
+      startedAt: newest.startedAt,
+      toolVersion: newest.tool.version,
+      commit: newest.source.commit,
       source: options.baselineSource,
     },
     policy,
   };
-  const index = new Map(baseline.cells.map((c) => [cellId(c), c]));
+  const notComparable = (reasons: string[], notes: string[]): Comparison => ({
+    ...header,
+    verdict: 'not-comparable',
+    summary: `not comparable with the baseline: ${reasons.join('; ')}`,
+    notComparable: reasons,
+    notes,
+    checks: 0,
+    counts: { regressed: 0, improved: 0, unchanged: 0, inconclusive: 0 },
+    metrics: [],
+    knees: [],
+  });
+  const first = comparable[0];
+  if (first === undefined) return notComparable(judged[0]?.reasons ?? [], judged[0]?.notes ?? []);
+  const index = new Map(newest.cells.map((c) => [cellId(c), c]));
   const missing = candidate.cells.filter((c) => !index.has(cellId(c)));
-  if (reasons.length === 0 && missing.length > 0) {
-    const first = missing[0] as BaselineCell;
-    reasons.push(
-      `the baseline lacks ${missing.length} of this run's (phase, level, request) slices, e.g. ${first.request} at ${formatLevel(first.level, model)} (${first.phase})`,
+  if (missing.length > 0) {
+    const one = missing[0] as BaselineCell;
+    return notComparable(
+      [
+        `the baseline lacks ${missing.length} of this run's (phase, level, request) slices, e.g. ${one.request} at ${formatLevel(one.level, model)} (${one.phase})`,
+      ],
+      first.notes,
     );
   }
-  if (reasons.length > 0) {
-    return {
-      ...header,
-      verdict: 'not-comparable',
-      summary: `not comparable with the baseline: ${reasons.join('; ')}`,
-      notComparable: reasons,
-      notes,
-      checks: 0,
-      counts: { regressed: 0, improved: 0, unchanged: 0, inconclusive: 0 },
-      metrics: [],
-      knees: [],
-    };
-  }
 
-  notes.push(noiseNote(policy));
+  // oldest first: the order a series is read in
+  const runs = comparable.map((j) => j.record).reverse();
+  const cpuModelDiffers = comparable.some((j) => j.cpuModelDiffers);
+  const { changePoints, since } = seriesChangePoints(runs, candidate, policy);
+  const used: Policy = runs.length >= 2 ? { ...policy, runNoiseSource: 'history' } : policy;
   const checks: Check[] = [];
   for (const cell of candidate.cells) {
-    const base = index.get(cellId(cell)) as BaselineCell;
-    for (const metric of PERCENTILE_METRICS) checks.push(percentileCheck(base, cell, metric, policy));
-    for (const metric of RATE_METRICS) checks.push(rateCheck(base, cell, metric, policy));
+    const id = cellId(cell);
+    const cells = runs.map((r) => r.cells.find((c) => cellId(c) === id));
+    for (const metric of PERCENTILE_METRICS) {
+      const from = since.get(`${id}\u0000${metric}`) ?? 0;
+      checks.push(historyPercentileCheck(cells.slice(from), cell, metric, policy, cpuModelDiffers));
+    }
+    for (const metric of RATE_METRICS) checks.push(historyRateCheck(cells, cell, metric, policy));
   }
   const { metrics, counts, verdict, tests } = judge(checks, model);
   const knees = compareKnees(
-    kneesOf(kneeLevelsOfCells(baseline.cells), policy.knee),
+    kneesOf(kneeLevelsOfCells(newest.cells), policy.knee),
     kneesOf(kneeLevelsOfCells(candidate.cells), policy.knee),
     model,
   );
+  const slower = changePoints.filter((c) => c.change > 0);
+  const notes = [
+    ...new Set(comparable.flatMap((j) => j.notes)),
+    historyNote(runs.length, stored.length - comparable.length, policy),
+    noiseNote(used),
+    ...(cpuModelDiffers
+      ? [
+          `another CPU model than the baseline's: ${pct(policy.cpuModelNoise ?? 0)} of run-to-run noise added (another CPU generation of the same runner class)`,
+        ]
+      : []),
+    ...changePointNotes(changePoints, model),
+  ];
+  const summary = summaryLine(verdict, counts, tests, metrics, knees);
   return {
     ...header,
+    policy: used,
     verdict,
-    summary: summaryLine(verdict, counts, tests, metrics, knees),
+    summary:
+      slower.length > 0
+        ? `${summary}; the series changed level: ${describeChangePoint(slower[0] as (typeof slower)[0], model)}${slower.length > 1 ? ` and ${slower.length - 1} more` : ''}`
+        : summary,
     notComparable: [],
     notes,
     checks: tests,
     counts,
     metrics,
     knees,
+    historyRecords: runs.length,
+    changePoints,
   };
 }
 
+function historyNote(records: number, skipped: number, policy: Policy): string {
+  const left = skipped > 0 ? `; ${skipped} stored runs of another load, k6 or runner class left out` : '';
+  if (records <= 1) return `compared with one stored run${left}`;
+  return `compared with the median of the last ${records} comparable stored runs, their noise from their spread weighed against the assumed noise as ${policy.noisePriorRuns ?? 3} runs${left}`;
+}
+
+function changePointNotes(points: Comparison['changePoints'], model: Baseline['comparability']['loadModel']) {
+  if (!points || points.length === 0) return [];
+  return [
+    `change points in the stored series: ${points.map((c) => describeChangePoint(c, model)).join('; ')}`,
+  ];
+}
+
+export function describeChangePoint(
+  c: NonNullable<Comparison['changePoints']>[number],
+  model: Baseline['comparability']['loadModel'],
+): string {
+  const commit = c.commit ? ` (commit ${c.commit.slice(0, 12)})` : '';
+  return `${METRIC_WORDS[c.metric]} of ${c.request} at ${formatLevel(c.level, model)} (${c.phase}) moved ${signedPct(c.change)} (${formatMs(c.beforeMs)} → ${formatMs(c.afterMs)} ms) at run ${c.runId}${commit}, p = ${c.pValue.toPrecision(2)}`;
+}
+
 /**
- * Holm's correction across every test of the run (worse and better each a family), then each
- * check's verdict; the run's comparison verdict: regressed if any metric regressed, else
- * inconclusive if any was, else pass.
+ * Holm's correction across every test of the run (worse and better each a family), at `level`
+ * (α, or the share of α this look of a sequential check may spend), then each check's verdict;
+ * the run's comparison verdict: regressed if any metric regressed, else inconclusive if any was,
+ * else pass. A non-finite p-value is an error, never a silent NaN.
  */
 export function judge(
   checks: readonly Check[],
@@ -195,6 +287,7 @@ export function judge(
   counts: Comparison['counts'];
   verdict: ComparisonVerdict;
   tests: number;
+  undecided: number;
 } {
   const tested = checks.filter((c) => c.test !== null);
   const worseAdj = holmAdjust(tested.map((c) => c.test?.pWorse ?? 1));
@@ -202,11 +295,12 @@ export function judge(
   const adjusted = new Map(
     tested.map((c, i) => [c, { worse: worseAdj[i] as number, better: betterAdj[i] as number }]),
   );
-
+  let undecided = 0;
   const metrics: MetricComparison[] = checks.map((check) => {
     const adj = adjusted.get(check);
     const decided =
       check.test && adj ? check.test.decide(adj.worse, adj.better) : (check.untested as Decided);
+    if (decided.undecided) undecided++;
     const where = `${METRIC_WORDS[check.metric]} of ${check.cell.request} at ${formatLevel(check.cell.level, model)} (${check.cell.phase})`;
     return {
       phase: check.cell.phase,
@@ -219,33 +313,30 @@ export function judge(
       change: check.change,
       changeLow: decided.changeLow,
       changeHigh: decided.changeHigh,
-      pWorse: check.test ? clamp01(check.test.pWorse) : null,
-      pWorseAdjusted: adj ? clamp01(adj.worse) : null,
-      pBetter: check.test ? clamp01(check.test.pBetter) : null,
-      pBetterAdjusted: adj ? clamp01(adj.better) : null,
+      pWorse: check.test ? check.test.pWorse : null,
+      pWorseAdjusted: adj ? adj.worse : null,
+      pBetter: check.test ? check.test.pBetter : null,
+      pBetterAdjusted: adj ? adj.better : null,
       verdict: decided.verdict,
       reason: `${where}: ${decided.reason}`,
+      ...(check.detail ?? {}),
     };
   });
   const counts = { regressed: 0, improved: 0, unchanged: 0, inconclusive: 0 };
   for (const m of metrics) counts[m.verdict]++;
   const verdict: ComparisonVerdict =
     counts.regressed > 0 ? 'regressed' : counts.inconclusive > 0 ? 'inconclusive' : 'pass';
-  return { metrics, counts, verdict, tests: tested.length };
+  return { metrics, counts, verdict, tests: tested.length, undecided };
 }
 
 function cellId(cell: Pick<BaselineCell, 'phase' | 'levelIndex' | 'request'>): string {
   return `${cell.phase}\u0000${cell.levelIndex}\u0000${cell.request}`;
 }
 
-function clamp01(p: number): number {
-  return Math.min(1, Math.max(0, p));
-}
-
 export function noiseNote(policy: Policy): string {
   const n = policy.runNoise;
   const ms = policy.runNoiseMs;
-  const part = (m: (typeof PERCENTILE_METRICS)[number]) =>
+  const part = (m: PercentileMetric) =>
     `${m.replace('Ms', '')} ${pct(n[m])}${ms && ms[m] > 0 ? ` + ${ms[m]} ms` : ''}`;
   const values = PERCENTILE_METRICS.map(part).join(', ');
   switch (policy.runNoiseSource) {
@@ -253,17 +344,8 @@ export function noiseNote(policy: Policy): string {
       return 'paired runs: the runner’s speed cancels in each pair';
     case 'calibrated':
       return `run-to-run noise measured by loadgate calibrate: ${values}`;
-    case 'history': {
-      const measured = policy.runNoiseMeasured ?? ['p50Ms', 'p95Ms', 'p99Ms'];
-      const assumed = (['p50Ms', 'p95Ms', 'p99Ms'] as const).filter((m) => !measured.includes(m));
-      const rest =
-        assumed.length > 0
-          ? `; ${assumed.map((m) => m.replace('Ms', '')).join(', ')} assumed, too few samples in the tail to measure`
-          : '';
-      const msAssumed =
-        ms && PERCENTILE_METRICS.some((m) => ms[m] > 0) ? '; the millisecond parts assumed' : '';
-      return `run-to-run noise from the baseline history: ${values}${rest}${msAssumed}`;
-    }
+    case 'history':
+      return `run-to-run noise from the stored runs' spread, shrunk toward the assumed ${values}`;
     case 'default':
       return `run-to-run noise assumed, not measured: ${values} (loadgate calibrate measures it on this runner)`;
   }
@@ -277,170 +359,84 @@ function signedPct(share: number): string {
   return `${share >= 0 ? '+' : '−'}${pct(Math.abs(share))}`;
 }
 
-function percentileCheck(
-  base: BaselineCell,
+/** A percentile of a run against the same cell's percentile in its stored history. */
+function historyPercentileCheck(
+  history: readonly (BaselineCell | undefined)[],
   cell: BaselineCell,
-  metric: (typeof PERCENTILE_METRICS)[number],
+  metric: PercentileMetric,
   policy: Policy,
+  cpuModelDiffers: boolean,
 ): Check {
-  const b: Percentile | null = base[metric];
-  const c: Percentile | null = cell[metric];
-  const common = {
-    cell,
-    metric,
-    baseline: b?.estimateMs ?? null,
-    candidate: c?.estimateMs ?? null,
-  };
+  const c = cell[metric];
+  const min = policy.minTailSamples;
+  const usable: RunPercentile[] = [];
+  let summaryOnly = 0;
+  let thin = 0;
+  for (const h of history) {
+    const p = h?.[metric];
+    if (!p) continue;
+    if (p.logSe === null) summaryOnly++;
+    else if (p.tailSamples < min) thin++;
+    else usable.push({ estimateMs: p.estimateMs, logSe: p.logSe });
+  }
+  const newest = history.at(-1)?.[metric] ?? null;
+  const common = { cell, metric, baseline: newest?.estimateMs ?? null, candidate: c?.estimateMs ?? null };
   const untested = (reason: string, change: number | null = null): Check => ({
     ...common,
     change,
     test: null,
     untested: { verdict: 'inconclusive', reason, changeLow: null, changeHigh: null },
   });
-  if (b === null || c === null) {
+  if (c === null || newest === null) {
     return untested(
-      b === null && c === null
+      c === null && newest === null
         ? 'measured in neither run'
-        : `not measured in ${b === null ? 'the baseline' : 'this run'}`,
+        : `not measured in ${newest === null ? 'the baseline' : 'this run'}`,
     );
   }
-  const d = Math.log(Math.max(MIN_LOG_MS, c.estimateMs)) - Math.log(Math.max(MIN_LOG_MS, b.estimateMs));
-  const change = Math.expm1(d);
-  if (b.logSe === null || c.logSe === null) {
-    return untested('no per-request samples, so no spread to test with (k6 summary only)', change);
+  const rough = common.baseline && common.baseline > 0 ? c.estimateMs / common.baseline - 1 : null;
+  if (c.logSe === null || (usable.length === 0 && summaryOnly > 0)) {
+    return untested('no per-request samples, so no spread to test with (k6 summary only)', rough);
   }
-  const min = policy.minTailSamples;
-  if (b.tailSamples < min || c.tailSamples < min) {
+  if (c.tailSamples < min || usable.length === 0) {
     const q = METRIC_WORDS[metric];
+    const stored = thin > 0 ? Math.floor(newest.tailSamples) : 0;
     return untested(
-      `too few samples beyond ${q} to judge it: ${Math.floor(b.tailSamples)} in the baseline, ${Math.floor(c.tailSamples)} here (at least ${min} needed; longer levels give more)`,
-      change,
+      `too few samples beyond ${q} to judge it: ${stored} in the baseline, ${Math.floor(c.tailSamples)} here (at least ${min} needed; longer levels give more)`,
+      rough,
     );
   }
-  const se = Math.sqrt(
-    b.logSe ** 2 + c.logSe ** 2 + runNoiseLogVariance(policy, metric, b.estimateMs, c.estimateMs),
+  const shift = historyShift(usable, { estimateMs: c.estimateMs, logSe: c.logSe }, metric, policy, {
+    cpuModelDiffers,
+  });
+  return percentileTest(
+    { ...common, baseline: shift.referenceMs },
+    { d: shift.d, se: shift.se, df: shift.df, units: shift.records, signs: null },
+    policy,
   );
-  return percentileTest(common, d, se, Number.POSITIVE_INFINITY, policy);
 }
 
-/**
- * The variance of ln(candidate / baseline) between two runs of the same code beyond sampling: the
- * relative noise, plus the absolute noise (ms) turned into a share of the percentile's size (the
- * geometric mean of the two estimates), so a fast endpoint is not judged by a slow one's noise.
- */
-export function runNoiseLogVariance(
-  policy: Policy,
-  metric: (typeof PERCENTILE_METRICS)[number],
-  baselineMs: number,
-  candidateMs: number,
-): number {
-  const relative = policy.runNoise[metric];
-  const absoluteMs = policy.runNoiseMs?.[metric] ?? 0;
-  const size = Math.sqrt(Math.max(MIN_LOG_MS, baselineMs) * Math.max(MIN_LOG_MS, candidateMs));
-  return relative ** 2 + (absoluteMs / size) ** 2;
-}
-
-/**
- * The test of a percentile's log ratio `d` with standard error `se` and `df` degrees of freedom
- * (infinite: a normal approximation; paired blocks: Student's t), and the decision it leads to
- * once the run's p-values are Holm-adjusted.
- */
-export function percentileTest(
-  common: Pick<Check, 'cell' | 'metric' | 'baseline' | 'candidate'>,
-  d: number,
-  rawSe: number,
-  df: number,
-  policy: Policy,
-): Check {
-  const metric = common.metric as (typeof PERCENTILE_METRICS)[number];
-  const se = Math.max(1e-9, rawSe);
-  const z = d / se;
-  const change = Math.expm1(d);
-  // the relative floor, or the absolute one where it is the larger (a fast endpoint)
-  const absolute = policy.floors.latencyMs ?? 0;
-  const base = common.baseline ?? 0;
-  const absoluteShare = base > 0 ? absolute / base : 0;
-  const share = Math.max(policy.floors[metric], absoluteShare);
-  const floor = Math.log1p(share);
-  const zAlpha = studentQuantile(1 - policy.alpha, df);
-  const low = d - zAlpha * se;
-  const high = d + zAlpha * se;
-  const interval = `${signedPct(change)} (${signedPct(Math.expm1(low))} … ${signedPct(Math.expm1(high))})`;
-  const floorText = share > policy.floors[metric] ? `${absolute} ms` : pct(policy.floors[metric]);
-  // the absolute floor holds for the estimate itself: a percentile that moved by less than it
-  // never regressed (nor improved), however certain the move and however wide its interval
-  const movedMs = base * change;
-  const underAbsolute = base > 0 && Math.abs(movedMs) < absolute;
-  const moved = `${movedMs >= 0 ? '+' : '−'}${formatMs(Math.abs(movedMs))} ms`;
-  return {
-    ...common,
-    change,
-    test: {
-      pWorse: 1 - studentCdf(z, df),
-      pBetter: studentCdf(z, df),
-      decide(worseAdj, betterAdj): Decided {
-        const bounds = { changeLow: Math.expm1(low), changeHigh: Math.expm1(high) };
-        const slower = worseAdj < policy.alpha && high >= floor;
-        const faster = betterAdj < policy.alpha && low <= -floor;
-        if ((slower || faster) && underAbsolute) {
-          return {
-            ...bounds,
-            verdict: 'inconclusive',
-            reason: `${interval}: ${moved}, under the ${absolute} ms floor, though the interval reaches it (${fmtP(Math.min(worseAdj, betterAdj))} after Holm)`,
-          };
-        }
-        if (slower) {
-          return {
-            ...bounds,
-            verdict: 'regressed',
-            reason: `${interval}, slower beyond the ${floorText} floor (${fmtP(worseAdj)} after Holm)`,
-          };
-        }
-        if (faster) {
-          return {
-            ...bounds,
-            verdict: 'improved',
-            reason: `${interval}, faster (${fmtP(betterAdj)} after Holm)`,
-          };
-        }
-        if (low > -floor && high < floor) {
-          const small =
-            worseAdj < policy.alpha || betterAdj < policy.alpha ? ', a real change under the floor' : '';
-          return { ...bounds, verdict: 'unchanged', reason: `${interval}, within ±${floorText}${small}` };
-        }
-        return {
-          ...bounds,
-          verdict: 'inconclusive',
-          reason: `${interval}: not significant, yet the interval reaches the ${floorText} floor`,
-        };
-      },
-    },
-  };
-}
-
-/** The exact conditional test of two failure counts, and its decision. */
-export function rateCheck(
-  base: Pick<BaselineCell, 'count' | 'errors' | 'timeouts'>,
-  cell: CheckCell & Pick<BaselineCell, 'count' | 'errors' | 'timeouts'>,
+/** A failure rate of a run against its history. */
+function historyRateCheck(
+  history: readonly (BaselineCell | undefined)[],
+  cell: BaselineCell,
   metric: (typeof RATE_METRICS)[number],
   policy: Policy,
 ): Check {
-  const xb = metric === 'errorRate' ? base.errors : base.timeouts;
-  const xc = metric === 'errorRate' ? cell.errors : cell.timeouts;
-  const nb = base.count;
-  const nc = cell.count;
-  const rb = nb > 0 ? xb / nb : null;
-  const rc = nc > 0 ? xc / nc : null;
-  const common = {
-    cell,
-    metric,
-    baseline: rb,
-    candidate: rc,
-    change: rb !== null && rc !== null ? rc - rb : null,
-  };
+  const of = (c: Pick<BaselineCell, 'errors' | 'timeouts' | 'count'>) => ({
+    events: metric === 'errorRate' ? c.errors : c.timeouts,
+    count: c.count,
+  });
+  const stored = history.filter((h): h is BaselineCell => h !== undefined).map(of);
+  const here = of(cell);
+  const newest = stored.at(-1);
+  const rb = newest && newest.count > 0 ? newest.events / newest.count : null;
+  const rc = here.count > 0 ? here.events / here.count : null;
+  const common = { cell, metric, baseline: rb, candidate: rc };
   if (rb === null || rc === null) {
     return {
       ...common,
+      change: null,
       test: null,
       untested: {
         verdict: 'inconclusive',
@@ -450,54 +446,228 @@ export function rateCheck(
       },
     };
   }
-  if (xb + xc === 0) {
-    return {
-      ...common,
-      test: null,
-      untested: { verdict: 'unchanged', reason: 'none in either run', changeLow: 0, changeHigh: 0 },
-    };
-  }
-  const floor: RateFloor = policy.floors[metric];
-  const total = xb + xc;
-  const share = nc / (nb + nc);
-  // Newcombe's interval of a difference of two proportions (from Wilson intervals), at 1 − 2α
-  const confidence = 1 - 2 * policy.alpha;
-  const [lc, uc] = wilsonInterval(xc, nc, confidence);
-  const [lb, ub] = wilsonInterval(xb, nb, confidence);
-  const diff = rc - rb;
-  const changeLow = diff - Math.sqrt((rc - lc) ** 2 + (ub - rb) ** 2);
-  const changeHigh = diff + Math.sqrt((uc - rc) ** 2 + (rb - lb) ** 2);
-  const worseBy = (from: number, to: number) => to >= floor.ratio * from && to - from >= floor.absolute;
-  const text = `${formatRate(rb)} → ${formatRate(rc)} (${xb} of ${nb} → ${xc} of ${nc})`;
-  const floorText = `×${floor.ratio} and +${formatRate(floor.absolute)}`;
+  const shift = historyRateShift(stored, here, policy);
+  if (shift === null) return noFailures(common, stored.length > 1 ? 'none in any run' : 'none in either run');
+  const text = `${formatRate(shift.referenceRate)} → ${formatRate(rc)} (${stored.length > 1 ? `median of ${stored.length} runs` : `${newest?.events} of ${newest?.count}`} → ${here.events} of ${here.count})`;
+  return rateTest(
+    { ...common, baseline: shift.referenceRate },
+    { d: shift.d, se: shift.se, df: shift.df, units: shift.records, signs: null },
+    policy,
+    text,
+  );
+}
+
+/** No failure on either side: unchanged, nothing to test. */
+export function noFailures(
+  common: Pick<Check, 'cell' | 'metric' | 'baseline' | 'candidate'>,
+  reason: string,
+): Check {
   return {
     ...common,
+    change: 0,
+    test: null,
+    untested: { verdict: 'unchanged', reason, changeLow: 0, changeHigh: 0 },
+  };
+}
+
+/**
+ * What a test of a shift rests on: the estimate `d` (a log ratio for percentiles, a difference
+ * of shares for rates), its standard error and Student's t degrees of freedom (Infinity: the
+ * normal), how many units (blocks, runs) it came from, and, where the units are paired blocks,
+ * how many moved each way.
+ */
+export interface ShiftEvidence {
+  d: number;
+  se: number;
+  df: number;
+  units: number | null;
+  signs: { worse: number; better: number } | null;
+}
+
+/**
+ * The blocks all moved one way, and there are enough of them for that to mean something: under
+ * no change a block is as likely to go either way, so k blocks agree by chance with probability
+ * 2·0.5^k; at k with 2·0.5^k ≤ α (6 blocks at α = 5%) it is a shift, never "unchanged".
+ */
+export function sameDirection(signs: ShiftEvidence['signs'], alpha: number): 'worse' | 'better' | null {
+  if (signs === null) return null;
+  const k = signs.worse + signs.better;
+  if (k === 0 || 2 * 0.5 ** k > alpha) return null;
+  if (signs.worse === k) return 'worse';
+  if (signs.better === k) return 'better';
+  return null;
+}
+
+function detailOf(e: ShiftEvidence, resolution: number, alpha: number): CheckDetail {
+  return {
+    df: Number.isFinite(e.df) ? e.df : null,
+    units: e.units,
+    resolution,
+    sameDirection: sameDirection(e.signs, alpha),
+  };
+}
+
+/**
+ * The test of a percentile's log ratio and the decision it leads to once the run's p-values are
+ * Holm-adjusted, at `level` (α, or this look's share of it). The floor is the policy's relative
+ * one, or a millisecond floor where one was set (`--floor latency=…`) and is the larger; the
+ * estimate itself must pass it. The resolution, the interval's half-width, is what these blocks
+ * or this history can tell apart in milliseconds: the report gives it beside each verdict.
+ */
+export function percentileTest(
+  common: Pick<Check, 'cell' | 'metric' | 'baseline' | 'candidate'>,
+  evidence: ShiftEvidence,
+  policy: Policy,
+  level = policy.alpha,
+): Check {
+  const metric = common.metric as PercentileMetric;
+  const { d, df } = evidence;
+  const se = Math.max(1e-12, evidence.se);
+  const z = d / se;
+  const change = Math.expm1(d);
+  const base = common.baseline ?? 0;
+  const absolute = policy.floors.latencyMs ?? 0;
+  const absoluteShare = base > 0 ? absolute / base : 0;
+  const share = Math.max(policy.floors[metric], absoluteShare);
+  const floor = Math.log1p(share);
+  const tAlpha = studentQuantile(1 - policy.alpha, df);
+  const half = tAlpha * se;
+  const low = d - half;
+  const high = d + half;
+  const interval = `${signedPct(change)} (${signedPct(Math.expm1(low))} … ${signedPct(Math.expm1(high))})`;
+  const floorText = share > policy.floors[metric] ? `${absolute} ms` : pct(policy.floors[metric]);
+  const resolutionMs = base * Math.expm1(half);
+  const resolved = `resolves ${formatMs(resolutionMs)} ms`;
+  const detail = detailOf(evidence, Math.expm1(half), policy.alpha);
+  const consistent = detail.sameDirection;
+  const p = oneSidedP(z, df);
+  return {
+    ...common,
+    change,
+    detail,
     test: {
-      pWorse: binomialUpperTail(xc, total, share),
-      pBetter: binomialLowerTail(xc, total, share),
+      pWorse: p.greater,
+      pBetter: p.less,
+      decide(worseAdj, betterAdj): Decided {
+        const bounds = { changeLow: Math.expm1(low), changeHigh: Math.expm1(high) };
+        if (worseAdj < level && d > floor) {
+          return {
+            ...bounds,
+            verdict: 'regressed',
+            reason: `${interval}, slower beyond the ${floorText} floor (${fmtP(worseAdj)} after Holm)`,
+          };
+        }
+        if (betterAdj < level && d < -floor) {
+          return {
+            ...bounds,
+            verdict: 'improved',
+            reason: `${interval}, faster (${fmtP(betterAdj)} after Holm)`,
+          };
+        }
+        const within = low > -floor && high < floor;
+        if (within && consistent === null) {
+          const small = worseAdj < level || betterAdj < level ? ', a real change under the floor' : '';
+          return { ...bounds, verdict: 'unchanged', reason: `${interval}, within ±${floorText}${small}` };
+        }
+        if (within) {
+          const way = consistent === 'worse' ? 'slower' : 'faster';
+          return {
+            ...bounds,
+            verdict: 'inconclusive',
+            reason: `${interval}: ${way} in every one of the ${evidence.units} blocks, a real shift under the ${floorText} floor`,
+          };
+        }
+        if (worseAdj < level || betterAdj < level) {
+          return {
+            ...bounds,
+            undecided: true,
+            verdict: 'inconclusive',
+            reason: `${interval}: ${worseAdj < level ? 'slower' : 'faster'} (${fmtP(Math.min(worseAdj, betterAdj))} after Holm), but the estimate is under the ${floorText} floor and the interval reaches it`,
+          };
+        }
+        return {
+          ...bounds,
+          undecided: true,
+          verdict: 'inconclusive',
+          reason: `${interval}: not significant, yet the interval reaches the ${floorText} floor (${resolved})`,
+        };
+      },
+    },
+  };
+}
+
+/**
+ * The test of a failure rate's difference (candidate − baseline) and its decision: regressed when
+ * significant and the candidate's rate is at least `ratio` times and `absolute` above the
+ * baseline's (both on the estimates); inconclusive when not, yet the interval still reaches both.
+ */
+export function rateTest(
+  common: Pick<Check, 'cell' | 'metric' | 'baseline' | 'candidate'>,
+  evidence: ShiftEvidence,
+  policy: Policy,
+  text: string,
+  level = policy.alpha,
+): Check {
+  const metric = common.metric as (typeof RATE_METRICS)[number];
+  const floor: RateFloor = policy.floors[metric];
+  const rb = common.baseline ?? 0;
+  const rc = common.candidate ?? 0;
+  const se = Math.max(1e-12, evidence.se);
+  const half = studentQuantile(1 - policy.alpha, evidence.df) * se;
+  const changeLow = evidence.d - half;
+  const changeHigh = evidence.d + half;
+  const worseBy = (from: number, to: number) => to >= floor.ratio * from && to - from >= floor.absolute;
+  const floorText = `×${floor.ratio} and +${formatRate(floor.absolute)}`;
+  const detail = detailOf(evidence, half, policy.alpha);
+  const p = oneSidedP(evidence.d / se, evidence.df);
+  return {
+    ...common,
+    change: rc - rb,
+    detail,
+    test: {
+      pWorse: p.greater,
+      pBetter: p.less,
       decide(worseAdj, betterAdj): Decided {
         const bounds = { changeLow, changeHigh };
-        if (worseAdj < policy.alpha && worseBy(rb, rc)) {
+        if (worseAdj < level && worseBy(rb, rc)) {
           return {
             ...bounds,
             verdict: 'regressed',
             reason: `${text}, beyond the floor ${floorText} (${fmtP(worseAdj)} after Holm)`,
           };
         }
-        if (betterAdj < policy.alpha && worseBy(rc, rb)) {
+        if (betterAdj < level && worseBy(rc, rb)) {
           return { ...bounds, verdict: 'improved', reason: `${text} (${fmtP(betterAdj)} after Holm)` };
         }
-        if (worseAdj >= policy.alpha && worseBy(rb, rb + Math.max(0, changeHigh))) {
+        if (worseBy(rb, rb + Math.max(0, changeHigh))) {
+          return {
+            ...bounds,
+            undecided: true,
+            verdict: 'inconclusive',
+            reason: `${text}: ${worseAdj < level ? 'more failures, though under' : 'not significant, yet the interval reaches'} the floor ${floorText}`,
+          };
+        }
+        if (detail.sameDirection !== null) {
           return {
             ...bounds,
             verdict: 'inconclusive',
-            reason: `${text}: not significant, yet the interval reaches the floor ${floorText}`,
+            reason: `${text}: ${detail.sameDirection === 'worse' ? 'more' : 'fewer'} in every one of the ${evidence.units} blocks, under the floor ${floorText}`,
           };
         }
         return { ...bounds, verdict: 'unchanged', reason: `${text}, within the floor ${floorText}` };
       },
     },
   };
+}
+
+/** The variance of ln(candidate / baseline) between two runs of the same code beyond sampling. */
+export function runNoiseLogVariance(
+  policy: Policy,
+  metric: PercentileMetric,
+  baselineMs: number,
+  candidateMs: number,
+): number {
+  return twoRunNoiseLogVariance(policy, metric, Math.sqrt(Math.max(0, baselineMs * candidateMs)));
 }
 
 /** "p < 0.0001", "p = 0.012" */

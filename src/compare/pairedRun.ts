@@ -8,6 +8,7 @@ import { referableContainers } from '../config/faults.ts';
 import { readConfig } from '../config/read.ts';
 import { networkAddresses } from '../config/refs.ts';
 import { CONFIG_LIMITS } from '../config/schema.ts';
+import { requireService } from '../config/target.ts';
 import { checkEngine, RunContainers } from '../containers/environment.ts';
 import type { ContainerSpec } from '../containers/spec.ts';
 import { DEADLINES_MS } from '../deadline.ts';
@@ -22,7 +23,7 @@ import { containerSpec, startDependencies } from '../run.ts';
 import { TOOL_VERSION } from '../version.ts';
 import { type Calibration, calibrate } from './calibrate.ts';
 import { comparePaired, type PairedOutcome, type Slot, slotSchedule, type Variant } from './paired.ts';
-import { applyFloorSettings, DEFAULT_POLICY } from './policy.ts';
+import { applyFloorSettings, DEFAULT_POLICY, PAIRED_POLICY } from './policy.ts';
 import { renderComparison } from './report.ts';
 import { runSlot, type SlotLoad, startCanary } from './slots.ts';
 import { sortedQuantile } from './stats.ts';
@@ -72,7 +73,7 @@ export const PRIMING_S = 3;
 
 /** `loadgate run --paired`: base and candidate alternated; the comparison and its report. */
 export async function runPaired(given: PairedRunOptions): Promise<PairedRunOutcome> {
-  const policy = applyFloorSettings(DEFAULT_POLICY, given.floors ?? []);
+  const policy = applyFloorSettings(PAIRED_POLICY, given.floors ?? []);
   const options = await withConfigDefaults(given);
   const minBlocks = options.minBlocks;
   const maxBlocks = Math.max(minBlocks, options.maxBlocks);
@@ -84,14 +85,17 @@ export async function runPaired(given: PairedRunOptions): Promise<PairedRunOutco
     source: describeBase(options.base),
   };
   // after the first blocks, another block only while some test is still undecided
+  // the looks at the blocks spend α between them (sequential.ts), so extending keeps the false alarms
+  const plan = { blocks: minBlocks, maxBlocks };
   const slots = await driveSlots(
     options,
     minBlocks,
     maxBlocks,
     (done) =>
-      !comparePaired(done, { policy, level: options.rate, model: 'open', baseline }).moreBlocksWouldHelp,
+      !comparePaired(done, { policy, level: options.rate, model: 'open', baseline, plan })
+        .moreBlocksWouldHelp,
   );
-  const paired = comparePaired(slots, { policy, level: options.rate, model: 'open', baseline });
+  const paired = comparePaired(slots, { policy, level: options.rate, model: 'open', baseline, plan });
   const reportMarkdown = `## loadgate paired: ${paired.comparison.verdict.toUpperCase()}\n\n${[
     ...renderComparison(paired.comparison, 'open'),
     slotTable(slots),
@@ -216,6 +220,7 @@ async function driveSlots(
   }
   if (!(options.rate > 0))
     throw new ConfigError('--rate must be a positive number of requests per second', ['--rate']);
+  const service = requireService(config, 'paired mode');
   await checkEngine({ signal: options.signal });
   const k6 = await locateK6();
   const out = resolve(options.outDir);
@@ -240,23 +245,23 @@ async function driveSlots(
       },
     });
     const referable = referableContainers(config);
-    const addresses = networkAddresses(config.service, referable);
+    const addresses = networkAddresses(service, referable);
     await startDependencies(containers, config, loaded.configDir, addresses, () => {
       if (options.signal?.aborted) throw new CancelledError(`cancelled (${String(options.signal.reason)})`);
     });
     const serviceEnvAddresses = serviceAddresses(addresses, undefined);
     const candidateSpec = containerSpec(
       'service',
-      config.service,
-      [config.service.port],
+      service,
+      [service.port],
       serviceEnvAddresses,
       loaded.configDir,
     );
     const candidate = await containers.start(candidateSpec);
     const base = await containers.start(baseSpec(candidateSpec, serviceEnvAddresses));
     const url = (started: typeof candidate) => {
-      const port = started.hostPorts.get(config.service.port);
-      if (port === undefined) throw new InfraError(`the service's port ${config.service.port} is not mapped`);
+      const port = started.hostPorts.get(service.port);
+      if (port === undefined) throw new InfraError(`the service's port ${service.port} is not mapped`);
       return `http://127.0.0.1:${port}`;
     };
     const urls: Record<Variant, string> = { candidate: url(candidate), base: url(base) };
@@ -327,8 +332,9 @@ async function baseServiceSpec(
   if (base === 'same') return (candidate) => ({ ...candidate, name: 'base' });
   if ('set' in base) {
     const other = await readConfig(options.configPath, [...options.overrides, ...base.set]);
+    const service = requireService(other.config, 'paired mode');
     return (_candidate, addresses) =>
-      containerSpec('base', other.config.service, [other.config.service.port], addresses, other.configDir);
+      containerSpec('base', service, [service.port], addresses, other.configDir);
   }
   if ('image' in base) {
     return (candidate) => {
@@ -337,7 +343,7 @@ async function baseServiceSpec(
     };
   }
   const { config } = await readConfig(options.configPath, options.overrides);
-  const build = config.service.build;
+  const build = requireService(config, 'paired mode').build;
   if (!build) {
     throw new ConfigError(
       '--base-ref needs a service built from a Dockerfile (service.build); use --base-image',

@@ -2,6 +2,7 @@ import { markdownTable } from 'markdown-table';
 import { escapeMarkdown } from '../report/escape.ts';
 import { formatLevel, formatLevelNumber, formatMs, formatRate } from '../report/format.ts';
 import type { Result } from '../result/schema.ts';
+import { describeChangePoint } from './compare.ts';
 import { describeKnee, kneeLevelsOfResult, kneesOf } from './knee.ts';
 import { DEFAULT_POLICY } from './policy.ts';
 import type { Comparison, MetricComparison, Policy } from './schema.ts';
@@ -74,8 +75,21 @@ export function renderComparison(comparison: Comparison, model: Result['loadMode
     );
     return sections;
   }
+  const findings = (comparison.findings ?? []).map((f) => `- ${escapeMarkdown(f, MAX_REASON_CHARS)}`);
+  if (findings.length > 0) sections.push(findings.join('\n'));
   const moved = comparison.knees.map((k) => `- ${escapeMarkdown(k.headline, 200)}`);
   if (moved.length > 0) sections.push(moved.join('\n'));
+  const changes = comparison.changePoints ?? [];
+  if (changes.length > 0) {
+    sections.push(
+      [
+        `Change points in the stored series (E-divisive means, Hunter's t test at p ≤ ${comparison.policy.changePointP ?? 0.002} over all the series searched): where it changed level, so a slower build taken as the baseline is not missed:`,
+        ...changes
+          .slice(0, MAX_ROWS)
+          .map((c) => `- ${escapeMarkdown(describeChangePoint(c, model), MAX_REASON_CHARS)}`),
+      ].join('\n'),
+    );
+  }
   const p = comparison.policy;
   const notes = [
     ...comparison.notes.map((n) => escapeMarkdown(n, MAX_REASON_CHARS)),

@@ -69,6 +69,30 @@ export const PolicySchema = z.object({
   runNoiseSource: z.enum(['default', 'calibrated', 'history', 'paired']),
   /** with runNoiseSource 'history': the percentiles the history measured; the others are the defaults */
   runNoiseMeasured: z.array(z.enum(['p50Ms', 'p95Ms', 'p99Ms'])).optional(),
+  /**
+   * stored baselines: how many runs the assumed noise is worth when a history measures its own
+   * (the history's variance is shrunk toward the assumed one with this weight; its t test has at
+   * least this many degrees of freedom). Absent in results written before it existed
+   */
+  noisePriorRuns: z.number().positive().optional(),
+  /**
+   * stored baselines: the assumed overdispersion of failure counts between runs (variance ÷ the
+   * binomial's): failures come in bursts, so a run's count varies like that of bursts, not of
+   * independent requests. A history measures its own, shrunk toward this
+   */
+  rateDispersion: z.number().min(1).optional(),
+  /**
+   * stored baselines: run-to-run noise (sd of ln ratio) added when the runner's CPU model differs
+   * from the baseline's: another CPU generation of the same runner class
+   */
+  cpuModelNoise: z.number().nonnegative().optional(),
+  /** paired mode: how α is spent over the looks at its blocks (src/compare/sequential.ts) */
+  spending: z.enum(['pocock', 'obrien-fleming']).optional(),
+  /**
+   * stored series: the p-value below which a change point is reported (Hunter's test), per run:
+   * split over the series searched (each cell's p50 and p95)
+   */
+  changePointP: z.number().gt(0).lt(1).optional(),
   knee: z.object({
     /** a level is below the knee while each request's p95 stays within this factor of the lowest level's */
     p95Factor: z.number().gt(1),
@@ -100,6 +124,17 @@ export const MetricComparisonSchema = z.object({
   verdict: MetricVerdictSchema,
   /** one line a person reads */
   reason: z.string(),
+  /** degrees of freedom of the test's Student's t; null for the normal; absent before they were recorded */
+  df: z.number().positive().nullable().optional(),
+  /** what the test rests on: valid ABBA blocks (paired) or stored runs (history) */
+  units: z.number().int().nonnegative().nullable().optional(),
+  /**
+   * the smallest change this check resolves (the interval's half-width at α): a share for
+   * percentiles, a difference of shares for rates
+   */
+  resolution: z.number().nonnegative().nullable().optional(),
+  /** every block moved the same way: the candidate worse (or better) in each */
+  sameDirection: z.enum(['worse', 'better']).nullable().optional(),
 });
 export type MetricComparison = z.infer<typeof MetricComparisonSchema>;
 
@@ -116,6 +151,27 @@ export const KneeSchema = z.object({
   headline: z.string(),
 });
 export type KneeComparison = z.infer<typeof KneeSchema>;
+
+/** A change point in a series of stored runs (E-divisive means, Hunter's test). */
+export const ChangePointReportSchema = z.object({
+  phase: z.string(),
+  levelIndex: z.number().int().nonnegative(),
+  level: z.number().positive(),
+  request: z.string(),
+  metric: z.enum(['p50Ms', 'p95Ms', 'p99Ms']),
+  /** the first run after the change (the run being judged when it is the last one) */
+  runId: z.string(),
+  startedAt: z.string(),
+  commit: z.string().nullable(),
+  /** the medians before and after it, ms */
+  beforeMs: z.number().nonnegative(),
+  afterMs: z.number().nonnegative(),
+  /** after / before − 1 */
+  change: z.number(),
+  /** Hunter's t test of the two sides */
+  pValue: z.number().min(0).max(1),
+});
+export type ChangePointReport = z.infer<typeof ChangePointReportSchema>;
 
 export const ComparisonSchema = z.object({
   /** stored-baseline: against a saved run (runner noise assumed); paired: base and candidate alternated */
@@ -146,5 +202,20 @@ export const ComparisonSchema = z.object({
   }),
   metrics: z.array(MetricComparisonSchema),
   knees: z.array(KneeSchema),
+  /** what the comparison found beside the verdicts, e.g. a candidate that costs more CPU */
+  findings: z.array(z.string()).optional(),
+  /** paired mode: which look at the blocks this is, and the α it tested at */
+  looks: z
+    .object({
+      look: z.number().int().positive(),
+      looks: z.number().int().positive(),
+      alpha: z.number().gt(0).lt(1),
+      spending: z.enum(['pocock', 'obrien-fleming']),
+    })
+    .optional(),
+  /** stored baselines: the comparable stored runs the baseline was taken from (1: a single record) */
+  historyRecords: z.number().int().nonnegative().optional(),
+  /** change points in the stored series, this run last */
+  changePoints: z.array(ChangePointReportSchema).optional(),
 });
 export type Comparison = z.infer<typeof ComparisonSchema>;

@@ -1,14 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import {
-  binomialLowerTail,
-  binomialUpperTail,
   bootstrapPercentile,
+  checkedP,
   holmAdjust,
-  incompleteBeta,
-  logGamma,
+  MAX_DF,
+  median,
   normalCdf,
   normalQuantile,
+  oneSidedP,
   quantileRank,
+  quantizationLogVariance,
+  StatisticsError,
+  sampleResolutionMs,
+  sampleVariance,
   seededRandom,
   sortedQuantile,
   studentCdf,
@@ -39,38 +43,20 @@ describe('normal distribution', () => {
   });
 });
 
-describe('binomial tails', () => {
-  it('sums exactly for small n', () => {
-    // P(X ≥ 8 | n=10, p=0.5) = (45 + 10 + 1) / 1024
-    expect(binomialUpperTail(8, 10, 0.5)).toBeCloseTo(56 / 1024, 12);
-    expect(binomialLowerTail(2, 10, 0.5)).toBeCloseTo(56 / 1024, 12);
-    expect(binomialUpperTail(0, 10, 0.3)).toBe(1);
-    expect(binomialUpperTail(11, 10, 0.3)).toBe(0);
-    expect(binomialUpperTail(3, 3, 0.5)).toBeCloseTo(0.125, 12);
-  });
-
-  it('agrees between the exact sum and the normal approximation near the switch', () => {
-    const exact = binomialUpperTail(2600, 5000, 0.5);
-    const approx = binomialUpperTail(2652, 5100, 0.5);
-    expect(exact).toBeGreaterThan(0.0015);
-    expect(exact).toBeLessThan(0.0025);
-    expect(approx).toBeGreaterThan(0.0015);
-    expect(approx).toBeLessThan(0.0035);
-  });
-
-  it('lnΓ matches factorials', () => {
-    expect(logGamma(1)).toBeCloseTo(0, 10);
-    expect(logGamma(11)).toBeCloseTo(Math.log(3628800), 9);
-    expect(logGamma(0.5)).toBeCloseTo(Math.log(Math.sqrt(Math.PI)), 9);
-  });
-});
-
 describe('holmAdjust', () => {
   it('steps down and keeps the input order', () => {
     // sorted 0.01, 0.02, 0.04 with m = 3: 0.03, 0.04, 0.04 (monotone)
     expect(holmAdjust([0.04, 0.01, 0.02])).toEqual([0.04, 0.03, 0.04]);
     expect(holmAdjust([0.5, 0.6])).toEqual([1, 1]);
     expect(holmAdjust([])).toEqual([]);
+  });
+
+  it('refuses a NaN p-value instead of turning every later adjusted one into NaN', () => {
+    expect(() => holmAdjust([0.01, Number.NaN, 0.2])).toThrow(StatisticsError);
+    expect(() => holmAdjust([0.01, Number.NaN, 0.2])).toThrow(/p-value 2 of 3 is NaN, not a p-value/);
+    expect(() => holmAdjust([0.01, Number.POSITIVE_INFINITY])).toThrow(/Infinity, not a p-value/);
+    expect(() => holmAdjust([-0.1])).toThrow(StatisticsError);
+    expect(checkedP(1 + 1e-15, 'p')).toBe(1);
   });
 });
 
@@ -114,6 +100,12 @@ describe('percentiles', () => {
     expect(bootstrapPercentile(new Float64Array(0), 0.5, 100, 1)).toBeNull();
   });
 
+  it('handles a single sample: the estimate, no spread', () => {
+    const one = bootstrapPercentile(Float64Array.from([7]), 0.99, 100, 1);
+    expect(one).toMatchObject({ estimate: 7, ciLow: 7, ciHigh: 7 });
+    expect(one?.logSe).toBeCloseTo(0, 12);
+  });
+
   it('gives zero spread to identical samples', () => {
     const same = new Float64Array(200).fill(4);
     const b = bootstrapPercentile(same, 0.5, 200, 1);
@@ -144,8 +136,57 @@ describe('Student t', () => {
     expect(studentCdf(-2.228139, 10)).toBeCloseTo(0.025, 6);
     expect(studentCdf(1.959964, 1e7)).toBeCloseTo(0.975, 5);
     expect(studentQuantile(0.9, Number.POSITIVE_INFINITY)).toBeCloseTo(1.281552, 5);
-    // the incomplete beta at its symmetric point
-    expect(incompleteBeta(0.5, 3, 3)).toBeCloseTo(0.5, 12);
-    expect(incompleteBeta(0.2, 1, 1)).toBeCloseTo(0.2, 12);
+    // one degree of freedom is the Cauchy: P(T ≤ 1) = 3/4
+    expect(studentCdf(1, 1)).toBeCloseTo(0.75, 10);
+  });
+
+  it('caps df: huge and infinite degrees of freedom are the normal, not a broken CDF', () => {
+    // the hand-written CDF broke for df ≥ 1e15; @stdlib's returns 0.5 for df = ∞
+    for (const df of [1e7, 1e15, 1e300, Number.POSITIVE_INFINITY]) {
+      expect(studentCdf(1.959964, df)).toBeCloseTo(0.975, 6);
+      expect(studentQuantile(0.975, df)).toBeCloseTo(1.959964, 5);
+    }
+    expect(studentCdf(5, MAX_DF * 10)).toBeCloseTo(normalCdf(5), 12);
+    expect(studentCdf(Number.POSITIVE_INFINITY, 3)).toBe(1);
+    expect(studentCdf(Number.NEGATIVE_INFINITY, 3)).toBe(0);
+    expect(studentQuantile(0, 3)).toBe(Number.NEGATIVE_INFINITY);
+    expect(studentQuantile(1, 3)).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  it('throws on NaN and on impossible degrees of freedom instead of returning NaN', () => {
+    expect(() => studentCdf(Number.NaN, 3)).toThrow(StatisticsError);
+    expect(() => studentCdf(1, Number.NaN)).toThrow(/degrees of freedom NaN/);
+    expect(() => studentCdf(1, 0)).toThrow(/degrees of freedom 0/);
+    expect(() => studentQuantile(1.2, 3)).toThrow(/expected a probability/);
+    expect(() => normalQuantile(Number.NaN)).toThrow(StatisticsError);
+    expect(() => oneSidedP(Number.NaN, 3)).toThrow(/test statistic is NaN/);
+  });
+
+  it('gives one-sided p-values that add up to 1', () => {
+    const p = oneSidedP(2.919986, 2);
+    expect(p.greater).toBeCloseTo(0.05, 6);
+    expect(p.less).toBeCloseTo(0.95, 6);
+    expect(oneSidedP(Number.POSITIVE_INFINITY, 2)).toEqual({ greater: 0, less: 1 });
+  });
+});
+
+describe('robust summaries and ties', () => {
+  it('medians and variances', () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 2, 3])).toBe(2.5);
+    expect(median([])).toBeNull();
+    // one wild run moves the mean, not the median
+    expect(median([1, 2, 3, 4, 500])).toBe(3);
+    expect(sampleVariance([1, 2, 3, 4])).toBeCloseTo(5 / 3, 12);
+    expect(sampleVariance([7])).toBe(0);
+  });
+
+  it('finds the timer’s resolution and gives ties a variance', () => {
+    expect(sampleResolutionMs(Float64Array.from([5, 6, 6, 6, 7, 9]))).toBe(1);
+    expect(sampleResolutionMs(Float64Array.from([5.012, 5.013, 6.2]))).toBeCloseTo(0.001, 9);
+    expect(sampleResolutionMs(Float64Array.from([6, 6, 6]))).toBe(1);
+    expect(sampleResolutionMs(Float64Array.from([]))).toBe(0.001);
+    // a 6 ms percentile at 1 ms resolution: (1/6)²/12
+    expect(quantizationLogVariance(6, 1)).toBeCloseTo(1 / 36 / 12, 12);
   });
 });

@@ -44,6 +44,9 @@ export function syntheticBaseline(
   options: {
     comparability?: Partial<Comparability>;
     runId?: string;
+    /** when the run started (histories are ordered by it); default 2026-01-01 00:00 */
+    startedAt?: string;
+    commit?: string | null;
     summaryOnly?: boolean;
     replicates?: number;
   } = {},
@@ -93,8 +96,8 @@ export function syntheticBaseline(
     result: {
       tool: { name: 'loadgate', version: '0.1.0' },
       runId: options.runId ?? 'run-0',
-      startedAt: '2026-01-01T00:00:00.000Z',
-      finishedAt: '2026-01-01T00:01:00.000Z',
+      startedAt: options.startedAt ?? '2026-01-01T00:00:00.000Z',
+      finishedAt: options.startedAt ?? '2026-01-01T00:01:00.000Z',
       k6Version: comparability.k6Version,
       loadModel: comparability.loadModel,
       configHash: comparability.configHash,
@@ -102,7 +105,7 @@ export function syntheticBaseline(
     },
     loadHash: comparability.loadHash,
     runner: comparability.runner,
-    source: { commit: null, ref: null },
+    source: { commit: options.commit ?? null, ref: null },
     samples,
     replicates: options.replicates ?? 1000,
   });

@@ -14,7 +14,9 @@ describe('configJsonSchema', () => {
 
   it('describes what users write: strict mappings, durations and rates as text with a pattern', () => {
     expect(schema.$schema).toBe('https://json-schema.org/draft/2020-12/schema');
-    expect(schema.required).toEqual(['version', 'service', 'load']);
+    expect(schema.required).toEqual(['version', 'load']);
+    // a service to start, or a deployed target: exactly one
+    expect(schema.oneOf).toEqual([{ required: ['service'] }, { required: ['target'] }]);
     expect(schema.additionalProperties).toBe(false);
     const load = schema.properties.load;
     expect(load.additionalProperties).toBe(false);

@@ -17,7 +17,7 @@ describe('applyOverrides', () => {
     expect(errors).toEqual([]);
     expect(raw).toEqual(before);
     const { config } = validateConfig(value);
-    expect(config?.service.env.DEMO_POOL_SIZE).toBe('5');
+    expect(config?.service?.env.DEMO_POOL_SIZE).toBe('5');
     expect(config?.load).toMatchObject({ levels: [1, 2, 4, 10, 20], model: 'open', maxVUs: 40 });
     expect(config?.load.requests[0]?.weight).toBe(2);
     expect(config?.gate.thresholds[0]).toMatchObject({ maxMs: 1000 });
@@ -37,8 +37,8 @@ describe('applyOverrides', () => {
     const { config } = validateConfig(value);
     expect(config?.dependencies.cache).toMatchObject({ image: 'redis:7', ports: [6379] });
     expect(config?.load.requests.map((r) => r.name)).toEqual(['items', 'create', 'health']);
-    expect(config?.service.env['spring.datasource.url']).toBe('jdbc:postgresql://db/app');
-    expect(config?.service.env.EMPTY).toBe('');
+    expect(config?.service?.env['spring.datasource.url']).toBe('jdbc:postgresql://db/app');
+    expect(config?.service?.env.EMPTY).toBe('');
     expect(config?.service).not.toHaveProperty('command');
     expect(config?.gate.thresholds).toEqual([]);
   });

@@ -57,7 +57,7 @@ describe('configFromText', () => {
       'service.env.DEMO_POOL_SIZE=5',
     ]);
     expect(config.load.levels).toEqual([2, 4]);
-    expect(config.service.env.DEMO_POOL_SIZE).toBe('5');
+    expect(config.service?.env.DEMO_POOL_SIZE).toBe('5');
     const error = configErrorOf(() => configFromText(VALID_YAML, 'cfg.yml', ['load.levels=[4,2]']));
     expect(error.problems).toEqual([expect.stringMatching(/^load\.levels\[1\]: 2 does not rise .*\]$/)]);
     const malformed = configErrorOf(() => configFromText(VALID_YAML, 'cfg.yml', ['load.levels']));
@@ -66,7 +66,7 @@ describe('configFromText', () => {
 
   it('calls an empty file empty', () => {
     expect(configErrorOf(() => configFromText('# nothing yet\n', 'cfg.yml')).problems).toEqual([
-      '(top level): the config is empty; it needs at least version: 1, service and load',
+      '(top level): the config is empty; it needs at least version: 1, service (or target) and load',
     ]);
   });
 });

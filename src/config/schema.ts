@@ -361,6 +361,60 @@ export const ServiceSchema = z
     oneOf: ONE_SOURCE,
   });
 
+/**
+ * A service that is already deployed (staging, say): loadgate starts nothing and drives its URL.
+ * Header values never reach the plan file or a log: k6 gets them through its environment.
+ */
+export const TargetSchema = z
+  .strictObject(
+    {
+      url: z
+        .string({ error: say((issue) => `expected a URL, got ${describeValue(issue.input)}`) })
+        .superRefine((text, ctx) => {
+          const problem = targetUrlProblem(text);
+          if (problem) ctx.issues.push({ code: 'custom', input: text, message: problem });
+        })
+        .describe(
+          'the base URL of the deployed service, http:// or https://; request paths are appended to it',
+        ),
+      headers: z
+        .record(
+          pattern(
+            /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/,
+            "a header name has letters, digits and !#$%&'*+-.^_`|~ only, e.g. Authorization",
+            'a header name',
+          ),
+          scalarText('a header value'),
+        )
+        .default({})
+        .describe(
+          'headers every request and probe carries (e.g. Authorization); kept out of the plan file and the logs',
+        ),
+    },
+    { error: missing('target: { url: https://staging.example.com }') },
+  )
+  .describe(
+    'a service that is already deployed, instead of service: no containers are started; the same ladder, probe, gate and baselines, phases without toxics',
+  );
+
+/** Why a target URL is not usable, or undefined. */
+export function targetUrlProblem(text: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return `${describeValue(text)} is not a URL; write e.g. https://staging.example.com`;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    return `${url.protocol} is not supported; the target's URL must start with http:// or https://`;
+  // URLs are printed in steps and reports; credentials belong in headers
+  if (url.username !== '' || url.password !== '')
+    return 'holds credentials; give them as a header (target.headers), which is never printed';
+  if (url.search !== '' || url.hash !== '')
+    return 'may not have a query or fragment: paths are appended to it';
+  return undefined;
+}
+
 const DEPENDENCY_NAME = /^[a-z][a-z0-9-]{0,62}$/;
 export const DependencyNameSchema = z
   .string()
@@ -1304,7 +1358,8 @@ export const ConfigSchema = z
             : `${describeValue(issue.input)} is not a config version this loadgate reads; write version: ${CONFIG_VERSION}`,
       })
       .describe(`the config format; write ${CONFIG_VERSION}`),
-    service: ServiceSchema,
+    service: ServiceSchema.optional(),
+    target: TargetSchema.optional(),
     dependencies: DependenciesSchema,
     load: LoadSchema,
     gate: GateSchema,
@@ -1313,14 +1368,17 @@ export const ConfigSchema = z
     metrics: MetricsSchema,
     paired: PairedSchema,
   })
-  .describe(
-    'loadgate: starts the service and its dependencies, drives it with k6 level by level, and gates the release',
-  );
+  .meta({
+    description:
+      'loadgate: starts the service and its dependencies (or takes a deployed target), drives it with k6 level by level, and gates the release',
+    oneOf: [{ required: ['service'] }, { required: ['target'] }],
+  });
 
 /** The config as written (input) and as loadgate reads it (normalized: units in names, defaults filled). */
 export type LoadgateConfigInput = z.input<typeof ConfigSchema>;
 export type LoadgateConfig = z.infer<typeof ConfigSchema>;
-export type ServiceConfig = LoadgateConfig['service'];
+export type ServiceConfig = NonNullable<LoadgateConfig['service']>;
+export type TargetConfig = NonNullable<LoadgateConfig['target']>;
 export type DependencyConfig = LoadgateConfig['dependencies'][string];
 export type UpstreamConfig = LoadgateConfig['upstreams'][string];
 export type StubConfig = Extract<UpstreamConfig, { kind: 'stub' }>['stub'];

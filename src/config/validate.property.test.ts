@@ -25,8 +25,9 @@ function checkInvariants(raw: unknown): void {
     expect(result.errors).toEqual([]);
     // A config that passed can be used: its references resolve, its dependencies have a start order.
     const { service, dependencies } = result.config;
-    const addresses = networkAddresses(service, dependencies);
-    resolveEnv(service.env, addresses);
+    // a deployed target has no service and no dependencies to resolve
+    const addresses = networkAddresses(service ?? { port: 0 }, dependencies);
+    if (service) resolveEnv(service.env, addresses);
     for (const dependency of Object.values(dependencies)) resolveEnv(dependency.env, addresses);
     expect(startOrder(dependencies)).toHaveLength(Object.keys(dependencies).length);
     expect(configHash(result.config)).toMatch(/^[0-9a-f]{16}$/);

@@ -162,8 +162,8 @@ describe('validateConfig: a valid config', () => {
     raw.load.requests[0].expectStatus = 200;
     const { config, errors } = validateConfig(raw);
     expect(errors).toEqual([]);
-    expect(config?.service.build).toEqual({ context: './app', dockerfile: 'Dockerfile', args: {} });
-    expect(config?.service.env).toEqual({ N: '5', B: 'true', F: '1.5' });
+    expect(config?.service?.build).toEqual({ context: './app', dockerfile: 'Dockerfile', args: {} });
+    expect(config?.service?.env).toEqual({ N: '5', B: 'true', F: '1.5' });
     expect(config?.load.requests[0]?.expectStatus).toEqual([200]);
   });
 
@@ -219,7 +219,7 @@ describe('validateConfig: each problem names its path, what is wrong and what is
       'servce',
       'unknown setting',
       'did you mean "service"',
-      'version, service, dependencies, load, gate',
+      'version, service, target, dependencies, load, gate',
     );
     expectError(errors, 'service.imgae', 'did you mean "image"', 'allowed in service: image, build');
     expectError(errors, 'dependencies.db.wait.tmies', 'did you mean "times"', 'http, log, times, port');
@@ -423,7 +423,7 @@ describe('validateConfig: each problem names its path, what is wrong and what is
 
   it('values that are not even mappings', () => {
     expect(validateConfig(null).errors).toEqual([
-      '(top level): the config is empty; it needs at least version: 1, service and load',
+      '(top level): the config is empty; it needs at least version: 1, service (or target) and load',
     ]);
     expect(validateConfig(['a']).errors).toEqual([
       '(top level): expected a mapping (key: value), got a list',

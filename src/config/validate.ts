@@ -15,6 +15,7 @@ import {
   RequestSchema,
   ThresholdSchema,
 } from './schema.ts';
+import { targetIssues } from './target.ts';
 
 export interface ConfigValidation {
   /** present only when there are no errors */
@@ -43,7 +44,12 @@ export function validateConfig(raw: unknown): ConfigValidation {
 export function validateConfigIssues(raw: unknown): { config?: LoadgateConfig; issues: ConfigIssue[] } {
   if (raw === undefined || raw === null) {
     return {
-      issues: [{ path: [], message: 'the config is empty; it needs at least version: 1, service and load' }],
+      issues: [
+        {
+          path: [],
+          message: 'the config is empty; it needs at least version: 1, service (or target) and load',
+        },
+      ],
     };
   }
   const parsed = ConfigSchema.safeParse(raw, { error: issueMessage });
@@ -130,7 +136,7 @@ function referenceParts(raw: unknown): ReferenceParts | undefined {
 
 /** References from one section to another: env to containers, gate to requests and levels. */
 function crossSectionIssues(raw: unknown, parsed: LoadgateConfig | undefined): ConfigIssue[] {
-  const issues: ConfigIssue[] = [];
+  const issues: ConfigIssue[] = targetIssues(raw);
   const refs = parsed
     ? {
         service: parsed.service,

@@ -231,7 +231,7 @@ describe('renderComment with a comparison', () => {
     const lines = body.split('\n');
     expect(lines[0]).toBe('<!-- loadgate:.github/loadgate.yml -->');
     expect(lines[2]).toMatch(
-      /^❌ \*\*loadgate: REGRESSED\*\* — slower than the base: items at 80 VUs \(p50 \+\d+\.\d%, p95 \+\d+\.\d%, p99 \+\d+\.\d%\); items at 160 VUs \(.*\); less reliable: items at 160 VUs \(error rate \+3\.00 pp, timeout rate \+3\.00 pp\)$/,
+      /^❌ \*\*loadgate: REGRESSED\*\* — slower than the base: items at 80 VUs \(p50 \+\d+\.\d%, p95 \+\d+\.\d%, p99 \+\d+\.\d%\); items at 160 VUs \(.*\); less reliable: items at 160 VUs \(error rate \+15\.00 pp, timeout rate \+15\.00 pp\)$/,
     );
     expect(lines[4]).toBe(
       '📉 **The knee moved from 80 VUs to 40 VUs**: this run saturates at a lower level.',

@@ -83,6 +83,25 @@ export interface RunLadderOptions {
   samplesPath?: string;
   /** the run's id, in k6's environment: the action's post step finds an orphaned k6 by it */
   runId?: string;
+  /** a deployed target's headers: given to k6 in its environment, never written to a file */
+  targetHeaders?: Record<string, string>;
+  /**
+   * Run only this k6 execution segment of every scenario (`--execution-segment`, with the
+   * sequence all runners share): VUs and arrival rates split exactly as k6 splits them.
+   */
+  segment?: { executionSegment: string; executionSegmentSequence: string };
+  /**
+   * Start the scenarios at this time (ms since the epoch): k6 starts paused, and is resumed
+   * through its REST API once it is ready and the time has come, as k6-operator starts its
+   * runners together. onResumed says how late that was (0 when on time).
+   */
+  startAtMs?: number;
+  onResumed?: (lateMs: number) => void;
+  /**
+   * Have the ladder script write this runner's part manifest (PartManifest) beside the summary:
+   * a distributed run's share, for `loadgate merge`.
+   */
+  part?: { path: string; configHash: string };
 }
 
 export interface LadderRun {
@@ -180,7 +199,8 @@ export async function runLadder(options: RunLadderOptions): Promise<LadderRun> {
   if (samples !== undefined && /[=,]/.test(samples)) {
     throw new InfraError(`the samples file's path may not contain '=' or ',': ${samples}`);
   }
-  const limitS = options.timeLimitS ?? plan.totalS + TIME_LIMIT_MARGIN_S;
+  const waitS = options.startAtMs !== undefined ? Math.max(0, (options.startAtMs - Date.now()) / 1000) : 0;
+  const limitS = options.timeLimitS ?? plan.totalS + TIME_LIMIT_MARGIN_S + waitS;
   // A limit past setTimeout's range would fire at once and stop k6 at its start: refused before
   // k6 starts (the config's bounds keep a plan far below it).
   if (!(limitS * 1000 <= MAX_TIMER_MS)) {
@@ -200,6 +220,15 @@ export async function runLadder(options: RunLadderOptions): Promise<LadderRun> {
       '--address',
       `127.0.0.1:${port}`,
       ...(samples !== undefined ? ['--out', `csv=${samples}`] : []),
+      ...(options.segment
+        ? [
+            '--execution-segment',
+            options.segment.executionSegment,
+            '--execution-segment-sequence',
+            options.segment.executionSegmentSequence,
+          ]
+        : []),
+      ...(options.startAtMs !== undefined ? ['--paused'] : []),
       files.script,
     ],
     {
@@ -209,6 +238,17 @@ export async function runLadder(options: RunLadderOptions): Promise<LadderRun> {
         [LADDER_ENV.summary]: files.summary,
         [LADDER_ENV.baseUrl]: plan.baseUrl,
         ...(options.runId ? { [K6_RUN_ID_ENV]: options.runId } : {}),
+        ...(options.targetHeaders
+          ? { [LADDER_ENV.targetHeaders]: JSON.stringify(options.targetHeaders) }
+          : {}),
+        ...(options.part
+          ? {
+              [LADDER_ENV.part]: resolve(options.part.path),
+              [LADDER_ENV.configHash]: options.part.configHash,
+              [LADDER_ENV.k6Version]: k6.version,
+              [LADDER_ENV.samplesFile]: samples ?? '',
+            }
+          : {}),
       },
       stdio: ['ignore', log.fd, log.fd],
       // Its own process group: a Ctrl-C on the terminal reaches loadgate only, which then sends
@@ -245,6 +285,8 @@ export async function runLadder(options: RunLadderOptions): Promise<LadderRun> {
     ? startProgressPolling(port, plan, options.onProgress, options.pollIntervalMs ?? 2000)
     : undefined;
   const startWatch = options.onStart ? watchForStart(port, options.onStart) : undefined;
+  const resumer =
+    options.startAtMs !== undefined ? resumeAt(port, options.startAtMs, options.onResumed) : undefined;
 
   let result: Awaited<typeof exited>;
   try {
@@ -252,6 +294,7 @@ export async function runLadder(options: RunLadderOptions): Promise<LadderRun> {
   } finally {
     poller?.stop();
     startWatch?.stop();
+    resumer?.stop();
     clearTimeout(limitTimer);
     clearTimeout(killTimer);
     options.signal?.removeEventListener('abort', onAbort);
@@ -400,6 +443,49 @@ function watchForStart(port: number, onStart: (startedAtMs: number) => void): { 
     }
   };
   void poll();
+  return {
+    stop() {
+      stopped = true;
+    },
+  };
+}
+
+/** How often a paused k6 is asked whether it is ready to be resumed. */
+const RESUME_POLL_MS = 50;
+
+/**
+ * Resumes a k6 started with --paused at `startAtMs` (ms since the epoch), once its REST API
+ * answers: as soon as it is ready when the time has passed already. Reports how late it was.
+ */
+function resumeAt(port: number, startAtMs: number, onResumed?: (lateMs: number) => void): { stop(): void } {
+  let stopped = false;
+  const url = `http://127.0.0.1:${port}/v1/status`;
+  const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
+  const run = async () => {
+    // Sleep most of the way, then poll the clock closely: timers may fire late on a busy runner.
+    while (!stopped && Date.now() < startAtMs) await sleep(Math.min(RESUME_POLL_MS, startAtMs - Date.now()));
+    // k6 refuses to resume until its VUs are initialized: ask again until it has
+    while (!stopped) {
+      const lateMs = Math.max(0, Date.now() - startAtMs);
+      try {
+        const res = await fetch(url, {
+          method: 'PATCH',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ data: { type: 'status', id: 'default', attributes: { paused: false } } }),
+          signal: AbortSignal.timeout(5000),
+        });
+        const body = res.ok ? ((await res.json()) as { data?: { attributes?: { paused?: boolean } } }) : null;
+        if (body?.data?.attributes?.paused === false) {
+          onResumed?.(lateMs);
+          return;
+        }
+      } catch {
+        // gone (stopped or failed: its exit says why), or not answering yet
+      }
+      await sleep(RESUME_POLL_MS);
+    }
+  };
+  void run();
   return {
     stop() {
       stopped = true;

@@ -1,4 +1,5 @@
 import type { DependencyConfig, LoadgateConfig } from '../config/schema.ts';
+import { requireService } from '../config/target.ts';
 import type { DbResult, LevelResult } from '../result/schema.ts';
 import type { LevelWindow } from './levels.ts';
 import { isPostgresImage, type PgTarget } from './postgres.ts';
@@ -9,14 +10,15 @@ export const DEFAULT_METRICS_PATH = '/metrics';
 
 /** The container port the service's metrics are served on (it must be published too). */
 export function metricsPort(config: LoadgateConfig): number {
-  return config.service.metrics?.port ?? config.service.port;
+  const service = requireService(config, "the service's metrics");
+  return service.metrics?.port ?? service.port;
 }
 
 /** Whether the config asks for the service's metrics (rather than loadgate trying /metrics). */
 export function metricsDeclared(config: LoadgateConfig): boolean {
   const { metrics } = config;
   return (
-    config.service.metrics !== undefined ||
+    config.service?.metrics !== undefined ||
     (metrics.preset !== 'auto' && metrics.preset !== 'none') ||
     Object.keys(metrics.pool).length > 0
   );
@@ -68,7 +70,7 @@ export function watchOptionsFor(options: {
   const { config } = options;
   const declared = metricsDeclared(config);
   const intervalS = config.metrics.sampleIntervalMs / 1000;
-  const path = config.service.metrics?.path ?? DEFAULT_METRICS_PATH;
+  const path = config.service?.metrics?.path ?? DEFAULT_METRICS_PATH;
   const scrape =
     options.hostMetricsPort !== undefined && config.metrics.preset !== 'none'
       ? {

@@ -12,6 +12,7 @@ import {
   formatSeconds,
   levelUnit,
 } from './format.ts';
+import { mergedSection } from './merged.ts';
 import { paletteChart } from './mermaid.ts';
 import { anyPoolFigure, NOTHING_MEASURED, POOL_HEADER, poolNotes, poolRows } from './pool.ts';
 import { trendSection } from './trend.ts';
@@ -69,8 +70,13 @@ export function renderReport(result: Result, opts: ReportOptions = {}): string {
     facts(result),
   ];
   if (result.partial) {
-    sections.push('**Partial run:** cancelled or failed part-way; it is never used as a baseline.');
+    sections.push(
+      result.merged
+        ? `**Partial run:** ${escapeMarkdown(result.merged.partialReasons.join('; '), MAX_SUMMARY_CHARS)}; it is never used as a baseline.`
+        : '**Partial run:** cancelled or failed part-way; it is never used as a baseline.',
+    );
   }
+  if (result.merged) sections.push(...mergedSection(result.merged));
 
   const findings = findSlowLevels(result);
   for (const phase of phaseNames(result)) {

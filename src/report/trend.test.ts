@@ -79,4 +79,39 @@ describe('trendSection', () => {
     expect(trendSection({ loadModel: 'closed' })).toEqual([]);
     expect(trendSection({ loadModel: 'closed', trend: trend([point(20, 60, 2)]) })).toEqual([]);
   });
+
+  it('lists where the series changed level, commit and run named, hostile names inert', () => {
+    const change = {
+      phase: 'clean',
+      levelIndex: 2,
+      level: 8,
+      request: 'items',
+      metric: 'p95Ms' as const,
+      runId: 'night-22',
+      startedAt: '2026-11-22T03:00:00.000Z',
+      commit: 'abc5def0123456',
+      beforeMs: 60,
+      afterMs: 90,
+      change: 0.5,
+      pValue: 0.0002,
+    };
+    const text = trendSection({
+      loadModel: 'closed',
+      trend: trend([point(20, 60, 2), point(21, 61, 2), point(22, 90, 2), point(23, 91, 2)], {
+        changePoints: [
+          change,
+          { ...change, request: '<img src=x> @team', change: -0.2, beforeMs: 5, afterMs: 4 },
+        ],
+      }),
+    }).join('\n\n');
+    expect(text).toContain(
+      'Where the series changed level (change points: E-divisive means, Hunter’s t test):',
+    );
+    expect(text).toContain(
+      '- p95 of items at 8 VUs (clean): +50.0%, 60 → 90 ms from run night-22 (`abc5def`)',
+    );
+    expect(text).toContain('−20.0%, 5.0 → 4.0 ms from run night-22');
+    expect(text).not.toContain('<img');
+    expect(text).not.toMatch(/(^|[^\\])@team/);
+  });
 });

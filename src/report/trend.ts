@@ -66,6 +66,22 @@ export function trendSection(result: Pick<Result, 'trend' | 'loadModel'>): strin
   if (changes.length > 0) {
     sections.push(`This run against the median of the ${runs - 1} before it: ${changes.join('; ')}.`);
   }
+  const levels = trend.changePoints ?? [];
+  if (levels.length > 0) {
+    sections.push(
+      [
+        'Where the series changed level (change points: E-divisive means, Hunter’s t test):',
+        ...levels.slice(0, 20).map((c) => {
+          const commit =
+            c.commit && /^[0-9a-f]{7,64}$/i.test(c.commit) ? ` (\`${c.commit.slice(0, 7)}\`)` : '';
+          const where = `${c.metric.replace('Ms', '')} of ${name(c.request)} at ${escapeMarkdown(formatLevel(c.level, result.loadModel), 40)} (${name(c.phase)})`;
+          const sign = c.change >= 0 ? '+' : '−';
+          return `- ${where}: ${sign}${(Math.abs(c.change) * 100).toFixed(1)}%, ${formatMs(c.beforeMs)} → ${formatMs(c.afterMs)} ms from run ${escapeMarkdown(c.runId, 60)}${commit}`;
+        }),
+        ...(levels.length > 20 ? [`- and ${levels.length - 20} more (see result.json)`] : []),
+      ].join('\n'),
+    );
+  }
 
   const header = ['Run', 'Started (UTC)', 'Commit', ...trend.requests.map((r) => `p95 ${name(r)} (ms)`)];
   const rows = trend.points.map((p, index) => [

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ComparisonSchema } from '../compare/schema.ts';
+import { ChangePointReportSchema, ComparisonSchema } from '../compare/schema.ts';
 
 /**
  * result.json: what one run measured, per phase, level and request. Versioned; its JSON
@@ -111,8 +111,45 @@ export const TrendSchema = z.object({
   ),
   /** stored runs left out because they cannot be compared with this one (another load, k6, runner) */
   skipped: z.number().int().nonnegative(),
+  /**
+   * where the series changed level (E-divisive means, Hunter's test; every cell's p50 and p95):
+   * a slower build that became the baseline is reported, not taken silently. Absent in results
+   * written before change points were searched
+   */
+  changePoints: z.array(ChangePointReportSchema).optional(),
 });
 export type Trend = z.infer<typeof TrendSchema>;
+
+/** How a distributed run was put together from its runners' parts (`loadgate merge`). */
+export const MergedSchema = z.object({
+  /** runners in the run (N): runner i ran k6's execution segment (i−1)/N:i/N of every level */
+  segments: z.number().int().positive(),
+  /** counts add up over the parts; percentiles are k6's over the union of every part's samples */
+  method: z.literal('union-of-samples'),
+  /** seconds a part's start may lie from the others' */
+  maxSkewS: z.number().nonnegative(),
+  /** seconds between the first and the last start of the parts used; null when none started */
+  skewS: z.number().nonnegative().nullable(),
+  parts: z.array(
+    z.object({
+      /** "i/N" */
+      segment: z.string(),
+      /** the part's manifest, as given */
+      where: z.string(),
+      runId: z.string().nullable(),
+      startedAt: z.string().nullable(),
+      /** in the figures; a part that started too far from the others is left out */
+      used: z.boolean(),
+      /** why it was left out or is partial; null when neither */
+      note: z.string().nullable(),
+    }),
+  ),
+  /** the segments no part was found for, "i/N" */
+  missing: z.array(z.string()),
+  /** why the run is partial, one line each; empty when it is complete */
+  partialReasons: z.array(z.string()),
+});
+export type Merged = z.infer<typeof MergedSchema>;
 
 export const ResultSchema = z.object({
   schemaVersion: z.literal(RESULT_SCHEMA_VERSION),
@@ -146,6 +183,8 @@ export const ResultSchema = z.object({
   comparison: ComparisonSchema.optional(),
   /** the stored history of this run's series with this run last, for a trend chart (src/baseline/trend.ts) */
   trend: TrendSchema.optional(),
+  /** a run merged from the parts of several runners; absent for a run of one */
+  merged: MergedSchema.optional(),
   /** output files, relative to the output folder */
   files: z.object({
     report: z.string(),

@@ -194,7 +194,7 @@ describe('GitBranchStore', () => {
 });
 
 describe('--baseline and --save-baseline with git: locations', () => {
-  it('reads the newest record of the series, states the noise its history shows, and appends', async () => {
+  it('compares with the median of the series’ stored runs, states the noise they show, and appends', async () => {
     const job = clone('job-step');
     const fixtures = join(import.meta.dirname, 'fixtures');
     const files = {
@@ -245,14 +245,20 @@ describe('--baseline and --save-baseline with git: locations', () => {
       } else {
         expect(comparison?.baseline.runId).toBe(`step-${i - 1}`);
         expect(comparison?.baseline.source).toMatch(/^loadgate-baselines:baselines\/main\/.*-step-\d\.json@/);
-        // three stored runs and more: the noise comes from their spread, and the report says so
-        expect(comparison?.policy.runNoiseSource).toBe(i >= 3 ? 'history' : 'default');
-        if (i >= 3) {
-          // the same recorded run each time: no noise beyond sampling where the tail is long enough
-          expect(comparison?.policy.runNoiseMeasured).toContain('p50Ms');
-          expect(comparison?.policy.runNoise.p50Ms).toBe(0);
-          expect(comparison?.notes.join(' ')).toMatch(/run-to-run noise from the baseline history: p50 0%/);
+        // every stored run is the history: its median the baseline, its spread the noise (two
+        // runs and more), and the report says so
+        expect(comparison?.historyRecords).toBe(i);
+        expect(comparison?.policy.runNoiseSource).toBe(i >= 2 ? 'history' : 'default');
+        if (i >= 2) {
+          // the same recorded run each time: no spread, so the assumed noise, shrunk toward, rules
+          expect(comparison?.notes.join(' ')).toMatch(
+            new RegExp(`compared with the median of the last ${i} comparable stored runs`),
+          );
+          expect(comparison?.notes.join(' ')).toMatch(
+            /run-to-run noise from the stored runs' spread, shrunk toward the assumed p50 4% \+ 0\.25 ms/,
+          );
         }
+        expect(comparison?.counts.regressed).toBe(0);
       }
       await step.save({ partial: false, verdict: 'pass' }, join(root, `step-out-${i}`));
     }

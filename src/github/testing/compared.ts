@@ -31,10 +31,14 @@ export interface LadderRun {
 
 /** The base: items holds up to 80 VUs and bends at 160; health stays flat. */
 export const BASE_RUN: LadderRun = { itemsMedianMs: [20, 21, 23, 26, 90], seed: 1 };
-/** A regression: items 2.3× slower at 80 VUs, 1.3× at 160, and failing there: the knee moves from 80 to 40. */
+/**
+ * A regression: items 2.3× slower at 80 VUs, 1.3× at 160, and failing 15% there: the knee moves
+ * from 80 to 40. (Stored mode weighs failures as bursts between runs, so a few percent in one run
+ * against a clean one is not yet a regression; 15% is.)
+ */
 export const SLOWER_RUN: LadderRun = {
   itemsMedianMs: [20, 21, 23, 60, 117],
-  itemsErrors: [0, 0, 0, 0, 120],
+  itemsErrors: [0, 0, 0, 0, 600],
   seed: 2,
 };
 

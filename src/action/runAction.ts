@@ -89,7 +89,11 @@ export async function runAction(): Promise<void> {
     }
     if (settings.segment !== null) {
       // one runner of a distributed run: its part is the step's product; the merge job judges the run
-      process.exit(await runSegmentStep(settings, settings.segment, actionProgress(sink), abort.signal));
+      process.exit(
+        await runSegmentStep(settings, settings.segment, actionProgress(sink), abort.signal, (id) => {
+          runId = id;
+        }),
+      );
     }
     const pr = context.pullRequest;
     // A pull request compares with its base branch's baseline, when the baseline input names one.
@@ -212,6 +216,7 @@ async function runSegmentStep(
   segment: SegmentIndex,
   progress: ProgressSink,
   signal: AbortSignal,
+  onRunId: (runId: string) => void,
 ): Promise<number> {
   const outcome = await runSegment({
     configPath: settings.configPath,
@@ -221,7 +226,10 @@ async function runSegmentStep(
     segment,
     ...(settings.startAtMs !== null ? { startAtMs: settings.startAtMs } : {}),
     signal,
-    onRunId: (runId) => core.saveState(RUN_ID_STATE, runId),
+    onRunId: (runId) => {
+      onRunId(runId);
+      core.saveState(RUN_ID_STATE, runId);
+    },
   });
   core.info(`loadgate: part ${outcome.manifestPath} written (segment ${segment.index}/${segment.count})`);
   if (outcome.manifest.partial) {

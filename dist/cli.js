@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { createRequire as __lgCreateRequire } from 'node:module'; import { fileURLToPath as __lgFileURLToPath } from 'node:url'; import { dirname as __lgDirname } from 'node:path'; const require = __lgCreateRequire(import.meta.url); const __filename = __lgFileURLToPath(import.meta.url); const __dirname = __lgDirname(__filename);
 import {
+  Cancellation,
   DEFAULT_POLICY,
   LADDER_ENV,
   PINNED_TOOLS,
@@ -9,6 +10,8 @@ import {
   TOOL_VERSION,
   applyFloorSettings,
   buildLadderPlan,
+  checkOutDir,
+  checkOutputsSpareInputs,
   compareBaselines,
   comparisonOutcome,
   decideVerdict,
@@ -18,9 +21,11 @@ import {
   formatPoolTable,
   formatProgress,
   formatTerminalTable,
+  inertText,
   k6Segment,
   ladderInput,
   levelLines,
+  newRunId,
   parseBaseline,
   parseDurationMs,
   parseSegmentArg,
@@ -36,18 +41,23 @@ import {
   runMerge,
   runPaired,
   runSegment,
-  shellCommand
-} from "./chunks/chunk-TS6U6SSF.js";
+  shellCommand,
+  writeFileAtomic,
+  writeJsonAtomic
+} from "./chunks/chunk-QNURIUMA.js";
 import {
   ConfigError,
   ExitCode,
+  errorMessage,
   exitCodeOf,
   require_dist
-} from "./chunks/chunk-UPR7ZHC2.js";
+} from "./chunks/chunk-IYWVO7RV.js";
 import {
+  __callDispose,
   __commonJS,
   __require,
-  __toESM
+  __toESM,
+  __using
 } from "./chunks/chunk-JF25AP6K.js";
 
 // node_modules/commander/lib/error.js
@@ -3494,16 +3504,25 @@ var {
 } = import_index.default;
 
 // src/compare/offline.ts
-import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
+var OUTPUT_FILES = ["result.json", "report.md", "comparison.json"];
 async function compareOffline(options) {
   const policy = applyFloorSettings(DEFAULT_POLICY, options.floors ?? []);
   const left = await readSide(options.baselinePath);
   const right = await readSide(options.resultPath);
-  if (options.outDir !== void 0 && right.result !== null && resolve(options.outDir) === dirname(right.file)) {
-    throw new ConfigError(
-      `--out ${options.outDir} is the compared run's own folder: its result.json would be replaced`,
-      [`--out: ${options.outDir}: the run's own folder`]
+  if (options.outDir !== void 0) {
+    const out = resolve(options.outDir);
+    await checkOutDir(options.outDir, null);
+    await checkOutputsSpareInputs(
+      "--out",
+      options.outDir,
+      OUTPUT_FILES.map((name) => join(out, name)),
+      {
+        given: [options.baselinePath, options.resultPath],
+        runFolders: [left, right].flatMap((side) => side.result ? [dirname(side.file)] : []),
+        read: [left, right].flatMap((side) => [side.file, ...side.beside ? [side.beside] : []])
+      }
     );
   }
   const comparison = compareBaselines(left.baseline, right.baseline, { policy, baselineSource: left.file });
@@ -3521,10 +3540,8 @@ async function compareOffline(options) {
     reportMarkdown = renderReport(rejudged);
     if (options.outDir !== void 0) {
       const out = resolve(options.outDir);
-      await mkdir(out, { recursive: true });
-      await writeFile(join(out, "result.json"), `${JSON.stringify(rejudged, null, 2)}
-`);
-      await writeFile(join(out, "report.md"), reportMarkdown);
+      await writeJsonAtomic(join(out, "result.json"), rejudged);
+      await writeFileAtomic(join(out, "report.md"), reportMarkdown);
       written.push(join(out, "result.json"), join(out, "report.md"));
     }
   } else {
@@ -3532,15 +3549,13 @@ async function compareOffline(options) {
 `;
     if (options.outDir !== void 0) {
       const out = resolve(options.outDir);
-      await mkdir(out, { recursive: true });
-      await writeFile(join(out, "report.md"), reportMarkdown);
+      await writeFileAtomic(join(out, "report.md"), reportMarkdown);
       written.push(join(out, "report.md"));
     }
   }
   if (options.outDir !== void 0) {
     const file = join(resolve(options.outDir), "comparison.json");
-    await writeFile(file, `${JSON.stringify(comparison, null, 2)}
-`);
+    await writeJsonAtomic(file, comparison);
     written.push(file);
   }
   return { comparison, verdict: decided.verdict, summary: decided.summary, reportMarkdown, written };
@@ -3582,7 +3597,7 @@ async function readSide(path) {
         [`${beside}: runId: ${baseline.runId} \u2260 ${parsed.data.runId}`]
       );
     }
-    return { baseline, result: parsed.data, file };
+    return { baseline, result: parsed.data, file, beside };
   }
   throw new ConfigError(`${file} is neither a loadgate baseline nor a result.json`, [
     `${file}: unknown content`
@@ -3611,7 +3626,7 @@ function isObject(value) {
 
 // src/distributed/k6OperatorRun.ts
 var import_yaml = __toESM(require_dist(), 1);
-import { mkdir as mkdir2, readFile as readFile2, writeFile as writeFile2 } from "node:fs/promises";
+import { mkdir, readFile as readFile2, writeFile } from "node:fs/promises";
 import { dirname as dirname2, join as join2, resolve as resolve2 } from "node:path";
 
 // src/distributed/k6Operator.ts
@@ -3730,11 +3745,11 @@ async function writeK6OperatorRun(options) {
     scripts
   });
   const outDir = resolve2(options.outDir);
-  await mkdir2(outDir, { recursive: true });
+  await mkdir(outDir, { recursive: true });
   const path = join2(outDir, K6_OPERATOR_FILE);
   const header = `# Generated by loadgate k6-operator from ${options.configPath} (config hash ${loaded.hash}).
 `;
-  await writeFile2(
+  await writeFile(
     path,
     `${header}${(0, import_yaml.stringify)(manifests.configMap, { lineWidth: 0 })}---
 ${(0, import_yaml.stringify)(manifests.testRun, { lineWidth: 0 })}`
@@ -3794,7 +3809,7 @@ function consoleProgress(io, live) {
 }
 
 // src/cli/distributed.ts
-async function runSegmentCommand(options, io, signal) {
+async function runSegmentCommand(options, io, signal, onRunId) {
   const misplaced = [
     options.baseline !== void 0 ? "--baseline" : null,
     options.saveBaseline !== void 0 ? "--save-baseline" : null,
@@ -3814,7 +3829,8 @@ async function runSegmentCommand(options, io, signal) {
     progress: consoleProgress(io, live),
     segment,
     ...options.startAt !== void 0 ? { startAtMs: parseStartAt(options.startAt) } : {},
-    signal
+    signal,
+    ...onRunId ? { onRunId } : {}
   });
   io.out(`
 this runner's share (segment ${options.segment}):
@@ -3938,8 +3954,8 @@ async function runCli(argv, io = processIo()) {
   ).action(async (options) => {
     if (options.segment !== void 0) {
       const segmentOptions = { ...options, segment: options.segment };
-      await whileSignalsCancel(io, async (signal) => {
-        exitCode = await runSegmentCommand(segmentOptions, io, signal);
+      await whileSignalsCancel(io, async (signal, onRunId) => {
+        exitCode = await runSegmentCommand(segmentOptions, io, signal, onRunId);
       });
       return;
     }
@@ -3949,7 +3965,7 @@ async function runCli(argv, io = processIo()) {
         ["--start-at"]
       );
     }
-    await whileSignalsCancel(io, async (signal) => {
+    await whileSignalsCancel(io, async (signal, onRunId) => {
       const live = !options.quiet && io.isTty && !process.env.CI;
       const outcome = await runLoadgate({
         configPath: options.config,
@@ -3957,7 +3973,8 @@ async function runCli(argv, io = processIo()) {
         overrides: options.set,
         baseline: baselineOptions(options),
         progress: consoleProgress(io, live),
-        signal
+        signal,
+        onRunId
       });
       io.out(`
 ${formatTerminalTable(outcome.result)}
@@ -4024,8 +4041,9 @@ ${outcome.verdict}: ${outcome.summary}
     }
     const outcome = await whileSignalsCancel(
       io,
-      (signal) => runPaired({
+      (signal, onRunId) => runPaired({
         signal,
+        runId: named(onRunId),
         configPath: options.config,
         overrides: options.set,
         outDir: options.out,
@@ -4053,8 +4071,9 @@ ${outcome.reportMarkdown}
   ).option("--slot <seconds>", "measured seconds per slot (default paired.slot)", Number).option("--warmup <seconds>", "unmeasured seconds before each slot (default paired.warmup)", Number).option("--blocks <n>", "A/A blocks to run", Number, 6).option("--blocks-per-check <n>", "blocks a paired check will run", Number, 3).option("--alpha <share>", "false-alarm rate of a whole run", Number, 0.05).action(async (options) => {
     const outcome = await whileSignalsCancel(
       io,
-      (signal) => runCalibration({
+      (signal, onRunId) => runCalibration({
         signal,
+        runId: named(onRunId),
         configPath: options.config,
         overrides: options.set,
         outDir: options.out,
@@ -4088,25 +4107,39 @@ ${outcome.text}`);
   }
   return exitCode;
 }
-async function whileSignalsCancel(io, work) {
-  const abort = new AbortController();
-  const onSignal = (signal) => {
-    io.err(`
-loadgate: ${signal} received, stopping k6 and the containers...
-`);
-    abort.abort(signal);
-  };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
+async function whileSignalsCancel(io, work, options = {}) {
+  var _stack = [];
   try {
-    return await work(abort.signal);
+    let runId;
+    const cancellation = __using(_stack, new Cancellation({
+      ...options,
+      runId: () => runId,
+      onSignal: (signal, first) => io.err(
+        first ? `
+loadgate: ${signal} received, stopping k6 and the containers (a second signal stops at once)...
+` : `
+loadgate: ${signal} received again, stopping now...
+`
+      )
+    }));
+    return await cancellation.run(
+      (signal) => work(signal, (id) => {
+        runId = id;
+      })
+    );
+  } catch (_) {
+    var _error = _, _hasError = true;
   } finally {
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
+    __callDispose(_stack, _error, _hasError);
   }
 }
+function named(onRunId) {
+  const runId = newRunId(/* @__PURE__ */ new Date());
+  onRunId(runId);
+  return runId;
+}
 function describeError(error) {
-  return redact(`loadgate: ${error instanceof Error ? error.message : String(error)}`);
+  return redact(`loadgate: ${inertText(errorMessage(error))}`);
 }
 function baselineOptions(options) {
   const trendFrom = options.trend ?? (options.saveBaseline?.startsWith("git:") ? options.saveBaseline : void 0);

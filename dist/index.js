@@ -23,8 +23,9 @@ import {
   summary,
   warning,
   which
-} from "./chunks/chunk-75M2H74W.js";
+} from "./chunks/chunk-5CVHTTL5.js";
 import {
+  Cancellation,
   DEFAULT_POLICY,
   FileStore,
   GitBranchStore,
@@ -66,15 +67,19 @@ import {
   shellCommand,
   tailFile,
   tools_default,
+  writeFileAtomic,
+  writeJsonAtomic,
   xyChartBlock
-} from "./chunks/chunk-TS6U6SSF.js";
+} from "./chunks/chunk-QNURIUMA.js";
 import {
   ConfigError,
+  DEADLINES_MS,
   ExitCode,
   InfraError,
   errorMessage,
-  exitCodeOf
-} from "./chunks/chunk-UPR7ZHC2.js";
+  exitCodeOf,
+  withDeadline
+} from "./chunks/chunk-IYWVO7RV.js";
 import {
   __commonJS,
   __require,
@@ -3067,8 +3072,8 @@ var require_semver2 = __commonJS({
 });
 
 // src/action/runAction.ts
-import { mkdir as mkdir2, readdir, writeFile as writeFile3 } from "node:fs/promises";
-import { join as join5 } from "node:path";
+import { mkdir as mkdir2, readdir as readdir2 } from "node:fs/promises";
+import { join as join6 } from "node:path";
 
 // src/compare/pairedGate.ts
 var PAIRED_RATE_SHARE = 0.6;
@@ -4268,8 +4273,8 @@ function isPlainObject2(value) {
 }
 var noop = () => "";
 async function fetchWrapper(requestOptions) {
-  const fetch2 = requestOptions.request?.fetch || globalThis.fetch;
-  if (!fetch2) {
+  const fetch3 = requestOptions.request?.fetch || globalThis.fetch;
+  if (!fetch3) {
     throw new Error(
       "fetch is not set. Please pass a fetch implementation as new Octokit({ request: { fetch }}). Learn more at https://github.com/octokit/octokit.js/#fetch-missing"
     );
@@ -4285,7 +4290,7 @@ async function fetchWrapper(requestOptions) {
   );
   let fetchResponse;
   try {
-    fetchResponse = await fetch2(requestOptions.url, {
+    fetchResponse = await fetch3(requestOptions.url, {
       method: requestOptions.method,
       body,
       redirect: requestOptions.request?.redirect,
@@ -7320,8 +7325,17 @@ var GitHubApiError = class extends Error {
   status;
   retryAfterS;
 };
-function classifyGitHubError(error2, what, nowMs = Date.now()) {
+function classifyGitHubError(error2, what, nowMs = Date.now(), timeoutMs = null) {
   if (error2 instanceof GitHubApiError) return error2;
+  if (timeoutMs !== null && isTimeout(error2)) {
+    return new GitHubApiError(
+      `${what}: GitHub's API did not answer within ${timeoutMs / 1e3} s`,
+      "network",
+      null,
+      null,
+      { cause: error2 }
+    );
+  }
   const e = error2 ?? {};
   const status = typeof e.status === "number" ? e.status : null;
   const headers = e.response?.headers ?? {};
@@ -7351,22 +7365,39 @@ function classifyGitHubError(error2, what, nowMs = Date.now()) {
     cause: error2
   });
 }
+function fetchWithin(timeoutMs) {
+  return (input, init) => {
+    const deadline = AbortSignal.timeout(timeoutMs);
+    return fetch(input, {
+      ...init,
+      signal: init?.signal ? AbortSignal.any([init.signal, deadline]) : deadline
+    });
+  };
+}
+function isTimeout(error2) {
+  for (let e = error2, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (e.name === "TimeoutError") return true;
+  }
+  return false;
+}
 function oneLine(text) {
   const line = text.replace(/\s+/g, " ").trim();
   return line.length > 300 ? `${line.slice(0, 299)}\u2026` : line;
 }
 function createGitHubClient(options) {
   const [owner, repo] = splitRepository(options.repository);
+  const timeoutMs = options.requestTimeoutMs ?? DEADLINES_MS.githubRequest;
   const octokit = getOctokit(options.token, {
     baseUrl: (options.apiUrl || "https://api.github.com").replace(/\/+$/, ""),
-    // No retries hidden in the client: a rate limit is reported, not waited out.
-    request: { retries: 0 }
+    // No retries hidden in the client: a rate limit is reported, not waited out. Every request
+    // has a deadline: an API that takes the connection and never answers must not hang the job.
+    request: { retries: 0, fetch: fetchWithin(timeoutMs) }
   });
   const call = async (what, fn) => {
     try {
       return await fn();
     } catch (error2) {
-      throw classifyGitHubError(error2, what);
+      throw classifyGitHubError(error2, what, Date.now(), timeoutMs);
     }
   };
   return {
@@ -7375,7 +7406,7 @@ function createGitHubClient(options) {
         const { data } = await octokit.rest.users.getAuthenticated();
         return data.login;
       } catch (error2) {
-        const classified = classifyGitHubError(error2, "GET /user");
+        const classified = classifyGitHubError(error2, "GET /user", Date.now(), timeoutMs);
         if (classified.kind === "forbidden" || classified.kind === "unauthorized") return null;
         throw classified;
       }
@@ -7481,8 +7512,10 @@ function toPull(p) {
 
 // src/github/commands.ts
 import { randomBytes } from "node:crypto";
+var MAY_BE_TRIMMED = String.raw`[\s\u0085\u180e\u200b-\u200d\u2060]`;
+var COMMAND_RE = new RegExp(String.raw`(^|[\r\n])${MAY_BE_TRIMMED}*::|##\[`, "u");
 function mayIssueCommand(text) {
-  return /(^|[\r\n])[ \t]*::|##\[/.test(text);
+  return COMMAND_RE.test(text);
 }
 function stopToken() {
   return `loadgate-${randomBytes(16).toString("hex")}`;
@@ -7568,8 +7601,8 @@ function isRecord(value) {
 }
 
 // src/github/fromArtifact.ts
-import { mkdtemp, readFile as readFile2, writeFile as writeFile2 } from "node:fs/promises";
-import { join as join2 } from "node:path";
+import { mkdtemp as mkdtemp2, readFile as readFile2 } from "node:fs/promises";
+import { join as join3 } from "node:path";
 
 // src/action/inputs.ts
 var Inputs = {
@@ -8375,8 +8408,8 @@ function tell(sink, outcome) {
 }
 
 // src/github/zip.ts
-import { mkdir, writeFile } from "node:fs/promises";
-import { dirname, isAbsolute, resolve as resolve2, sep as sep2 } from "node:path";
+import { mkdir, mkdtemp, readdir, rename, rm, rmdir, writeFile } from "node:fs/promises";
+import { basename, dirname, isAbsolute, join as join2, resolve as resolve2, sep as sep2 } from "node:path";
 import { crc32, inflateRawSync } from "node:zlib";
 var UnsafeArchiveError = class extends Error {
   constructor(message) {
@@ -8385,6 +8418,8 @@ var UnsafeArchiveError = class extends Error {
   }
 };
 var DEFAULT_ZIP_LIMITS = { maxEntries: 2e3, maxTotalBytes: 200 * 1024 * 1024 };
+var MAX_NAME_PART_BYTES = 255;
+var MAX_PATH_BYTES = 1024;
 var EOCD = 101010256;
 var CENTRAL = 33639248;
 var LOCAL = 67324752;
@@ -8399,6 +8434,27 @@ function unsafePathReason(name) {
   const segments = name.replace(/\/$/, "").split("/");
   if (segments.some((s) => s === "..")) return 'a ".." segment';
   if (segments.some((s) => s === "" || s === ".")) return 'an empty or "." segment';
+  return null;
+}
+function overlongReason(name) {
+  const pathBytes = Buffer.byteLength(name);
+  if (pathBytes > MAX_PATH_BYTES) return `a path of ${pathBytes} bytes; at most ${MAX_PATH_BYTES}`;
+  const longest = Math.max(...name.split("/").map((part) => Buffer.byteLength(part)));
+  if (longest > MAX_NAME_PART_BYTES) return `a name part of ${longest} bytes; at most ${MAX_NAME_PART_BYTES}`;
+  return null;
+}
+function folderClash(entries) {
+  const files = /* @__PURE__ */ new Map();
+  for (const entry of entries) if (!entry.directory) files.set(entry.name.toLowerCase(), entry.name);
+  for (const entry of entries) {
+    const parts = entry.name.replace(/\/$/, "").split("/");
+    for (let i = 1; i < parts.length; i++) {
+      const file = files.get(parts.slice(0, i).join("/").toLowerCase());
+      if (file === void 0) continue;
+      const [shown, inside] = [JSON.stringify(entry.name), JSON.stringify(file)];
+      return entries.indexOf(entry) > entries.findIndex((e) => e.name === file) ? `entry ${shown} lies inside ${inside}, which is a file` : `entry ${inside} is a file where ${shown} needs a folder`;
+    }
+  }
   return null;
 }
 function readZip(zip, limits = DEFAULT_ZIP_LIMITS) {
@@ -8436,6 +8492,8 @@ function readZip(zip, limits = DEFAULT_ZIP_LIMITS) {
     const shown = JSON.stringify(name.slice(0, 200));
     const reason = unsafePathReason(name);
     if (reason) throw new UnsafeArchiveError(`entry ${shown} has ${reason}: it would leave its folder`);
+    const overlong = overlongReason(name);
+    if (overlong) throw new UnsafeArchiveError(`entry ${shown} has ${overlong}`);
     if (madeBy === 3 && (externalAttributes >>> 16 & S_IFMT) === S_IFLNK) {
       throw new UnsafeArchiveError(`entry ${shown} is a symbolic link`);
     }
@@ -8473,12 +8531,36 @@ function readZip(zip, limits = DEFAULT_ZIP_LIMITS) {
     if (crc32(data) !== crc) throw new UnsafeArchiveError(`entry ${shown} fails its CRC check`);
     entries.push({ name, directory, data });
   }
+  const clash = folderClash(entries);
+  if (clash) throw new UnsafeArchiveError(clash);
   return entries;
 }
 async function extractZip(zip, folder, limits = DEFAULT_ZIP_LIMITS) {
   const entries = readZip(zip, limits);
   const root = resolve2(folder);
-  await mkdir(root, { recursive: true });
+  await mkdir(dirname(root), { recursive: true });
+  const staging = await mkdtemp(join2(dirname(root), `.${basename(root)}.extracting-`));
+  try {
+    const written = await writeEntries(entries, staging);
+    await replaceEmptyFolder(staging, root);
+    return written;
+  } catch (error2) {
+    await rm(staging, { recursive: true, force: true });
+    throw error2;
+  }
+}
+async function replaceEmptyFolder(staging, root) {
+  const existing = await readdir(root).catch((error2) => {
+    if (error2.code === "ENOENT") return null;
+    throw error2;
+  });
+  if (existing !== null) {
+    if (existing.length > 0) throw new UnsafeArchiveError(`${root} is not empty: nothing extracted`);
+    await rmdir(root);
+  }
+  await rename(staging, root);
+}
+async function writeEntries(entries, root) {
   const written = [];
   for (const entry of entries) {
     const target = resolve2(root, ...entry.name.replace(/\/$/, "").split("/"));
@@ -8510,8 +8592,7 @@ var CommentRequestSchema = external_exports.object({
   overrides: external_exports.array(external_exports.string().max(2e3)).max(100)
 });
 async function writeCommentRequest(outDir, request2) {
-  await writeFile2(join2(outDir, COMMENT_REQUEST_FILE), `${JSON.stringify(request2, null, 2)}
-`);
+  await writeJsonAtomic(join3(outDir, COMMENT_REQUEST_FILE), request2);
 }
 var UntrustedArtifactError = class extends ConfigError {
 };
@@ -8528,7 +8609,7 @@ async function loadArtifact(client, options) {
     );
   }
   const zip = await client.downloadArtifactZip(artifact.id, MAX_ARTIFACT_ZIP_BYTES);
-  const folder = await mkdtemp(join2(options.workDir, "artifact-"));
+  const folder = await mkdtemp2(join3(options.workDir, "artifact-"));
   let files;
   try {
     files = await extractZip(zip, folder);
@@ -8543,7 +8624,7 @@ async function loadArtifact(client, options) {
   const resultName = files.includes("result.json") ? "result.json" : null;
   if (!resultName)
     throw new UntrustedArtifactError(`artifact ${options.artifactName} has no result.json at its top`);
-  const text = await readFile2(join2(folder, resultName), "utf8");
+  const text = await readFile2(join3(folder, resultName), "utf8");
   if (text.length > MAX_RESULT_BYTES) throw new UntrustedArtifactError("result.json is too large");
   let json;
   try {
@@ -8563,7 +8644,7 @@ async function loadArtifact(client, options) {
   if (files.includes(COMMENT_REQUEST_FILE)) {
     try {
       const r = CommentRequestSchema.safeParse(
-        JSON.parse(await readFile2(join2(folder, COMMENT_REQUEST_FILE), "utf8"))
+        JSON.parse(await readFile2(join3(folder, COMMENT_REQUEST_FILE), "utf8"))
       );
       request2 = r.success ? r.data : null;
     } catch {
@@ -8634,7 +8715,7 @@ async function commentFromArtifact(sink, options) {
     failOnRegression: false,
     result,
     reportMarkdown,
-    resultPath: join2(artifact.folder, "result.json"),
+    resultPath: join3(artifact.folder, "result.json"),
     reportPath: "",
     context: context3,
     comment: {
@@ -8657,7 +8738,7 @@ async function commentFromArtifact(sink, options) {
 import { createHash } from "node:crypto";
 import { createReadStream, existsSync as existsSync3 } from "node:fs";
 import { readFile as readFile3 } from "node:fs/promises";
-import { join as join4 } from "node:path";
+import { join as join5 } from "node:path";
 
 // node_modules/@actions/tool-cache/lib/tool-cache.js
 import * as crypto from "crypto";
@@ -9142,17 +9223,18 @@ async function ensureK6(options = {}) {
   const asset = k6Asset(version, options.platform ?? process.platform, options.arch ?? process.arch);
   const arch2 = options.arch ?? process.arch;
   const cached = find("k6", version, arch2);
-  if (cached && existsSync3(join4(cached, asset.binary))) {
+  if (cached && existsSync3(join5(cached, asset.binary))) {
     log(`k6 ${version} from the tool cache`);
-    return locateK6({ ...env, [K6_PATH_ENV]: join4(cached, asset.binary) });
+    return locateK6({ ...env, [K6_PATH_ENV]: join5(cached, asset.binary) });
   }
   const base = `${(env[K6_DOWNLOAD_URL_ENV] || K6_RELEASES_URL).replace(/\/+$/, "")}/v${version}`;
   log(`downloading k6 ${version} (${asset.archive})`);
   let archive;
   let checksums;
   try {
-    checksums = await readFile3(await downloadTool(`${base}/${asset.checksums}`), "utf8");
-    archive = await downloadTool(`${base}/${asset.archive}`);
+    const download = (file) => withDeadline(`downloading ${file}`, DEADLINES_MS.k6Download, () => downloadTool(`${base}/${file}`));
+    checksums = await readFile3(await download(asset.checksums), "utf8");
+    archive = await download(asset.archive);
   } catch (error2) {
     throw new InfraError(`downloading k6 ${version} from ${base} failed: ${error2.message}`, {
       cause: error2
@@ -9168,13 +9250,13 @@ async function ensureK6(options = {}) {
     );
   }
   const extracted = asset.kind === "tar.gz" ? await extractTar(archive) : await extractZip2(archive);
-  const folder = join4(extracted, asset.folder);
-  if (!existsSync3(join4(folder, asset.binary))) {
+  const folder = join5(extracted, asset.folder);
+  if (!existsSync3(join5(folder, asset.binary))) {
     throw new InfraError(`${asset.archive} has no ${asset.folder}/${asset.binary}`);
   }
   const cachedDir = await cacheDir(folder, "k6", version, arch2);
   log(`k6 ${version} verified (sha256 ${actual.slice(0, 16)}\u2026) and cached`);
-  return locateK6({ ...env, [K6_PATH_ENV]: join4(cachedDir, asset.binary) });
+  return locateK6({ ...env, [K6_PATH_ENV]: join5(cachedDir, asset.binary) });
 }
 
 // src/action/settings.ts
@@ -9279,13 +9361,19 @@ async function runAction() {
   let exitCode = 0;
   const sink = coreSink();
   let outDir = "";
-  const abort = new AbortController();
-  const onSignal = (signal) => {
-    warning(`loadgate: ${signal} received, stopping k6 and the containers`);
-    abort.abort(signal);
-  };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
+  let runId;
+  const cancellation = new Cancellation({
+    runId: () => runId,
+    onSignal: (signal, first) => warning(
+      first ? `loadgate: ${signal} received, stopping k6 and the containers` : `loadgate: ${signal} received again, stopping now`
+    )
+  });
+  cancellation.stopped.catch((error2) => {
+    setOutput(Outputs.verdict, "error");
+    setFailed(errorMessage(error2));
+    process.exit(ExitCode.cancelled);
+  });
+  const abort = { signal: cancellation.signal };
   try {
     const settings = readSettings((name) => getInput(name));
     if (settings.token) setSecret(settings.token);
@@ -9318,7 +9406,11 @@ async function runAction() {
       process.env[K6_PATH_ENV] = k6.path;
     }
     if (settings.segment !== null) {
-      process.exit(await runSegmentStep(settings, settings.segment, actionProgress(sink), abort.signal));
+      process.exit(
+        await runSegmentStep(settings, settings.segment, actionProgress(sink), abort.signal, (id) => {
+          runId = id;
+        })
+      );
     }
     const pr = context3.pullRequest;
     let compareWith = null;
@@ -9346,7 +9438,11 @@ async function runAction() {
       outDir: settings.outDir,
       overrides: settings.overrides,
       progress: actionProgress(sink),
-      onRunId: (runId) => saveState(RUN_ID_STATE, runId),
+      onRunId: (id) => {
+        runId = id;
+        saveState(RUN_ID_STATE, id);
+      },
+      outSetting: `input ${Inputs.out}`,
       signal: abort.signal,
       baseline
     });
@@ -9408,7 +9504,7 @@ async function runAction() {
   }
   process.exit(exitCode);
 }
-async function runSegmentStep(settings, segment, progress, signal) {
+async function runSegmentStep(settings, segment, progress, signal, onRunId) {
   const outcome = await runSegment({
     configPath: settings.configPath,
     outDir: settings.outDir,
@@ -9417,7 +9513,10 @@ async function runSegmentStep(settings, segment, progress, signal) {
     segment,
     ...settings.startAtMs !== null ? { startAtMs: settings.startAtMs } : {},
     signal,
-    onRunId: (runId) => saveState(RUN_ID_STATE, runId)
+    onRunId: (runId) => {
+      onRunId(runId);
+      saveState(RUN_ID_STATE, runId);
+    }
   });
   info(`loadgate: part ${outcome.manifestPath} written (segment ${segment.index}/${segment.count})`);
   if (outcome.manifest.partial) {
@@ -9445,7 +9544,7 @@ async function withPairedRun(outcome, settings, baseSha, signal) {
     paired = await runPaired({
       configPath: settings.configPath,
       overrides: settings.overrides,
-      outDir: join5(settings.outDir, "paired"),
+      outDir: join6(settings.outDir, "paired"),
       progress: actionProgress(coreSink()),
       base: { ref: baseSha },
       rate: chosen.rate,
@@ -9457,9 +9556,8 @@ async function withPairedRun(outcome, settings, baseSha, signal) {
     throw error2;
   }
   const joined = withPairedComparison(result, paired.paired.comparison);
-  await writeFile3(outcome.resultPath, `${JSON.stringify(joined.result, null, 2)}
-`);
-  await writeFile3(outcome.reportPath, joined.reportMarkdown);
+  await writeJsonAtomic(outcome.resultPath, joined.result);
+  await writeFileAtomic(outcome.reportPath, joined.reportMarkdown);
   return joined;
 }
 function coreSink() {
@@ -9476,10 +9574,10 @@ function coreSink() {
   };
 }
 async function echoLogTails(sink, outDir) {
-  const logsDir = join5(outDir, OUT_FILES.logsDir);
+  const logsDir = join6(outDir, OUT_FILES.logsDir);
   const files = [
-    ...(await readdir(logsDir).catch(() => [])).filter((f) => f.endsWith(".log")).map((f) => join5(logsDir, f)),
-    join5(outDir, OUT_FILES.k6Log)
+    ...(await readdir2(logsDir).catch(() => [])).filter((f) => f.endsWith(".log")).map((f) => join6(logsDir, f)),
+    join6(outDir, OUT_FILES.k6Log)
   ];
   for (const file of files) {
     const tail = await tailFile(file, 40).catch(() => "");

@@ -52,12 +52,38 @@ export class CancelledError extends LoadgateError {
   }
 }
 
-/** The exit status an error ends in: its own, or 3 for anything unforeseen. */
-export function exitCodeOf(error: unknown): ExitCode {
-  return error instanceof LoadgateError ? error.exitCode : ExitCode.infra;
+/**
+ * The error that happened first. When a disposal fails after an error, `await using` throws a
+ * SuppressedError whose `suppressed` is the earlier error and whose `error` the disposal's, and
+ * says only "An error was suppressed during disposal": the first is the innermost `suppressed`.
+ */
+export function firstError(error: unknown): unknown {
+  let first = error;
+  while (first instanceof SuppressedError) first = first.suppressed;
+  return first;
 }
 
-/** What an error says, whatever was thrown. */
+/** The failures of cleanup that followed the first error, in the order they happened. */
+export function cleanupFailures(error: unknown): unknown[] {
+  const later: unknown[] = [];
+  let at = error;
+  while (at instanceof SuppressedError) {
+    later.unshift(firstError(at.error), ...cleanupFailures(at.error));
+    at = at.suppressed;
+  }
+  return later;
+}
+
+/** The exit status an error ends in: the first error's own (130 for a cancelled run whatever its cleanup did), or 3 for anything unforeseen. */
+export function exitCodeOf(error: unknown): ExitCode {
+  const first = firstError(error);
+  return first instanceof LoadgateError ? first.exitCode : ExitCode.infra;
+}
+
+/** What an error says, whatever was thrown: the first error's message, then each cleanup failure. */
 export function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  const said = (e: unknown) => (e instanceof Error ? e.message : String(e));
+  const later = cleanupFailures(error);
+  if (later.length === 0) return said(firstError(error));
+  return `${said(firstError(error))}\ncleanup failed too, after that:\n${later.map((e) => `  - ${said(e).replaceAll('\n', '\n    ')}`).join('\n')}`;
 }

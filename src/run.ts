@@ -1,13 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { substituteEnvRefs } from '../k6-scripts/contract.ts';
 import { type BaselineRunOptions, BaselineStep } from './baseline/step.ts';
 import { proxiedNames, referableContainers } from './config/faults.ts';
 import { readConfig } from './config/read.ts';
 import { networkAddresses, resolveEnv, startOrder } from './config/refs.ts';
-import type { LoadgateConfig } from './config/schema.ts';
+import { CONFIG_LIMITS, type LoadgateConfig } from './config/schema.ts';
 import { requireService } from './config/target.ts';
+import { formatDuration, plannedLoadS } from './config/validate.ts';
 import {
   checkEngine,
   FAILURE_LOG_LINES,
@@ -35,6 +36,8 @@ import { parseLadderExtras } from './load/summary.ts';
 import { levelWindows } from './metrics/levels.ts';
 import { levelResultParts, metricsPort, postgresToSample, watchOptionsFor } from './metrics/setup.ts';
 import { type LevelMeasures, LevelWatch } from './metrics/watch.ts';
+import { writeFileAtomic, writeJsonAtomic } from './output/atomic.ts';
+import { checkOutDir } from './output/guard.ts';
 import type { ProgressSink } from './progress.ts';
 import { renderReport } from './report/markdown.ts';
 import { RESULT_SCHEMA_VERSION, type Result, ResultSchema, type Verdict } from './result/schema.ts';
@@ -52,6 +55,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** told the run's id before anything is started (the action's post step cleans up by it) */
   onRunId?: (runId: string) => void;
+  /** how the user named the output folder, for messages; default `--out` */
+  outSetting?: string;
 }
 
 export interface RunOutcome {
@@ -83,11 +88,15 @@ export async function runLoadgate(options: RunOptions): Promise<RunOutcome> {
   const loaded = await readConfig(options.configPath, options.overrides);
   for (const warning of loaded.warnings) progress.warn(warning);
   const { config } = loaded;
+  await checkOutDir(options.outDir, loaded.configDir, options.outSetting);
+  progress.step(
+    `the ladder: ${config.phases.length} phase(s) × ${config.load.levels.length} levels, about ${formatDuration(plannedLoadS(config))} of load (at most ${formatDuration(CONFIG_LIMITS.planS)})`,
+  );
   // A baseline to compare with is read now: a damaged one fails before anything starts.
   const baselines = await BaselineStep.prepare(options.baseline ?? {}, progress);
 
   // 2. The tools: an engine and a supported k6 (InfraError, exit 3, with how to get them).
-  if (!config.target) await checkEngine();
+  if (!config.target) await checkEngine({ signal: options.signal });
   const k6 = await locateK6();
 
   const outDir = resolve(options.outDir);
@@ -297,8 +306,8 @@ export async function runLoadgate(options: RunOptions): Promise<RunOutcome> {
   const reportMarkdown = renderReport(result);
   const resultPath = join(outDir, OUT_FILES.result);
   const reportPath = join(outDir, OUT_FILES.report);
-  await writeFile(resultPath, `${JSON.stringify(result, null, 2)}\n`);
-  await writeFile(reportPath, reportMarkdown);
+  await writeJsonAtomic(resultPath, result);
+  await writeFileAtomic(reportPath, reportMarkdown);
   // A signal after the load leaves the results complete, but the run is no baseline.
   await baselines.save(result, outDir, options.signal?.aborted === true);
   return { result, reportMarkdown, resultPath, reportPath };
@@ -484,7 +493,7 @@ function throwIfAborted(signal: AbortSignal | undefined): void {
     throw new CancelledError(`cancelled (${String(signal.reason)}) before the load started`);
 }
 
-/** A run's id: its start time and a few random characters. */
+/** A run's id: its start time and 24 random bits, `20260101-000000-a1b2c3`. */
 export function newRunId(now: Date): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
   return `${stamp}-${randomBytes(3).toString('hex')}`;

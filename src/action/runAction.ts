@@ -1,6 +1,7 @@
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as core from '@actions/core';
+import { Cancellation } from '../cancel.ts';
 import { pairedRateFromLadder, withPairedComparison } from '../compare/pairedGate.ts';
 import { runPaired } from '../compare/pairedRun.ts';
 import { readConfig } from '../config/read.ts';
@@ -17,12 +18,13 @@ import { commentFromArtifact, writeCommentRequest } from '../github/fromArtifact
 import { type ActionSink, publishRun, recordsBaseline } from '../github/publish.ts';
 import { K6_PATH_ENV } from '../load/k6.ts';
 import { ensureK6 } from '../load/k6Install.ts';
+import { writeFileAtomic, writeJsonAtomic } from '../output/atomic.ts';
 import { levelLines, type ProgressSink } from '../progress.ts';
 import { onSecretRegistered } from '../redact.ts';
 import { formatProgress } from '../report/terminal.ts';
 import type { Result } from '../result/schema.ts';
 import { exitCodeForResult, OUT_FILES, type RunOutcome, runLoadgate } from '../run.ts';
-import { Outputs } from './inputs.ts';
+import { Inputs, Outputs } from './inputs.ts';
 import { RUN_ID_STATE } from './runPost.ts';
 import { type ActionSettings, readSettings } from './settings.ts';
 
@@ -36,14 +38,24 @@ export async function runAction(): Promise<void> {
   const sink = coreSink();
   let outDir = '';
   // A runner cancels a step with SIGINT, then SIGTERM 7.5 s later, then SIGKILL: stop k6 and the
-  // containers, keep what was measured (partial), exit 130. The post step covers the SIGKILL.
-  const abort = new AbortController();
-  const onSignal = (signal: NodeJS.Signals) => {
-    core.warning(`loadgate: ${signal} received, stopping k6 and the containers`);
-    abort.abort(signal);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  // containers, keep what was measured (partial), exit 130. The SIGTERM (or the deadline after the
+  // first signal) stops waiting, after a best-effort cleanup; the post step covers the SIGKILL.
+  let runId: string | undefined;
+  const cancellation = new Cancellation({
+    runId: () => runId,
+    onSignal: (signal, first) =>
+      core.warning(
+        first
+          ? `loadgate: ${signal} received, stopping k6 and the containers`
+          : `loadgate: ${signal} received again, stopping now`,
+      ),
+  });
+  cancellation.stopped.catch((error: unknown) => {
+    core.setOutput(Outputs.verdict, 'error');
+    core.setFailed(errorMessage(error));
+    process.exit(ExitCode.cancelled);
+  });
+  const abort = { signal: cancellation.signal };
   try {
     const settings = readSettings((name) => core.getInput(name));
     // Before anything can print it: the runner masks registered secrets in the log.
@@ -80,7 +92,11 @@ export async function runAction(): Promise<void> {
     }
     if (settings.segment !== null) {
       // one runner of a distributed run: its part is the step's product; the merge job judges the run
-      process.exit(await runSegmentStep(settings, settings.segment, actionProgress(sink), abort.signal));
+      process.exit(
+        await runSegmentStep(settings, settings.segment, actionProgress(sink), abort.signal, (id) => {
+          runId = id;
+        }),
+      );
     }
     const pr = context.pullRequest;
     // A pull request compares with its base branch's baseline, when the baseline input names one.
@@ -113,7 +129,11 @@ export async function runAction(): Promise<void> {
           outDir: settings.outDir,
           overrides: settings.overrides,
           progress: actionProgress(sink),
-          onRunId: (runId) => core.saveState(RUN_ID_STATE, runId),
+          onRunId: (id) => {
+            runId = id;
+            core.saveState(RUN_ID_STATE, id);
+          },
+          outSetting: `input ${Inputs.out}`,
           signal: abort.signal,
           baseline,
         });
@@ -199,6 +219,7 @@ async function runSegmentStep(
   segment: SegmentIndex,
   progress: ProgressSink,
   signal: AbortSignal,
+  onRunId: (runId: string) => void,
 ): Promise<number> {
   const outcome = await runSegment({
     configPath: settings.configPath,
@@ -208,7 +229,10 @@ async function runSegmentStep(
     segment,
     ...(settings.startAtMs !== null ? { startAtMs: settings.startAtMs } : {}),
     signal,
-    onRunId: (runId) => core.saveState(RUN_ID_STATE, runId),
+    onRunId: (runId) => {
+      onRunId(runId);
+      core.saveState(RUN_ID_STATE, runId);
+    },
   });
   core.info(`loadgate: part ${outcome.manifestPath} written (segment ${segment.index}/${segment.count})`);
   if (outcome.manifest.partial) {
@@ -266,8 +290,8 @@ async function withPairedRun(
     throw error;
   }
   const joined = withPairedComparison(result, paired.paired.comparison);
-  await writeFile(outcome.resultPath, `${JSON.stringify(joined.result, null, 2)}\n`);
-  await writeFile(outcome.reportPath, joined.reportMarkdown);
+  await writeJsonAtomic(outcome.resultPath, joined.result);
+  await writeFileAtomic(outcome.reportPath, joined.reportMarkdown);
   return joined;
 }
 

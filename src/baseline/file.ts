@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { ConfigError } from '../errors.ts';
+import { writeJsonAtomic } from '../output/atomic.ts';
 import { BASELINE_VERSION, type Baseline, BaselineSchema } from './schema.ts';
 
 /**
@@ -9,6 +8,9 @@ import { BASELINE_VERSION, type Baseline, BaselineSchema } from './schema.ts';
  * not a baseline, of a newer version, or damaged is a ConfigError naming the file and every
  * problem with its path; it is never overwritten.
  */
+
+/** A baseline written by a newer loadgate, which this one cannot read (a ConfigError where it is the one asked for). */
+export class NewerBaselineError extends ConfigError {}
 
 /** Parses a baseline's text; `name` (the file) appears in every message. */
 export function parseBaseline(text: string, name: string): Baseline {
@@ -32,7 +34,7 @@ export function parseBaseline(text: string, name: string): Baseline {
     );
   }
   if (version > BASELINE_VERSION) {
-    throw new ConfigError(
+    throw new NewerBaselineError(
       `baseline ${name} has version ${version}, written by a newer loadgate; this one reads version ` +
         `${BASELINE_VERSION}: upgrade loadgate, or save a new baseline elsewhere. The file is left as it is`,
       [`${name}: baselineVersion: ${version} is newer than ${BASELINE_VERSION}`],
@@ -89,15 +91,7 @@ export async function checkBaselineTarget(path: string): Promise<void> {
   }
 }
 
-/** Writes a baseline: to a temporary file beside it, then renamed, so no reader sees half a file. */
+/** Writes a baseline atomically (output/atomic.ts): no reader sees half a file, a failure leaves the old one. */
 export async function writeBaseline(path: string, baseline: Baseline): Promise<void> {
-  const checked = BaselineSchema.parse(baseline);
-  await mkdir(dirname(path), { recursive: true });
-  const temporary = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`);
-  try {
-    await writeFile(temporary, `${JSON.stringify(checked, null, 2)}\n`);
-    await rename(temporary, path);
-  } finally {
-    await rm(temporary, { force: true });
-  }
+  await writeJsonAtomic(path, BaselineSchema.parse(baseline));
 }

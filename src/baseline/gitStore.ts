@@ -2,8 +2,9 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { boundedTimeout, DEADLINES_MS, DeadlineError } from '../deadline.ts';
 import { InfraError } from '../errors.ts';
-import { parseBaseline } from './file.ts';
+import { NewerBaselineError, parseBaseline } from './file.ts';
 import type { Baseline } from './schema.ts';
 import { type BaselineStore, recordName, type StoredBaseline, seriesName } from './store.ts';
 
@@ -25,6 +26,10 @@ export interface GitBranchStoreOptions {
   beforePush?: (attempt: number) => Promise<void>;
   /** told of each rejected push */
   onRetry?: (attempt: number, reason: string) => void;
+  /** each git command's deadline; default DEADLINES_MS.git */
+  gitTimeoutMs?: number;
+  /** told of each record skipped while reading (one a newer loadgate wrote) */
+  warn?: (message: string) => void;
 }
 
 /**
@@ -54,7 +59,11 @@ export class GitBranchStore implements BaselineStore {
     return newest ?? null;
   }
 
-  /** The series' newest `limit` records, newest first. */
+  /**
+   * The series' newest `limit` records, newest first. A record a newer loadgate wrote (a job on
+   * another version shares the branch) is skipped with a warning and the next one read: records
+   * are never rewritten, so failing on it would fail every later run. A damaged record fails.
+   */
   async history(series: string, limit = Number.POSITIVE_INFINITY): Promise<StoredBaseline[]> {
     const tip = await this.fetchTip();
     if (tip === null) return [];
@@ -63,15 +72,22 @@ export class GitBranchStore implements BaselineStore {
       .split('\n')
       .filter((name) => name.endsWith('.json'))
       .sort()
-      .reverse()
-      .slice(0, limit);
+      .reverse();
     const records: StoredBaseline[] = [];
     for (const path of names) {
+      if (records.length >= limit) break;
       const text = (await this.git(['cat-file', 'blob', `${tip}:${path}`])).stdout;
-      records.push({
-        baseline: parseBaseline(text, `${this.branch}:${path}`),
-        ref: `${this.branch}:${path}@${tip.slice(0, 12)}`,
-      });
+      try {
+        records.push({
+          baseline: parseBaseline(text, `${this.branch}:${path}`),
+          ref: `${this.branch}:${path}@${tip.slice(0, 12)}`,
+        });
+      } catch (error) {
+        if (!(error instanceof NewerBaselineError)) throw error;
+        this.options.warn?.(
+          `skipped ${this.branch}:${path}: ${error.problems[0] ?? error.message}; using older records`,
+        );
+      }
     }
     return records;
   }
@@ -178,7 +194,13 @@ export class GitBranchStore implements BaselineStore {
     allowFailure = false,
     env: Record<string, string> = {},
   ): Promise<{ code: number; stdout: string; stderr: string }> {
-    return runGit(this.options.repoDir, args, input, env).then((result) => {
+    const timeoutMs = this.options.gitTimeoutMs ?? DEADLINES_MS.git;
+    return runGit(this.options.repoDir, args, input, env, timeoutMs).then((result) => {
+      if (result.timedOut) {
+        throw new DeadlineError(
+          `git ${args[0]} in ${this.options.repoDir} did not finish within ${timeoutMs / 1000} s and was stopped (${this.description}): check the network and the remote`,
+        );
+      }
       if (result.code !== 0 && !allowFailure) {
         throw new InfraError(`git ${args[0]} failed in ${this.options.repoDir}: ${result.stderr.trim()}`);
       }
@@ -211,13 +233,26 @@ function runGit(
   args: string[],
   input: string | undefined,
   env: Record<string, string>,
-): Promise<{ code: number; stdout: string; stderr: string }> {
+  timeoutMs: number,
+): Promise<{ code: number; stdout: string; stderr: string; timedOut: boolean }> {
   return new Promise((done, fail) => {
     const child = spawn('git', args, {
       cwd,
       env: { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C', ...env },
       stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      // a process group of its own: git's helpers (git-remote-http, ssh) hold its pipes too, so
+      // the deadline ends the whole group, not git alone
+      detached: true,
     });
+    let timedOut = false;
+    const timer = boundedTimeout(() => {
+      timedOut = true;
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // it ended meanwhile
+      }
+    }, timeoutMs);
     let stdout = '';
     let stderr = '';
     child.stdout?.on('data', (d) => {
@@ -226,10 +261,14 @@ function runGit(
     child.stderr?.on('data', (d) => {
       stderr += d;
     });
-    child.on('error', (error) =>
-      fail(new InfraError(`git could not be started: ${error.message}`, { cause: error })),
-    );
-    child.on('close', (code) => done({ code: code ?? 1, stdout, stderr }));
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      fail(new InfraError(`git could not be started: ${error.message}`, { cause: error }));
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      done({ code: code ?? 1, stdout, stderr, timedOut });
+    });
     if (input !== undefined && child.stdin) {
       child.stdin.on('error', () => {}); // git may exit before reading it all; its exit code says why
       child.stdin.end(input);

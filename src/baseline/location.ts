@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { DEADLINES_MS } from '../deadline.ts';
 import { ConfigError } from '../errors.ts';
 import { DEFAULT_BASELINE_BRANCH } from './gitStore.ts';
 
@@ -42,7 +43,11 @@ export async function defaultSeries(
   if (purpose === 'read' && env.GITHUB_BASE_REF) return env.GITHUB_BASE_REF;
   if (env.GITHUB_REF_NAME) return env.GITHUB_REF_NAME;
   try {
-    const { stdout } = await promisify(execFile)('git', ['rev-parse', '--abbrev-ref', 'HEAD'], { cwd });
+    const { stdout } = await promisify(execFile)('git', ['rev-parse', '--abbrev-ref', 'HEAD'], {
+      cwd,
+      timeout: DEADLINES_MS.git,
+      killSignal: 'SIGKILL',
+    });
     const branch = stdout.trim();
     if (branch !== '' && branch !== 'HEAD') return branch;
   } catch {

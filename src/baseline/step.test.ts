@@ -1,8 +1,9 @@
-import { copyFile, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LadderPlan } from '../../k6-scripts/contract.ts';
+import { countReliability } from '../../test/helpers/reliability.ts';
 import { validRaw } from '../config/testConfigs.ts';
 import { validateConfig } from '../config/validate.ts';
 import { ConfigError } from '../errors.ts';
@@ -135,6 +136,36 @@ describe('BaselineStep', () => {
     await expect(stat(target)).rejects.toThrow();
     expect(progress.warnings.join(' ')).toMatch(/not saved as a baseline .*: the run was cancelled/);
     await expect(stat(join(out, RUN_BASELINE_FILE))).resolves.toBeTruthy();
+  });
+
+  it('never writes over the baseline it compared with (the default --out, or a link to it) unless the run passed', async () => {
+    const out = join(dir, 'compared-in-out');
+    const first = await BaselineStep.prepare({}, collecting());
+    await first.compare({ ...run, runId: 'the-baseline' }, config, files);
+    await first.save({ partial: false, verdict: 'pass' }, out);
+    const baselinePath = join(out, RUN_BASELINE_FILE);
+    const original = await readFile(baselinePath, 'utf8');
+    await symlink(out, join(dir, 'link-to-out'));
+    for (const [verdict, cancelled, via] of [
+      ['regressed', false, baselinePath],
+      ['fail', false, join(dir, 'link-to-out', RUN_BASELINE_FILE)],
+      ['pass', true, baselinePath],
+    ] as const) {
+      const progress = collecting();
+      const step = await BaselineStep.prepare({ baselinePath: via }, progress);
+      await step.compare({ ...run, runId: `a-${verdict}-run` }, config, files);
+      await step.save({ partial: false, verdict }, out, cancelled);
+      expect(await readFile(baselinePath, 'utf8')).toBe(original);
+      expect(progress.warnings.join(' ')).toMatch(
+        /is the baseline this run was compared with: left as it is/,
+      );
+      countReliability('filesIntact', 1, 'files');
+    }
+    // a run that passed moves the baseline on, as a stored baseline would
+    const passing = await BaselineStep.prepare({ baselinePath }, collecting());
+    await passing.compare({ ...run, runId: 'the-next-baseline' }, config, files);
+    await passing.save({ partial: false, verdict: 'pass' }, out);
+    expect((await readBaseline(baselinePath)).runId).toBe('the-next-baseline');
   });
 
   it('fails before the run on a damaged baseline or save target, leaving both untouched', async () => {

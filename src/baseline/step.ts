@@ -7,6 +7,7 @@ import type { Comparison, Policy } from '../compare/schema.ts';
 import type { LoadgateConfig } from '../config/schema.ts';
 import { ConfigError } from '../errors.ts';
 import type { ComparisonOutcome } from '../gate/verdict.ts';
+import { sameFile } from '../output/guard.ts';
 import type { ProgressSink } from '../progress.ts';
 import type { Result, Trend } from '../result/schema.ts';
 import { TOOL_VERSION } from '../version.ts';
@@ -74,6 +75,8 @@ export class BaselineStep {
     private readonly policy: Policy,
     private readonly progress: ProgressSink,
     private readonly trendHistory: { records: Baseline[]; source: string } | null,
+    /** the baseline file compared with, when --baseline names a file */
+    private readonly comparedFile: string | null,
   ) {}
 
   static async prepare(options: BaselineRunOptions, progress: ProgressSink): Promise<BaselineStep> {
@@ -88,7 +91,11 @@ export class BaselineStep {
         history = [baseline.baseline];
       } else {
         const series = location.series ?? (await defaultSeries('read', repoDir));
-        const store = new GitBranchStore({ repoDir, branch: location.branch });
+        const store = new GitBranchStore({
+          repoDir,
+          branch: location.branch,
+          warn: (message) => progress.warn(message),
+        });
         // the stored runs: their median is the baseline, their spread the runner's noise
         const stored = await store.history(series, HISTORY_FOR_NOISE);
         baseline = stored[0] ?? null;
@@ -122,12 +129,20 @@ export class BaselineStep {
         );
       }
       const series = location.series ?? (await defaultSeries('write', repoDir));
-      const store = new GitBranchStore({ repoDir, branch: location.branch });
+      const store = new GitBranchStore({
+        repoDir,
+        branch: location.branch,
+        warn: (message) => progress.warn(message),
+      });
       const records = (await store.history(series, TREND_RUNS)).map((h) => h.baseline);
       trendHistory = { records, source: `series ${series} of ${store.description}` };
       progress.step(`read ${records.length} stored runs of series ${series} for the trend`);
     }
-    return new BaselineStep(baseline, history, target, policy, progress, trendHistory);
+    const comparedFile =
+      options.baselinePath !== undefined && parseLocation(options.baselinePath).kind === 'file'
+        ? options.baselinePath
+        : null;
+    return new BaselineStep(baseline, history, target, policy, progress, trendHistory, comparedFile);
   }
 
   /** Where k6 writes its samples for this run. */
@@ -197,7 +212,10 @@ export class BaselineStep {
   /**
    * Writes the record to the output folder (every complete run) and to --save-baseline when the
    * run passed: never a partial, failed or regressed run, nor one cancelled after its load
-   * (`cancelled`: its results are complete, but whoever stopped it did not want it kept).
+   * (`cancelled`: its results are complete, but whoever stopped it did not want it kept). The
+   * output folder's record is not written either when it is the baseline file this run was
+   * compared with (`--baseline loadgate-out/baseline.json`, or a link to it) and the run did not
+   * pass: a regression must not replace what it regressed from.
    */
   async save(result: Pick<Result, 'partial' | 'verdict'>, outDir: string, cancelled = false): Promise<void> {
     if (this.record === null || result.partial || result.verdict === 'error') {
@@ -206,7 +224,15 @@ export class BaselineStep {
       }
       return;
     }
-    await writeBaseline(join(resolve(outDir), RUN_BASELINE_FILE), this.record);
+    const recordPath = join(resolve(outDir), RUN_BASELINE_FILE);
+    const kept = !cancelled && savable(result.verdict);
+    if (!kept && this.comparedFile !== null && (await sameFile(recordPath, this.comparedFile))) {
+      this.progress.warn(
+        `${recordPath} is the baseline this run was compared with: left as it is, since the run ${cancelled ? 'was cancelled' : `did not pass (${result.verdict})`}; this run's own record is not kept`,
+      );
+    } else {
+      await writeBaseline(recordPath, this.record);
+    }
     const target = this.target;
     if (target === null) return;
     if (cancelled) {

@@ -34,6 +34,7 @@ export async function runSegmentCommand(
   options: SegmentCommandOptions,
   io: CliIo,
   signal: AbortSignal,
+  onRunId?: (runId: string) => void,
 ): Promise<number> {
   const misplaced = [
     options.baseline !== undefined ? '--baseline' : null,
@@ -55,6 +56,7 @@ export async function runSegmentCommand(
     segment,
     ...(options.startAt !== undefined ? { startAtMs: parseStartAt(options.startAt) } : {}),
     signal,
+    ...(onRunId ? { onRunId } : {}),
   });
   io.out(`\nthis runner's share (segment ${options.segment}):\n`);
   io.out(`${formatTerminalTable({ levels: outcome.levels, loadModel: outcome.manifest.plan.model })}\n`);

@@ -1,11 +1,13 @@
 import { Command, CommanderError } from 'commander';
 import type { BaselineRunOptions } from '../baseline/step.ts';
+import { Cancellation, type CancellationOptions } from '../cancel.ts';
 import { compareOffline } from '../compare/offline.ts';
 import { runCalibration, runPaired } from '../compare/pairedRun.ts';
-import { ConfigError, ExitCode, exitCodeOf } from '../errors.ts';
+import { inertText } from '../containers/logs.ts';
+import { ConfigError, ExitCode, errorMessage, exitCodeOf } from '../errors.ts';
 import { redact } from '../redact.ts';
 import { formatPoolTable, formatTerminalTable } from '../report/terminal.ts';
-import { exitCodeForResult, exitCodeForVerdict, runLoadgate } from '../run.ts';
+import { exitCodeForResult, exitCodeForVerdict, newRunId, runLoadgate } from '../run.ts';
 import { TOOL_VERSION } from '../version.ts';
 import { addK6OperatorCommand, addMergeCommand, runSegmentCommand } from './distributed.ts';
 import { consoleProgress } from './progress.ts';
@@ -68,8 +70,8 @@ export async function runCli(argv: string[], io: CliIo = processIo()): Promise<n
     .action(async (options: RunCommandOptions) => {
       if (options.segment !== undefined) {
         const segmentOptions = { ...options, segment: options.segment };
-        await whileSignalsCancel(io, async (signal) => {
-          exitCode = await runSegmentCommand(segmentOptions, io, signal);
+        await whileSignalsCancel(io, async (signal, onRunId) => {
+          exitCode = await runSegmentCommand(segmentOptions, io, signal, onRunId);
         });
         return;
       }
@@ -79,7 +81,7 @@ export async function runCli(argv: string[], io: CliIo = processIo()): Promise<n
           ['--start-at'],
         );
       }
-      await whileSignalsCancel(io, async (signal) => {
+      await whileSignalsCancel(io, async (signal, onRunId) => {
         const live = !options.quiet && io.isTty && !process.env.CI;
         const outcome = await runLoadgate({
           configPath: options.config,
@@ -88,6 +90,7 @@ export async function runCli(argv: string[], io: CliIo = processIo()): Promise<n
           baseline: baselineOptions(options),
           progress: consoleProgress(io, live),
           signal,
+          onRunId,
         });
         io.out(`\n${formatTerminalTable(outcome.result)}\n`);
         io.out(`\n${formatPoolTable(outcome.result)}\n`);
@@ -164,9 +167,10 @@ export async function runCli(argv: string[], io: CliIo = processIo()): Promise<n
           '--base-ref/--base-image/--base-set',
         ]);
       }
-      const outcome = await whileSignalsCancel(io, (signal) =>
+      const outcome = await whileSignalsCancel(io, (signal, onRunId) =>
         runPaired({
           signal,
+          runId: named(onRunId),
           configPath: options.config,
           overrides: options.set,
           outDir: options.out,
@@ -207,9 +211,10 @@ export async function runCli(argv: string[], io: CliIo = processIo()): Promise<n
     .option('--blocks-per-check <n>', 'blocks a paired check will run', Number, 3)
     .option('--alpha <share>', 'false-alarm rate of a whole run', Number, 0.05)
     .action(async (options: CalibrateCommandOptions) => {
-      const outcome = await whileSignalsCancel(io, (signal) =>
+      const outcome = await whileSignalsCancel(io, (signal, onRunId) =>
         runCalibration({
           signal,
+          runId: named(onRunId),
           configPath: options.config,
           overrides: options.set,
           outDir: options.out,
@@ -244,27 +249,47 @@ export async function runCli(argv: string[], io: CliIo = processIo()): Promise<n
 
 /**
  * Runs `work` with SIGINT and SIGTERM turned into its abort signal (k6 stopped, containers
- * removed, then a CancelledError: exit 130) instead of Node's default of dying on the spot.
+ * removed, then a CancelledError: exit 130) instead of Node's default of dying on the spot. A
+ * second signal, or cancellation outlasting its deadline, stops waiting (src/cancel.ts): the
+ * run's k6 and containers are removed as far as seconds allow, and what may be left is named.
  */
-async function whileSignalsCancel<T>(io: CliIo, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const abort = new AbortController();
-  const onSignal = (signal: NodeJS.Signals) => {
-    io.err(`\nloadgate: ${signal} received, stopping k6 and the containers...\n`);
-    abort.abort(signal);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  try {
-    return await work(abort.signal);
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
+export async function whileSignalsCancel<T>(
+  io: CliIo,
+  work: (signal: AbortSignal, onRunId: (runId: string) => void) => Promise<T>,
+  options: Pick<CancellationOptions, 'deadlineMs' | 'stopNow' | 'signals'> = {},
+): Promise<T> {
+  let runId: string | undefined;
+  using cancellation = new Cancellation({
+    ...options,
+    runId: () => runId,
+    onSignal: (signal, first) =>
+      io.err(
+        first
+          ? `\nloadgate: ${signal} received, stopping k6 and the containers (a second signal stops at once)...\n`
+          : `\nloadgate: ${signal} received again, stopping now...\n`,
+      ),
+  });
+  return await cancellation.run((signal) =>
+    work(signal, (id) => {
+      runId = id;
+    }),
+  );
 }
 
-function describeError(error: unknown): string {
-  // a secret the config read never reaches the terminal, whatever quoted it
-  return redact(`loadgate: ${error instanceof Error ? error.message : String(error)}`);
+/** A run id made here, so that a hard stop knows what to clean up. */
+function named(onRunId: (runId: string) => void): string {
+  const runId = newRunId(new Date());
+  onRunId(runId);
+  return runId;
+}
+
+/**
+ * The first error, then whatever cleanup failed after it (never only "An error was suppressed
+ * during disposal"); inert, since it may quote a service's or k6's log, and without a secret the
+ * config read, whatever quoted it.
+ */
+export function describeError(error: unknown): string {
+  return redact(`loadgate: ${inertText(errorMessage(error))}`);
 }
 
 interface PairedCommandOptions {

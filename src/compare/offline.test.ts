@@ -1,7 +1,8 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { countReliability } from '../../test/helpers/reliability.ts';
 import { buildBaseline } from '../baseline/build.ts';
 import { writeBaseline } from '../baseline/file.ts';
 import { cellKey } from '../baseline/samples.ts';
@@ -171,7 +172,46 @@ describe('loadgate compare', () => {
     }
     const folder = await runFolder('own-out', drainingResult(), recordOf(drainingResult(), 8, null));
     await expect(compareOffline({ baselinePath: good, resultPath: folder, outDir: folder })).rejects.toThrow(
-      /the compared run's own folder/,
+      /--out .*own-out: it is .*own-out, which would be replaced/,
     );
+  });
+
+  it('never writes over either side: --out the baseline run, a link to either, a file linked to an input', async () => {
+    const side = (runId: string, seed: number) => {
+      const result = drainingResult({ runId });
+      return runFolder(`side-${runId}`, result, recordOf(result, seed, null));
+    };
+    const a = await side('a', 11);
+    const b = await side('b', 12);
+    const sides = async () => ({
+      a: await readFile(join(a, 'result.json'), 'utf8'),
+      b: await readFile(join(b, 'result.json'), 'utf8'),
+      aRecord: await readFile(join(a, 'baseline.json'), 'utf8'),
+    });
+    const intact = await sides();
+    await symlink(b, join(dir, 'link-to-b'));
+    await mkdir(join(dir, 'linked-file'));
+    await symlink(join(a, 'baseline.json'), join(dir, 'linked-file', 'comparison.json'));
+    const cases: [string, RegExp][] = [
+      [a, /--out .*side-a: it is .*side-a, which would be replaced/],
+      [join(dir, 'link-to-b'), /--out .*link-to-b: it is .*side-b, which would be replaced/],
+      [join(dir, 'link-to-b', '.'), /which would be replaced/],
+      [join(dir, 'linked-file'), /comparison\.json is .*side-a\/baseline\.json, which would be replaced/],
+    ];
+    for (const [out, message] of cases) {
+      const cli = io();
+      expect(await runCli(['compare', a, b, '--out', out], cli.io), cli.err.join('')).toBe(ExitCode.config);
+      expect(cli.err.join('')).toMatch(message);
+      countReliability('hostileInputs', 1, 'outputs aimed at an input');
+    }
+    expect(await sides()).toEqual(intact);
+    countReliability('filesIntact', 3, 'files');
+    // A folder of its own is fine, and a second run replaces its own files there.
+    const out = join(dir, 'compared');
+    for (let i = 0; i < 2; i++) {
+      const cli = io();
+      expect(await runCli(['compare', a, b, '--out', out], cli.io), cli.err.join('')).toBe(ExitCode.pass);
+    }
+    expect(JSON.parse(await readFile(join(out, 'result.json'), 'utf8')).runId).toBe('b');
   });
 });

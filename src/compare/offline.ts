@@ -1,10 +1,12 @@
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { parseBaseline } from '../baseline/file.ts';
 import type { Baseline } from '../baseline/schema.ts';
 import { RUN_BASELINE_FILE } from '../baseline/step.ts';
 import { ConfigError } from '../errors.ts';
 import { decideVerdict } from '../gate/verdict.ts';
+import { writeFileAtomic, writeJsonAtomic } from '../output/atomic.ts';
+import { checkOutDir, checkOutputsSpareInputs } from '../output/guard.ts';
 import { renderReport } from '../report/markdown.ts';
 import { type Result, ResultSchema, type Verdict } from '../result/schema.ts';
 import { compareBaselines, comparisonOutcome } from './compare.ts';
@@ -39,22 +41,32 @@ export interface OfflineCompareOutcome {
 interface Side {
   baseline: Baseline;
   result: Result | null;
-  /** the file the baseline was read from */
+  /** the file the side was read from: a baseline, or a result.json */
   file: string;
+  /** a result.json's baseline.json beside it */
+  beside?: string;
 }
+
+/** What `--out` receives. */
+const OUTPUT_FILES = ['result.json', 'report.md', 'comparison.json'] as const;
 
 export async function compareOffline(options: OfflineCompareOptions): Promise<OfflineCompareOutcome> {
   const policy = applyFloorSettings(DEFAULT_POLICY, options.floors ?? []);
   const left = await readSide(options.baselinePath);
   const right = await readSide(options.resultPath);
-  if (
-    options.outDir !== undefined &&
-    right.result !== null &&
-    resolve(options.outDir) === dirname(right.file)
-  ) {
-    throw new ConfigError(
-      `--out ${options.outDir} is the compared run's own folder: its result.json would be replaced`,
-      [`--out: ${options.outDir}: the run's own folder`],
+  if (options.outDir !== undefined) {
+    // Neither side may be written over, nor its folder (a link to it included).
+    const out = resolve(options.outDir);
+    await checkOutDir(options.outDir, null);
+    await checkOutputsSpareInputs(
+      '--out',
+      options.outDir,
+      OUTPUT_FILES.map((name) => join(out, name)),
+      {
+        given: [options.baselinePath, options.resultPath],
+        runFolders: [left, right].flatMap((side) => (side.result ? [dirname(side.file)] : [])),
+        read: [left, right].flatMap((side) => [side.file, ...(side.beside ? [side.beside] : [])]),
+      },
     );
   }
   const comparison = compareBaselines(left.baseline, right.baseline, { policy, baselineSource: left.file });
@@ -72,23 +84,21 @@ export async function compareOffline(options: OfflineCompareOptions): Promise<Of
     reportMarkdown = renderReport(rejudged);
     if (options.outDir !== undefined) {
       const out = resolve(options.outDir);
-      await mkdir(out, { recursive: true });
-      await writeFile(join(out, 'result.json'), `${JSON.stringify(rejudged, null, 2)}\n`);
-      await writeFile(join(out, 'report.md'), reportMarkdown);
+      await writeJsonAtomic(join(out, 'result.json'), rejudged);
+      await writeFileAtomic(join(out, 'report.md'), reportMarkdown);
       written.push(join(out, 'result.json'), join(out, 'report.md'));
     }
   } else {
     reportMarkdown = `${renderComparison(comparison, right.baseline.comparability.loadModel).join('\n\n')}\n`;
     if (options.outDir !== undefined) {
       const out = resolve(options.outDir);
-      await mkdir(out, { recursive: true });
-      await writeFile(join(out, 'report.md'), reportMarkdown);
+      await writeFileAtomic(join(out, 'report.md'), reportMarkdown);
       written.push(join(out, 'report.md'));
     }
   }
   if (options.outDir !== undefined) {
     const file = join(resolve(options.outDir), 'comparison.json');
-    await writeFile(file, `${JSON.stringify(comparison, null, 2)}\n`);
+    await writeJsonAtomic(file, comparison);
     written.push(file);
   }
   return { comparison, verdict: decided.verdict, summary: decided.summary, reportMarkdown, written };
@@ -133,7 +143,7 @@ async function readSide(path: string): Promise<Side> {
         [`${beside}: runId: ${baseline.runId} ≠ ${parsed.data.runId}`],
       );
     }
-    return { baseline, result: parsed.data, file };
+    return { baseline, result: parsed.data, file, beside };
   }
   throw new ConfigError(`${file} is neither a loadgate baseline nor a result.json`, [
     `${file}: unknown content`,

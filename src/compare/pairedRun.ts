@@ -1,18 +1,22 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { referableContainers } from '../config/faults.ts';
 import { readConfig } from '../config/read.ts';
 import { networkAddresses } from '../config/refs.ts';
+import { CONFIG_LIMITS } from '../config/schema.ts';
 import { requireService } from '../config/target.ts';
 import { checkEngine, RunContainers } from '../containers/environment.ts';
 import type { ContainerSpec } from '../containers/spec.ts';
+import { DEADLINES_MS } from '../deadline.ts';
 import { CancelledError, ConfigError, InfraError } from '../errors.ts';
 import { serviceAddresses } from '../faults/setup.ts';
 import { locateK6 } from '../load/k6.ts';
+import { writeFileAtomic, writeJsonAtomic } from '../output/atomic.ts';
+import { checkOutDir } from '../output/guard.ts';
 import type { ProgressSink } from '../progress.ts';
 import { escapeMarkdown } from '../report/escape.ts';
 import type { Verdict } from '../result/schema.ts';
@@ -109,11 +113,14 @@ export async function runPaired(given: PairedRunOptions): Promise<PairedRunOutco
   ].join('\n\n')}\n`;
   const out = resolve(options.outDir);
   const files = [join(out, 'paired.json'), join(out, 'report.md')];
-  await writeFile(
-    files[0] as string,
-    `${JSON.stringify({ verdict, crossedThresholds, comparison: paired.comparison, blocks: paired.blocks, slots: slotSummaries(slots) }, null, 2)}\n`,
-  );
-  await writeFile(files[1] as string, reportMarkdown);
+  await writeJsonAtomic(files[0] as string, {
+    verdict,
+    crossedThresholds,
+    comparison: paired.comparison,
+    blocks: paired.blocks,
+    slots: slotSummaries(slots),
+  });
+  await writeFileAtomic(files[1] as string, reportMarkdown);
   return { paired, slots, verdict, crossedThresholds, reportMarkdown, files };
 }
 
@@ -154,6 +161,7 @@ type ResolvedPairedOptions = PairedRunOptions & {
 
 async function withConfigDefaults(options: PairedRunOptions): Promise<ResolvedPairedOptions> {
   const loaded = await readConfig(options.configPath, options.overrides);
+  await checkOutDir(options.outDir, loaded.configDir);
   const { paired } = loaded.config;
   const rate = options.rate ?? paired.rate;
   if (rate === undefined) {
@@ -161,6 +169,7 @@ async function withConfigDefaults(options: PairedRunOptions): Promise<ResolvedPa
       'paired.rate: missing',
     ]);
   }
+  checkCommandLineBounds(options);
   return {
     ...options,
     loaded,
@@ -170,6 +179,24 @@ async function withConfigDefaults(options: PairedRunOptions): Promise<ResolvedPa
     minBlocks: options.minBlocks ?? paired.blocks,
     maxBlocks: options.maxBlocks ?? paired.maxBlocks,
   };
+}
+
+/** What the command line gives holds to the config's bounds (paired.slot, .warmup, .blocks). */
+function checkCommandLineBounds(options: PairedRunOptions): void {
+  const problems: string[] = [];
+  const within = (flag: string, value: number | undefined, min: number, max: number, whole: boolean) => {
+    if (value === undefined) return;
+    if (!(value >= min && value <= max) || (whole && !Number.isInteger(value)))
+      problems.push(
+        `${flag} ${value}: expected ${whole ? 'a whole number' : 'a number'} from ${min} to ${max}`,
+      );
+  };
+  within('--rate', options.rate, Number.MIN_VALUE, 1e6, false);
+  within('--slot', options.slotS, 1, 600, false);
+  within('--warmup', options.warmupS, 0, 600, false);
+  within('--blocks', options.minBlocks, 1, CONFIG_LIMITS.pairedBlocks, true);
+  within('--max-blocks', options.maxBlocks, 1, CONFIG_LIMITS.pairedBlocks, true);
+  if (problems.length > 0) throw new ConfigError(`invalid paired settings: ${problems.join('; ')}`, problems);
 }
 
 /** `loadgate calibrate`: A/A blocks, their spread, the floors it implies. */
@@ -213,11 +240,8 @@ export async function runCalibration(
   const text = `${lines.join('\n')}\n`;
   const out = resolve(options.outDir);
   const files = [join(out, 'calibration.json'), join(out, 'calibration.txt')];
-  await writeFile(
-    files[0] as string,
-    `${JSON.stringify({ calibration, slots: slotSummaries(slots) }, null, 2)}\n`,
-  );
-  await writeFile(files[1] as string, text);
+  await writeJsonAtomic(files[0] as string, { calibration, slots: slotSummaries(slots) });
+  await writeFileAtomic(files[1] as string, text);
   return { calibration, text, files };
 }
 
@@ -237,7 +261,7 @@ async function driveSlots(
   if (!(options.rate > 0))
     throw new ConfigError('--rate must be a positive number of requests per second', ['--rate']);
   const service = requireService(config, 'paired mode');
-  await checkEngine();
+  await checkEngine({ signal: options.signal });
   const k6 = await locateK6();
   const out = resolve(options.outDir);
   await mkdir(out, { recursive: true });
@@ -384,7 +408,9 @@ async function baseServiceSpec(
       ['service.build: missing for --base-ref'],
     );
   }
-  const git = promisify(execFile);
+  const run = promisify(execFile);
+  const git = (file: string, args: string[], options: { cwd: string }) =>
+    run(file, args, { ...options, timeout: DEADLINES_MS.git, killSignal: 'SIGKILL' });
   const context = resolve(configDir, build.context);
   let root: string;
   try {

@@ -77,7 +77,7 @@ export function applyFloorSettings(policy: Policy, settings: readonly string[]):
         problems.push(`--floor ${setting}: the latency floor is milliseconds, e.g. latency=2ms (0ms: none)`);
       continue;
     }
-    const m = /^([A-Za-z0-9]+)(\.ratio)?=(.+)$/.exec(setting.trim());
+    const m = /^([A-Za-z0-9_]+)(\.ratio)?=(.+)$/.exec(setting.trim());
     const metric = m?.[1] ? metricName(m[1]) : null;
     if (!m || metric === null) {
       problems.push(
@@ -107,16 +107,18 @@ export function applyFloorSettings(policy: Policy, settings: readonly string[]):
   return { ...policy, floors };
 }
 
+/** The names --floor takes; a Map, so that `constructor` or `toString` name nothing. */
+const FLOOR_METRICS: ReadonlyMap<string, ComparedMetric> = new Map([
+  ['p50', 'p50Ms'],
+  ['p50Ms', 'p50Ms'],
+  ['p95', 'p95Ms'],
+  ['p95Ms', 'p95Ms'],
+  ['p99', 'p99Ms'],
+  ['p99Ms', 'p99Ms'],
+  ['errorRate', 'errorRate'],
+  ['timeoutRate', 'timeoutRate'],
+]);
+
 function metricName(text: string): ComparedMetric | null {
-  const names: Record<string, ComparedMetric> = {
-    p50: 'p50Ms',
-    p50Ms: 'p50Ms',
-    p95: 'p95Ms',
-    p95Ms: 'p95Ms',
-    p99: 'p99Ms',
-    p99Ms: 'p99Ms',
-    errorRate: 'errorRate',
-    timeoutRate: 'timeoutRate',
-  };
-  return names[text] ?? null;
+  return FLOOR_METRICS.get(text) ?? null;
 }

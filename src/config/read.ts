@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, readFile, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import YAML, { type Document, isMap, isSeq, LineCounter, type Node } from 'yaml';
 import { ConfigError } from '../errors.ts';
@@ -7,12 +8,14 @@ import { registerSecret } from '../redact.ts';
 import { composePath, translateCompose } from './compose.ts';
 import { applyOverrides, parseOverride } from './overrides.ts';
 import { type ConfigIssue, type ConfigPath, formatIssue, isRecord } from './paths.ts';
-import type { LoadgateConfig } from './schema.ts';
+import { CONFIG_LIMITS, type LoadgateConfig } from './schema.ts';
 import { resolveSecrets, type SecretRef, secretRefs } from './secrets.ts';
 import { configWarnings, validateConfigIssues } from './validate.ts';
 
 /** Where the config is looked for when no path is given. */
 export const DEFAULT_CONFIG_PATH = '.github/loadgate.yml';
+/** A config is a page or two; YAML parsing of megabytes takes seconds before any bound is checked. */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
 
 export interface LoadedConfig {
   config: LoadgateConfig;
@@ -56,6 +59,10 @@ export async function readConfig(
     const problem = `${why}; create it (see the README for an example), or give another file with --config <file> (action input: config)`;
     throw new ConfigError(problem, [problem], { cause: error });
   }
+  if (Buffer.byteLength(text) > MAX_CONFIG_BYTES) {
+    const problem = `${path} is ${Buffer.byteLength(text)} bytes, over the ${MAX_CONFIG_BYTES} bytes a config may be; a ladder holds at most ${CONFIG_LIMITS.levels} levels`;
+    throw new ConfigError(problem, [problem]);
+  }
   const configDir = dirname(configPath);
   const compose = await readComposeFile(text, overrides, configDir, env);
   const { config, hash, warnings, secretRefs } = configFromText(text, path, overrides, compose);
@@ -68,6 +75,7 @@ export async function readConfig(
     );
   }
   for (const value of Object.values(secrets.values)) registerSecret(value);
+  await checkScript(config, configDir);
   return { config, configPath, configDir, hash, warnings, secrets: secrets.values };
 }
 
@@ -164,6 +172,23 @@ function layContainer(base: Record<string, unknown>, over: unknown): Record<stri
     if (key === 'build') delete out.image;
   }
   return out;
+}
+
+/** load.script is a readable file: found now, not after the containers started. */
+async function checkScript(config: LoadgateConfig, configDir: string): Promise<void> {
+  const script = config.load.script;
+  if (script === undefined) return;
+  const path = resolve(configDir, script);
+  try {
+    if (!(await stat(path)).isFile()) throw Object.assign(new Error('a folder'), { code: 'EISDIR' });
+    await access(path, constants.R_OK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why =
+      code === 'ENOENT' ? 'does not exist' : code === 'EISDIR' ? 'is a folder' : `cannot be read (${code})`;
+    const problem = `load.script: ${script} (${path}) ${why}; the path is relative to the config file's folder (${configDir})`;
+    throw new ConfigError(problem, [problem], { cause: error });
+  }
 }
 
 /**

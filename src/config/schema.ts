@@ -20,6 +20,38 @@ import {
  */
 export const CONFIG_VERSION = 1;
 
+// ---- limits ----------------------------------------------------------------------------------
+
+/**
+ * The upper bounds of a config, checked before anything starts. A GitHub-hosted job runs for 6 h
+ * at most, so a plan longer than that could never finish there; each bound keeps every timer
+ * loadgate sets far below setTimeout's 2^31−1 ms (24.8 days), past which it fires at once.
+ */
+export const CONFIG_LIMITS = {
+  /** load.levels */
+  levels: 100,
+  /** phases */
+  phases: 20,
+  /** load.requests, load.scriptRequests */
+  requests: 100,
+  /** gate.thresholds */
+  thresholds: 500,
+  /** load.levelDuration */
+  levelDurationMs: 60 * 60_000,
+  /** load.warmup */
+  warmupMs: 30 * 60_000,
+  /** load.requestTimeout */
+  requestTimeoutMs: 10 * 60_000,
+  /** a container's startupTimeout */
+  startupTimeoutMs: 60 * 60_000,
+  /** any other duration */
+  durationMs: 24 * 60 * 60_000,
+  /** the ladder from its first request to its last: every phase, level, warm-up and drain */
+  planS: 6 * 60 * 60,
+  /** paired.blocks and paired.maxBlocks */
+  pairedBlocks: 50,
+} as const;
+
 // ---- small pieces ----------------------------------------------------------------------------
 
 type Message = (issue: z.core.$ZodRawIssue) => string;
@@ -40,7 +72,11 @@ function missing(example: string) {
 /** Checks that read the value even when a sibling failed: each guards on what it reads. */
 const evenWithOtherErrors = { when: (payload: z.core.ParsePayload) => isRecord(payload.value) };
 
-function duration(description: string, { minMs, maxMs }: { minMs: number; maxMs?: number }) {
+/** A duration between `minMs` and `maxMs` (default CONFIG_LIMITS.durationMs): every duration is bounded. */
+function duration(
+  description: string,
+  { minMs, maxMs = CONFIG_LIMITS.durationMs }: { minMs: number; maxMs?: number },
+) {
   const problem = say((issue) => durationProblem(issue.input));
   return z
     .string({ error: problem })
@@ -53,20 +89,34 @@ function duration(description: string, { minMs, maxMs }: { minMs: number; maxMs?
           input: text,
           message: `${text} is too short; at least ${formatMs(minMs)}`,
         });
-      if (maxMs !== undefined && ms > maxMs) {
+      // "1" and 400 zeros is Infinity: too long too, never a number that JSON would write as null
+      if (!(ms <= maxMs)) {
         ctx.issues.push({
           code: 'custom',
           input: text,
-          message: `${text} is too long; at most ${formatMs(maxMs)}`,
+          message: `${text.length > 40 ? describeValue(text) : text} is too long; at most ${formatMs(maxMs)}`,
         });
       }
       return ms;
     })
-    .describe(`${description}: a number with a unit, e.g. "900ms", "20s", "1.5s", "2m"`);
+    .describe(
+      `${description}: a number with a unit, e.g. "900ms", "20s", "1.5s", "2m"; at most ${formatMs(maxMs)}`,
+    );
 }
 
 function formatMs(ms: number): string {
+  if (ms >= 3_600_000 && ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
+  if (ms >= 60_000 && ms % 60_000 === 0) return `${ms / 60_000}m`;
   return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}
+
+/** An array of at most `max` items; a longer one stops its own checks (cost grows with the length). */
+function atMost<T extends z.ZodArray>(array: T, max: number, what: string): T {
+  return array.max(max, {
+    abort: true,
+    error: (issue) =>
+      `${Array.isArray(issue.input) ? issue.input.length : 'too many'} ${what}; at most ${max}`,
+  }) as T;
 }
 
 const rate = (() => {
@@ -249,7 +299,10 @@ const containerFields = {
   command: commandSchema.optional(),
   env: envSchema.default({}),
   wait: waitSchema.prefault({ port: true }),
-  startupTimeout: duration('how long the container may take to be ready', { minMs: 1000 }).prefault('60s'),
+  startupTimeout: duration('how long the container may take to be ready', {
+    minMs: 1000,
+    maxMs: CONFIG_LIMITS.startupTimeoutMs,
+  }).prefault('60s'),
 };
 
 /** Exactly one of image and build, for the JSON Schema; oneSource says it in messages. */
@@ -554,7 +607,7 @@ export const DERIVED_MAX_VUS = { perRequestPerSecond: 2, min: 10, max: 1000 } as
 
 /** The VU cap of the open model when the config gives none. */
 export function derivedMaxVUs(levels: readonly number[]): number {
-  const top = Math.max(0, ...levels);
+  const top = levels.reduce((highest, level) => Math.max(highest, level), 0);
   return Math.min(
     DERIVED_MAX_VUS.max,
     Math.max(DERIVED_MAX_VUS.min, Math.ceil(top * DERIVED_MAX_VUS.perRequestPerSecond)),
@@ -570,9 +623,13 @@ export const LoadSchema = z
         .describe(
           'closed: a constant number of virtual users per level; open: a constant arrival rate (requests/s) per level',
         ),
-      levels: z
-        .array(positiveInt('a level: virtual users (closed model) or requests per second (open model)'))
-        .min(1)
+      levels: atMost(
+        z
+          .array(positiveInt('a level: virtual users (closed model) or requests per second (open model)'))
+          .min(1),
+        CONFIG_LIMITS.levels,
+        'levels',
+      )
         .superRefine((levels, ctx) => {
           levels.forEach((level, i) => {
             const previous = levels[i - 1];
@@ -587,10 +644,17 @@ export const LoadSchema = z
           });
         })
         .describe('the ladder of load levels, strictly rising: virtual users (closed) or requests/s (open)'),
-      levelDuration: duration('how long each level is measured', { minMs: 1000 }).prefault('20s'),
-      warmup: duration('unmeasured load before each level', { minMs: 0 }).prefault('5s'),
+      levelDuration: duration('how long each level is measured', {
+        minMs: 1000,
+        maxMs: CONFIG_LIMITS.levelDurationMs,
+      }).prefault('20s'),
+      warmup: duration('unmeasured load before each level', {
+        minMs: 0,
+        maxMs: CONFIG_LIMITS.warmupMs,
+      }).prefault('5s'),
       requestTimeout: duration('how long a request may take before it counts as a timeout', {
         minMs: 1,
+        maxMs: CONFIG_LIMITS.requestTimeoutMs,
       }).prefault('5s'),
       maxVUs: positiveInt(
         'open model only: the most virtual users k6 may use (default: twice the top level, 10..1000)',
@@ -602,16 +666,12 @@ export const LoadSchema = z
         .describe(
           'a k6 script of your own to run instead of the built-in requests, relative to the config file',
         ),
-      scriptRequests: z
-        .array(requestName)
-        .min(1)
+      scriptRequests: atMost(z.array(requestName).min(1), CONFIG_LIMITS.requests, 'request names')
         .optional()
         .describe(
           'with script: the `req` tag values your script gives its requests, to get results per request (default: one result per level, named all)',
         ),
-      requests: z
-        .array(RequestSchema)
-        .min(1)
+      requests: atMost(z.array(RequestSchema).min(1), CONFIG_LIMITS.requests, 'requests')
         .superRefine((requests, ctx) => {
           requests.forEach((request, i) => {
             const first = requests.findIndex((other) => other.name === request.name);
@@ -803,7 +863,9 @@ export const ThresholdSchema = z
 
 export const GateSchema = z
   .strictObject({
-    thresholds: z.array(ThresholdSchema).default([]).describe('absolute limits; any breach fails the gate'),
+    thresholds: atMost(z.array(ThresholdSchema), CONFIG_LIMITS.thresholds, 'thresholds')
+      .default([])
+      .describe('absolute limits; any breach fails the gate'),
   })
   .prefault({})
   .describe('the release gate');
@@ -888,8 +950,10 @@ export const PairedSchema = z
       .optional(),
     slot: duration('measured time per slot', { minMs: 1000, maxMs: 600_000 }).prefault('10s'),
     warmup: duration('unmeasured load before each slot', { minMs: 0, maxMs: 600_000 }).prefault('3s'),
-    blocks: positiveInt('ABBA blocks always run').default(3),
-    maxBlocks: positiveInt('ABBA blocks at most, run while a test is undecided').default(6),
+    blocks: positiveInt('ABBA blocks always run').max(CONFIG_LIMITS.pairedBlocks).default(3),
+    maxBlocks: positiveInt('ABBA blocks at most, run while a test is undecided')
+      .max(CONFIG_LIMITS.pairedBlocks)
+      .default(6),
   })
   .transform(({ rate, slot, warmup, blocks, maxBlocks }) => ({
     ...(rate !== undefined ? { rate } : {}),
@@ -1120,7 +1184,10 @@ export const UpstreamSchema = z
     command: commandSchema.optional(),
     env: envSchema.optional(),
     wait: waitSchema.optional(),
-    startupTimeout: duration('how long the container may take to be ready', { minMs: 1000 }).optional(),
+    startupTimeout: duration('how long the container may take to be ready', {
+      minMs: 1000,
+      maxMs: CONFIG_LIMITS.startupTimeoutMs,
+    }).optional(),
     ports: PortsSchema.optional(),
     stub: StubSchema.optional(),
   })
@@ -1271,9 +1338,7 @@ export const PhaseSchema = z
   .transform((phase) => (typeof phase === 'string' ? { name: phase, toxics: {}, stubs: {} } : phase))
   .describe('a phase: a name (no faults), or { name, toxics, stubs }');
 
-export const PhasesSchema = z
-  .array(PhaseSchema)
-  .min(1)
+export const PhasesSchema = atMost(z.array(PhaseSchema).min(1), CONFIG_LIMITS.phases, 'phases')
   .superRefine(
     (phases, ctx) => {
       // read even when some phase is broken: each is a name, a mapping with one, or neither

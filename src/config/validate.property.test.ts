@@ -5,8 +5,9 @@ import { countReliability } from '../../test/helpers/reliability.ts';
 import { applyOverrides } from './overrides.ts';
 import { configHash } from './read.ts';
 import { networkAddresses, resolveEnv, startOrder } from './refs.ts';
+import { CONFIG_LIMITS } from './schema.ts';
 import { validRaw } from './testConfigs.ts';
-import { validateConfig } from './validate.ts';
+import { plannedLoadS, validateConfig } from './validate.ts';
 
 /** `path: message` on one line, the path as formatPath writes it. */
 const KEY = String.raw`(?:[A-Za-z_][A-Za-z0-9_-]*|\["(?:[^"\\]|\\.)*"\])`;
@@ -30,6 +31,11 @@ function checkInvariants(raw: unknown): void {
     for (const dependency of Object.values(dependencies)) resolveEnv(dependency.env, addresses);
     expect(startOrder(dependencies)).toHaveLength(Object.keys(dependencies).length);
     expect(configHash(result.config)).toMatch(/^[0-9a-f]{16}$/);
+    // Within its bounds: no number JSON cannot hold (Infinity would be written as null), a ladder
+    // of at most the allowed levels, and a plan no longer than a run may take.
+    expect(JSON.parse(JSON.stringify(result.config))).toEqual(result.config);
+    expect(result.config.load.levels.length).toBeLessThanOrEqual(CONFIG_LIMITS.levels);
+    expect(plannedLoadS(result.config)).toBeLessThanOrEqual(CONFIG_LIMITS.planS);
   } else {
     fuzzed.rejected++;
     expect(result.errors.length).toBeGreaterThan(0);
@@ -52,7 +58,24 @@ function pathsIn(value: unknown, prefix: (string | number)[] = []): (string | nu
 
 const VALID_PATHS = pathsIn(validRaw()).filter((path) => path.length > 0);
 
+/** Durations past their bounds: too long to be a number, past a day, an hour, a plan. */
+const outOfRangeDuration = fc.oneof(
+  fc.constantFrom('1e400s', '25h', '61m', '31m', '11m', `${'9'.repeat(400)}h`, `1${'0'.repeat(309)}ms`),
+  fc.bigInt({ min: 10n ** 6n, max: 10n ** 400n }).map((n) => `${n}s`),
+  fc.integer({ min: 2, max: 10_000 }).map((h) => `${h}h`),
+);
+
+/** Long lists, around and far past the bounds (levels, requests, phases, thresholds). */
+const largeArray = fc.oneof(
+  fc.integer({ min: 90, max: 3_000 }).map((n) => Array.from({ length: n }, (_, i) => i + 1)),
+  fc.array(fc.integer({ min: -5, max: 1_000_000 }), { minLength: 90, maxLength: 1_000 }),
+  fc
+    .integer({ min: 90, max: 400 })
+    .map((n) => Array.from({ length: n }, (_, i) => ({ name: `r${i}`, path: '/' }))),
+);
+
 const scalar = fc.oneof(
+  outOfRangeDuration,
   fc.constantFrom(
     '20s',
     '900ms',
@@ -78,6 +101,7 @@ const value = fc.oneof(
   fc.jsonValue({ maxDepth: 3 }),
   fc.array(scalar, { maxLength: 4 }),
   fc.dictionary(fc.string(), scalar),
+  largeArray,
 );
 
 const mutation = fc.oneof(
@@ -144,6 +168,35 @@ describe('validateConfig on generated documents', { timeout: 120_000 }, () => {
         checkInvariants(mutate(mutations));
       }),
       { numRuns: 3000 },
+    );
+  });
+
+  it('keeps every config within its bounds: long ladders, many phases, durations in and out of range', () => {
+    const duration = fc.oneof(
+      fc.integer({ min: 0, max: 7_200 }).map((s) => `${s}s`),
+      fc.integer({ min: 0, max: 90 }).map((m) => `${m}m`),
+      outOfRangeDuration,
+    );
+    const ladder = fc
+      .oneof(fc.integer({ min: 0, max: 300 }), fc.integer({ min: 300, max: 20_000 }))
+      .map((n) => Array.from({ length: n }, (_, i) => i + 1));
+    fc.assert(
+      fc.property(
+        ladder,
+        duration,
+        duration,
+        duration,
+        fc.integer({ min: 1, max: 40 }),
+        fc.constantFrom('closed', 'open'),
+        (levels, levelDuration, warmup, requestTimeout, phaseCount, model) => {
+          const raw = validRaw();
+          Object.assign(raw.load, { levels, levelDuration, warmup, requestTimeout, model });
+          raw.phases = Array.from({ length: phaseCount }, (_, i) => `p${i}`);
+          raw.gate.thresholds = [];
+          checkInvariants(raw);
+        },
+      ),
+      { numRuns: 1500 },
     );
   });
 

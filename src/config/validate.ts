@@ -1,9 +1,11 @@
 import { z } from 'zod';
+import { ladderDurationS } from '../load/plan.ts';
 import { faultIssues, referableContainers } from './faults.ts';
 import { closest, issueMessage, toConfigIssues } from './messages.ts';
 import { type ConfigIssue, formatIssue, isRecord } from './paths.ts';
 import { checkReferences } from './refs.ts';
 import {
+  CONFIG_LIMITS,
   ConfigSchema,
   DependencyNameSchema,
   EnvValueSchema,
@@ -157,7 +159,44 @@ function crossSectionIssues(raw: unknown, parsed: LoadgateConfig | undefined): C
   issues.push(...secretIssues(raw));
   if (parsed) issues.push(...faultIssues(parsed));
   if (parsed) issues.push(...metricsReferenceIssues(parsed));
+  if (parsed) issues.push(...planLengthIssues(parsed));
   return issues;
+}
+
+/** Seconds the config's ladder takes, every phase, warm-up and drain included. */
+export function plannedLoadS(config: LoadgateConfig): number {
+  return ladderDurationS({
+    levelCount: config.load.levels.length,
+    phaseCount: config.phases.length,
+    levelDurationS: config.load.levelDurationS,
+    warmupS: config.load.warmupS,
+    requestTimeoutMs: config.load.requestTimeoutMs,
+    probeIdleS: config.load.probe?.idleS ?? 0,
+  });
+}
+
+/** The whole plan within CONFIG_LIMITS.planS: each part may be fine and their product not. */
+function planLengthIssues(config: LoadgateConfig): ConfigIssue[] {
+  const totalS = plannedLoadS(config);
+  if (totalS <= CONFIG_LIMITS.planS) return [];
+  const { load, phases } = config;
+  return [
+    {
+      path: ['load'],
+      message: `the ladder would take ${formatDuration(totalS)} (${phases.length} phase(s) × ${load.levels.length} levels × (${load.warmupS}s warm-up + ${load.levelDurationS}s), plus drains), over the ${formatDuration(CONFIG_LIMITS.planS)} a run may take; use fewer levels or phases, or shorter levels`,
+    },
+  ];
+}
+
+/** "6 h", "1 h 40 min", "2 min 30 s", "45 s". */
+export function formatDuration(totalS: number): string {
+  const s = Math.round(totalS);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const rest = s % 60;
+  if (h > 0) return m > 0 ? `${h} h ${m} min` : `${h} h`;
+  if (m > 0) return rest > 0 ? `${m} min ${rest} s` : `${m} min`;
+  return `${rest} s`;
 }
 
 /** metrics.postgres names a declared dependency. */

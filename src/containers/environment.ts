@@ -5,16 +5,17 @@ import { basename, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import {
   GenericContainer,
-  getContainerRuntimeClient,
   Network,
   type StartedNetwork,
   type StartedTestContainer,
   Wait,
   type WaitStrategy,
 } from 'testcontainers';
+import { DEADLINES_MS, DeadlineError } from '../deadline.ts';
 import { CancelledError, errorMessage, InfraError } from '../errors.ts';
 import { redact, redactingLines } from '../redact.ts';
 import { buildImage } from './build.ts';
+import { engineCall, engineClient, engineLocation } from './engineCall.ts';
 import { CONTAINER_LABEL, networkName, RUN_LABEL, runLabels } from './labels.ts';
 import { removeRunLeftovers } from './leftovers.ts';
 import { tailFile } from './logs.ts';
@@ -40,16 +41,25 @@ export type ContainerEvent =
   | { kind: 'stopping'; count: number };
 
 /**
- * Checks that a Docker-API engine answers, before anything is started.
- * A missing engine is an infrastructure error with a one-line message saying how to get one.
+ * Checks that a Docker-API engine answers, before anything is started, within its deadline.
+ * A missing or silent engine is an infrastructure error with a one-line message saying how to
+ * get one; a signal cancels the wait.
  */
-export async function checkEngine(): Promise<void> {
+export async function checkEngine(
+  options: { deadlineMs?: number; signal?: AbortSignal } = {},
+): Promise<void> {
+  const deadlineMs = options.deadlineMs ?? DEADLINES_MS.engineAnswer;
   try {
-    await getContainerRuntimeClient();
+    await untilAborted(engineClient(deadlineMs), options.signal, 'waiting for the container engine');
   } catch (error) {
-    const where = process.env.DOCKER_HOST
-      ? `at DOCKER_HOST=${process.env.DOCKER_HOST}`
-      : 'on the default socket';
+    if (error instanceof CancelledError) throw error;
+    const where = `at ${engineLocation()}`;
+    if (error instanceof DeadlineError) {
+      throw new InfraError(
+        `the container engine ${where} took the connection but did not answer within ${deadlineMs / 1000} s: restart its API service (docker: systemctl restart docker; podman: podman system service), or point DOCKER_HOST at one that answers`,
+        { cause: error },
+      );
+    }
     throw new InfraError(
       `no container engine answers ${where}: start Docker or Podman's API service (on a loadgate dev machine: bash scripts/bootstrap.sh)`,
       { cause: error },
@@ -95,7 +105,9 @@ export class RunContainers implements AsyncDisposable {
   }): Promise<RunContainers> {
     await mkdir(options.logsDir, { recursive: true });
     const name = networkName(options.runId);
-    const network = await new Network({ nextUuid: () => name }).start();
+    const network = await engineCall(`creating the network ${name}`, () =>
+      new Network({ nextUuid: () => name }).start(),
+    );
     return new RunContainers(
       options.runId,
       options.logsDir,
@@ -117,9 +129,11 @@ export class RunContainers implements AsyncDisposable {
 
   /** Whether a started container still runs, and its exit code if not. */
   async state(started: StartedContainer): Promise<{ running: boolean; exitCode: number | null }> {
-    const client = await getContainerRuntimeClient();
+    const client = await engineClient();
     try {
-      const info = await client.container.dockerode.getContainer(started.id).inspect();
+      const info = await engineCall(`inspecting ${started.name}`, () =>
+        client.container.dockerode.getContainer(started.id).inspect(),
+      );
       return { running: info.State.Running, exitCode: info.State.Running ? null : info.State.ExitCode };
     } catch {
       return { running: false, exitCode: null };
@@ -136,7 +150,7 @@ export class RunContainers implements AsyncDisposable {
       // Podman lists an image's EXPOSEd ports as bindings even when unpublished, and
       // Testcontainers then waits for them to be bound: publish them too.
       const ports = [...new Set([...spec.ports, ...(await exposedPorts(imageName))])];
-      const starting = container
+      const configured = container
         .withNetwork(this.network)
         .withNetworkAliases(spec.name)
         .withLabels({ ...runLabels(this.runId), [CONTAINER_LABEL]: spec.name })
@@ -144,13 +158,20 @@ export class RunContainers implements AsyncDisposable {
         .withExposedPorts(...ports)
         .withWaitStrategy(waitStrategyFor(spec.wait, spec.ports))
         .withStartupTimeout(spec.startupTimeoutMs)
-        .withLogConsumer((stream: Readable) => stream.pipe(redactingLines()).pipe(log))
-        .start();
+        .withLogConsumer((stream: Readable) => stream.pipe(redactingLines()).pipe(log));
+      const startingWithin = engineCall(
+        `pulling if needed, creating and starting ${spec.name}`,
+        () => configured.start(),
+        DEADLINES_MS.imagePull + spec.startupTimeoutMs,
+      );
       // A container that exits while Testcontainers waits for it is seen here, not there: its
       // own check reads the logs of an exited container through Podman, a stream that never ends.
       const watch = new AbortController();
       try {
-        started = await Promise.race([starting, exitedBeforeReady(this.runId, spec.name, watch.signal)]);
+        started = await Promise.race([
+          startingWithin,
+          exitedBeforeReady(this.runId, spec.name, watch.signal),
+        ]);
       } finally {
         watch.abort();
       }
@@ -188,11 +209,15 @@ export class RunContainers implements AsyncDisposable {
     let building = this.builds.get(tag);
     if (!building) {
       this.onEvent({ kind: 'building', name: spec.name });
-      building = buildImage(build, tag, join(this.logsDir, `build-${spec.name}.log`), this.signal).catch(
-        (error) => {
-          throw new InfraError(`${spec.name}: ${errorMessage(error)}`, { cause: error });
-        },
-      );
+      const logFile = join(this.logsDir, `build-${spec.name}.log`);
+      building = engineCall(
+        `building ${spec.name}`,
+        (deadline) =>
+          buildImage(build, tag, logFile, this.signal ? AbortSignal.any([this.signal, deadline]) : deadline),
+        DEADLINES_MS.imageBuild,
+      ).catch((error) => {
+        throw new InfraError(`${spec.name}: ${errorMessage(error)}`, { cause: error });
+      });
       this.builds.set(tag, building);
     }
     await building;
@@ -210,7 +235,9 @@ export class RunContainers implements AsyncDisposable {
     // together. Cancelled: none gracefully, all are removed together below.
     const stopping = this.signal?.aborted ? [] : this.started.splice(0).reverse();
     const stop = (container: StartedTestContainer) =>
-      container.stop({ timeout: 1_000, remove: true, removeVolumes: true }).catch((e) => failures.push(e));
+      engineCall(`stopping container ${container.getName()}`, () =>
+        container.stop({ timeout: 1_000, remove: true, removeVolumes: true }),
+      ).catch((e) => failures.push(e));
     const [last, ...rest] = stopping;
     if (last) await stop(last);
     await Promise.all(rest.map(stop));
@@ -241,10 +268,12 @@ export function localImageTag(build: NonNullable<ImageSource['build']>): string 
 
 /** Rejects once the run's container of this name has exited; never resolves. */
 async function exitedBeforeReady(runId: string, name: string, stop: AbortSignal): Promise<never> {
-  const client = await getContainerRuntimeClient();
+  const client = await engineClient();
   const filters = { label: [`${RUN_LABEL}=${runId}`, `${CONTAINER_LABEL}=${name}`], status: ['exited'] };
   while (!stop.aborted) {
-    const exited = await client.container.dockerode.listContainers({ all: true, filters }).catch(() => []);
+    const exited = await engineCall(`listing the exited containers of run ${runId}`, () =>
+      client.container.dockerode.listContainers({ all: true, filters }),
+    ).catch(() => []);
     const info = exited[0];
     if (info) throw new Error(`it exited before it was ready (${info.Status})`);
     await new Promise((resolve) => setTimeout(resolve, 500));
@@ -274,9 +303,11 @@ export function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefine
 
 /** The ports an image declares with EXPOSE (e.g. "8000/tcp" → 8000). */
 async function exposedPorts(image: string): Promise<number[]> {
-  const client = await getContainerRuntimeClient();
+  const client = await engineClient();
   try {
-    const info = await client.container.dockerode.getImage(image).inspect();
+    const info = await engineCall(`inspecting the image ${image}`, () =>
+      client.container.dockerode.getImage(image).inspect(),
+    );
     return Object.keys(info.Config?.ExposedPorts ?? {})
       .filter((key) => key.endsWith('/tcp'))
       .map((key) => Number.parseInt(key, 10));

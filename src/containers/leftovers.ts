@@ -1,4 +1,4 @@
-import { getContainerRuntimeClient } from 'testcontainers';
+import { engineCall, engineClient } from './engineCall.ts';
 import { NETWORK_PREFIX, networkName, RUN_LABEL } from './labels.ts';
 
 export interface Leftovers {
@@ -11,8 +11,12 @@ export interface Leftovers {
  * with no run id, those of every loadgate run. The safety net under normal cleanup, and the
  * action's post step after a killed job.
  */
-export async function removeRunLeftovers(runId?: string): Promise<Leftovers> {
-  const client = await getContainerRuntimeClient();
+export async function removeRunLeftovers(runId?: string, deadlineMs?: number): Promise<Leftovers> {
+  return engineCall(`removing what run ${runId ?? '(any)'} left`, () => removeNow(runId), deadlineMs);
+}
+
+async function removeNow(runId: string | undefined): Promise<Leftovers> {
+  const client = await engineClient();
   const docker = client.container.dockerode;
   const label = runId ? `${RUN_LABEL}=${runId}` : RUN_LABEL;
   const containers = await docker.listContainers({ all: true, filters: { label: [label] } });
@@ -26,14 +30,16 @@ export async function removeRunLeftovers(runId?: string): Promise<Leftovers> {
 }
 
 /** What is still there of a run (or of all runs): for tests and the post step. */
-export async function listRunLeftovers(runId?: string): Promise<Leftovers> {
-  const client = await getContainerRuntimeClient();
-  const docker = client.container.dockerode;
-  const label = runId ? `${RUN_LABEL}=${runId}` : RUN_LABEL;
-  const containers = await docker.listContainers({ all: true, filters: { label: [label] } });
-  const prefix = runId ? networkName(runId) : NETWORK_PREFIX;
-  const networks = (await docker.listNetworks()).filter((n) => n.Name.startsWith(prefix));
-  return { containers: containers.length, networks: networks.length };
+export function listRunLeftovers(runId?: string): Promise<Leftovers> {
+  return engineCall(`listing what run ${runId ?? '(any)'} left`, async () => {
+    const client = await engineClient();
+    const docker = client.container.dockerode;
+    const label = runId ? `${RUN_LABEL}=${runId}` : RUN_LABEL;
+    const containers = await docker.listContainers({ all: true, filters: { label: [label] } });
+    const prefix = runId ? networkName(runId) : NETWORK_PREFIX;
+    const networks = (await docker.listNetworks()).filter((n) => n.Name.startsWith(prefix));
+    return { containers: containers.length, networks: networks.length };
+  });
 }
 
 function ignoreGone(error: { statusCode?: number }): void {

@@ -1,4 +1,4 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import type { LadderPlan } from '../../k6-scripts/contract.ts';
 import { type LatencySamples, readLatencySamples } from '../baseline/samples.ts';
@@ -11,6 +11,8 @@ import { evaluateGate } from '../gate/evaluate.ts';
 import { decideVerdict } from '../gate/verdict.ts';
 import { type LevelLoadResult, parseLadderSummary } from '../load/summary.ts';
 import { levelResultParts } from '../metrics/setup.ts';
+import { writeFileAtomic, writeJsonAtomic } from '../output/atomic.ts';
+import { checkOutDir } from '../output/guard.ts';
 import type { ProgressSink } from '../progress.ts';
 import { renderReport } from '../report/markdown.ts';
 import { type Merged, RESULT_SCHEMA_VERSION, type Result, ResultSchema } from '../result/schema.ts';
@@ -45,6 +47,7 @@ export interface MergeRunOptions {
 export async function runMerge(options: MergeRunOptions): Promise<RunOutcome> {
   const { progress } = options;
   const loaded = await readConfig(options.configPath, options.overrides);
+  await checkOutDir(options.outDir, loaded.configDir);
   for (const warning of loaded.warnings) progress.warn(warning);
   const { config } = loaded;
   requireTarget(config, 'loadgate merge');
@@ -164,8 +167,8 @@ export async function runMerge(options: MergeRunOptions): Promise<RunOutcome> {
   const reportMarkdown = renderReport(result);
   const resultPath = join(outDir, OUT_FILES.result);
   const reportPath = join(outDir, OUT_FILES.report);
-  await writeFile(resultPath, `${JSON.stringify(result, null, 2)}\n`);
-  await writeFile(reportPath, reportMarkdown);
+  await writeJsonAtomic(resultPath, result);
+  await writeFileAtomic(reportPath, reportMarkdown);
   await baselines.save(result, outDir);
   return { result, reportMarkdown, resultPath, reportPath };
 }

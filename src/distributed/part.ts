@@ -1,9 +1,10 @@
 import type { Dirent } from 'node:fs';
-import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { type LadderPlan, PART_VERSION, type PartManifest } from '../../k6-scripts/contract.ts';
 import { errorMessage } from '../errors.ts';
+import { writeJsonAtomic } from '../output/atomic.ts';
 
 /**
  * A part of a distributed run on disk: its manifest (PartManifest, k6-scripts/contract.ts), k6's
@@ -120,7 +121,7 @@ async function readPart(dir: string, name: string): Promise<FoundPart | Unreadab
 
 /** Writes a manifest as `loadgate run --segment` leaves it (the ladder script wrote its facts). */
 export async function writePartManifest(path: string, manifest: PartManifest): Promise<void> {
-  await writeFile(path, `${JSON.stringify(manifest, null, 2)}\n`);
+  await writeJsonAtomic(path, manifest);
 }
 
 /** Reads back the manifest the ladder script wrote, or null when there is none or it is not one. */

@@ -8,6 +8,7 @@ import { ConfigError, InfraError } from '../errors.ts';
 import { locateK6, runLadder } from '../load/k6.ts';
 import { buildLadderPlan } from '../load/plan.ts';
 import { levelResultParts } from '../metrics/setup.ts';
+import { checkOutDir } from '../output/guard.ts';
 import type { ProgressSink } from '../progress.ts';
 import type { LevelResult } from '../result/schema.ts';
 import { ladderInput, ladderRunOptions, newRunId } from '../run.ts';
@@ -46,6 +47,7 @@ export interface SegmentOutcome {
 export async function runSegment(options: SegmentRunOptions): Promise<SegmentOutcome> {
   const { progress } = options;
   const loaded = await readConfig(options.configPath, options.overrides);
+  await checkOutDir(options.outDir, loaded.configDir);
   for (const warning of loaded.warnings) progress.warn(warning);
   const { config } = loaded;
   const target = requireTarget(config, '--segment');

@@ -1,4 +1,5 @@
 import type { PhaseConfig, StubConfig } from '../config/schema.ts';
+import { boundedTimeout } from '../deadline.ts';
 import { errorMessage, InfraError } from '../errors.ts';
 import type { PhaseWindow } from '../load/plan.ts';
 import { setStubBehaviour, stubBehaviour } from './stub.ts';
@@ -68,7 +69,7 @@ export class FaultSchedule {
       const phase = this.phases.find((p) => p.name === window.phase) ?? null;
       const delayMs = Math.max(0, startedAtMs + window.startS * 1000 - performance.now());
       this.timers.push(
-        setTimeout(() => {
+        boundedTimeout(() => {
           const switching = this.faults.apply(phase).then(
             () => {
               this.appliedAtMs.set(window.phase, performance.now());

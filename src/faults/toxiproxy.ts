@@ -8,7 +8,9 @@ import {
 } from '@testcontainers/toxiproxy';
 import type { ContainerAddress } from '../config/refs.ts';
 import { TOXIPROXY_ALIAS } from '../config/schema.ts';
+import { engineCall } from '../containers/engineCall.ts';
 import { CONTAINER_LABEL, networkName, runLabels } from '../containers/labels.ts';
+import { DEADLINES_MS, withDeadline } from '../deadline.ts';
 import { errorMessage, InfraError } from '../errors.ts';
 import { PINNED_TOOLS } from '../version.ts';
 import type { ProxyState } from './toxics.ts';
@@ -17,6 +19,8 @@ import type { ProxyState } from './toxics.ts';
 export const TOXIPROXY_IMAGE_ENV = 'LOADGATE_TOXIPROXY_IMAGE';
 /** The Testcontainers module publishes 32 proxy ports (8666..8697): at most this many proxies. */
 export const MAX_PROXIES = 32;
+/** Toxiproxy's API answers at once: a call that hangs means the container is gone or stuck. */
+const TOXIPROXY_API_MS = 30_000;
 
 /** The Toxiproxy image to run: LOADGATE_TOXIPROXY_IMAGE, else the pinned official one. */
 export function toxiproxyImage(env: NodeJS.ProcessEnv = process.env): string {
@@ -64,12 +68,12 @@ export class FaultProxy implements AsyncDisposable {
     const log = createWriteStream(join(options.logsDir, `${TOXIPROXY_ALIAS}.log`), { flags: 'a' });
     let container: StartedToxiProxyContainer;
     try {
-      container = await new ToxiProxyContainer(image)
+      const configured = new ToxiProxyContainer(image)
         .withNetworkMode(networkName(options.runId))
         .withNetworkAliases(TOXIPROXY_ALIAS)
         .withLabels({ ...runLabels(options.runId), [CONTAINER_LABEL]: TOXIPROXY_ALIAS })
-        .withLogConsumer((stream: Readable) => stream.pipe(log))
-        .start();
+        .withLogConsumer((stream: Readable) => stream.pipe(log));
+      container = await engineCall('starting Toxiproxy', () => configured.start(), DEADLINES_MS.imagePull);
     } catch (error) {
       throw new InfraError(
         `Toxiproxy (${image}) did not start: ${errorMessage(error)}; set ${TOXIPROXY_IMAGE_ENV} to use another image`,
@@ -83,7 +87,11 @@ export class FaultProxy implements AsyncDisposable {
     try {
       for (const target of targets) {
         const upstream = `${target.host}:${target.port}`;
-        const created = await container.createProxy({ name: target.name, upstream });
+        const created = await withDeadline(
+          `creating the proxy ${target.name} in Toxiproxy`,
+          TOXIPROXY_API_MS,
+          () => container.createProxy({ name: target.name, upstream }),
+        );
         proxies.set(target.name, created);
         const listenPort = Number(
           created.instance.listen.slice(created.instance.listen.lastIndexOf(':') + 1),
@@ -101,13 +109,15 @@ export class FaultProxy implements AsyncDisposable {
   /** Puts every proxy into its state: all toxics removed and every proxy enabled, then the states' toxics. */
   async apply(states: ReadonlyMap<string, ProxyState>): Promise<void> {
     try {
-      await this.container.client.reset();
-      for (const [name, state] of states) {
-        const entry = this.proxies.get(name);
-        if (!entry) throw new InfraError(`no proxy named ${name}`);
-        if (!state.enabled) await entry.setEnabled(false);
-        for (const toxic of state.toxics) await entry.instance.addToxic(toxic);
-      }
+      await withDeadline("setting the phase's toxics in Toxiproxy", TOXIPROXY_API_MS, async () => {
+        await this.container.client.reset();
+        for (const [name, state] of states) {
+          const entry = this.proxies.get(name);
+          if (!entry) throw new InfraError(`no proxy named ${name}`);
+          if (!state.enabled) await entry.setEnabled(false);
+          for (const toxic of state.toxics) await entry.instance.addToxic(toxic);
+        }
+      });
     } catch (error) {
       if (error instanceof InfraError) throw error;
       throw new InfraError(`Toxiproxy did not take the phase's toxics: ${errorMessage(error)}`, {
@@ -130,6 +140,8 @@ export class FaultProxy implements AsyncDisposable {
 
   /** Removes the container; one already gone (a cancelled run is removed by its label) is fine. */
   async [Symbol.asyncDispose](): Promise<void> {
-    await this.container.stop({ timeout: 2_000, remove: true }).catch(() => {});
+    await engineCall('stopping Toxiproxy', () => this.container.stop({ timeout: 2_000, remove: true })).catch(
+      () => {},
+    );
   }
 }

@@ -1,4 +1,5 @@
 import { getOctokit } from '@actions/github';
+import { DEADLINES_MS } from '../deadline.ts';
 
 /**
  * The few GitHub REST calls loadgate makes, behind an interface: the comment logic is written
@@ -85,8 +86,22 @@ interface ErrorLike {
  * as 429, or as 403 with x-ratelimit-remaining: 0 (primary) or retry-after / a "secondary rate
  * limit" message (secondary); any other 403 is a missing permission.
  */
-export function classifyGitHubError(error: unknown, what: string, nowMs = Date.now()): GitHubApiError {
+export function classifyGitHubError(
+  error: unknown,
+  what: string,
+  nowMs = Date.now(),
+  timeoutMs: number | null = null,
+): GitHubApiError {
   if (error instanceof GitHubApiError) return error;
+  if (timeoutMs !== null && isTimeout(error)) {
+    return new GitHubApiError(
+      `${what}: GitHub's API did not answer within ${timeoutMs / 1000} s`,
+      'network',
+      null,
+      null,
+      { cause: error },
+    );
+  }
   const e = (error ?? {}) as ErrorLike;
   const status = typeof e.status === 'number' ? e.status : null;
   const headers = e.response?.headers ?? {};
@@ -138,6 +153,25 @@ export function classifyGitHubError(error: unknown, what: string, nowMs = Date.n
   });
 }
 
+/** fetch with a deadline over the whole exchange, the caller's own signal kept. */
+function fetchWithin(timeoutMs: number): typeof fetch {
+  return (input, init) => {
+    const deadline = AbortSignal.timeout(timeoutMs);
+    return fetch(input, {
+      ...init,
+      signal: init?.signal ? AbortSignal.any([init.signal, deadline]) : deadline,
+    });
+  };
+}
+
+/** Whether an error (or one it wraps) is a fetch's deadline passing. */
+function isTimeout(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (e.name === 'TimeoutError') return true;
+  }
+  return false;
+}
+
 function oneLine(text: string): string {
   const line = text.replace(/\s+/g, ' ').trim();
   return line.length > 300 ? `${line.slice(0, 299)}…` : line;
@@ -149,21 +183,25 @@ export interface GitHubClientOptions {
   repository: string;
   /** GITHUB_API_URL; default https://api.github.com */
   apiUrl?: string;
+  /** each request's deadline, its body included; default DEADLINES_MS.githubRequest */
+  requestTimeoutMs?: number;
 }
 
 /** The real client, on @actions/github's Octokit (REST only, no GraphQL). */
 export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
   const [owner, repo] = splitRepository(options.repository);
+  const timeoutMs = options.requestTimeoutMs ?? DEADLINES_MS.githubRequest;
   const octokit = getOctokit(options.token, {
     baseUrl: (options.apiUrl || 'https://api.github.com').replace(/\/+$/, ''),
-    // No retries hidden in the client: a rate limit is reported, not waited out.
-    request: { retries: 0 },
+    // No retries hidden in the client: a rate limit is reported, not waited out. Every request
+    // has a deadline: an API that takes the connection and never answers must not hang the job.
+    request: { retries: 0, fetch: fetchWithin(timeoutMs) },
   });
   const call = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
     try {
       return await fn();
     } catch (error) {
-      throw classifyGitHubError(error, what);
+      throw classifyGitHubError(error, what, Date.now(), timeoutMs);
     }
   };
   return {
@@ -172,7 +210,7 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
         const { data } = await octokit.rest.users.getAuthenticated();
         return data.login;
       } catch (error) {
-        const classified = classifyGitHubError(error, 'GET /user');
+        const classified = classifyGitHubError(error, 'GET /user', Date.now(), timeoutMs);
         // An installation token (GITHUB_TOKEN) may not read /user: "Resource not accessible by integration".
         if (classified.kind === 'forbidden' || classified.kind === 'unauthorized') return null;
         throw classified;

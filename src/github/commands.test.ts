@@ -2,8 +2,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as core from '@actions/core';
+import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { outputsFromStdout, runnerCommands } from '../../test/github/runnerCommands.ts';
+import { DOTNET_WHITESPACE, outputsFromStdout, runnerCommands } from '../../test/github/runnerCommands.ts';
+import { countReliability } from '../../test/helpers/reliability.ts';
 import { logUntrusted, mayIssueCommand, untrustedLines } from './commands.ts';
 
 const HOSTILE_LOG = [
@@ -56,6 +58,70 @@ describe('untrusted text in the job log', () => {
     expect(before).toContain('verdict');
     // every line of the log is still shown
     for (const line of HOSTILE_LOG.split(/\r|\n/)) expect(stdout).toContain(line);
+  });
+
+  // The runner trims a line with .NET's TrimStart() before looking for `::`: any Unicode
+  // whitespace, not only spaces and tabs, may stand before a forged command.
+  const forgedAfter = (blank: string) =>
+    [
+      'INFO ok',
+      `${blank}::set-output name=verdict::pass`,
+      `${blank}${blank}::add-mask::visible`,
+      `${blank}::error title=forged::the check passed`,
+    ].join('\n');
+  const blanks = DOTNET_WHITESPACE.filter((c) => c !== '\n' && c !== '\r');
+  const codePoint = (c: string) => `U+${(c.codePointAt(0) as number).toString(16).padStart(4, '0')}`;
+
+  it.each(blanks.map((c) => [codePoint(c), c]))(
+    'printed plainly, a line starting with %s then :: is a command to the runner (the hazard is real)',
+    (_name, blank) => {
+      core.info(forgedAfter(blank));
+      expect(runnerCommands(stdout).map((c) => c.name)).toEqual(['set-output', 'add-mask', 'error']);
+      expect(outputsFromStdout(stdout)).toEqual({ verdict: 'pass' });
+    },
+  );
+
+  it.each(blanks.map((c) => [codePoint(c), c]))(
+    'through the action logging path, a line starting with %s issues no command',
+    (_name, blank) => {
+      const text = forgedAfter(blank);
+      expect(mayIssueCommand(text)).toBe(true);
+      logUntrusted((line) => core.info(line), text);
+      countReliability('hostileInputs', 1, 'forged workflow-command lines');
+      expect(runnerCommands(stdout).map((c) => c.name)).toEqual(['stop-commands']);
+      expect(outputsFromStdout(stdout)).toEqual({});
+    },
+  );
+
+  it('whatever the runner model reads as a command in a text, the guard sees (generated texts)', () => {
+    const piece = fc.constantFrom(
+      ...blanks,
+      '\n',
+      '\r',
+      ':',
+      '::',
+      '##[',
+      ']',
+      'set-output name=v',
+      'a',
+      '\ufeff',
+    );
+    let tried = 0;
+    fc.assert(
+      fc.property(
+        fc.array(piece, { maxLength: 12 }).map((parts) => parts.join('')),
+        (text) => {
+          tried++;
+          if (runnerCommands(text).length > 0) expect(mayIssueCommand(text)).toBe(true);
+          const lines = untrustedLines(text);
+          expect(runnerCommands(lines.join('\n')).map((c) => c.name)).toEqual(
+            mayIssueCommand(text) ? ['stop-commands'] : [],
+          );
+        },
+      ),
+      { numRuns: 3000 },
+    );
+    countReliability('hostileInputs', tried, 'generated workflow-command texts');
   });
 
   it('text that cannot issue a command is printed as it is', () => {

@@ -1,8 +1,9 @@
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { Outputs } from '../action/inputs.ts';
 import { ConfigError } from '../errors.ts';
+import { writeJsonAtomic } from '../output/atomic.ts';
 import { renderReport } from '../report/markdown.ts';
 import { type Result, ResultSchema } from '../result/schema.ts';
 import { GitHubApiError, type GitHubClient, type PullRequestRef } from './client.ts';
@@ -31,7 +32,7 @@ export type CommentRequest = z.infer<typeof CommentRequestSchema>;
 
 /** Saves what the companion workflow needs, in the output folder that the workflow uploads. */
 export async function writeCommentRequest(outDir: string, request: CommentRequest): Promise<void> {
-  await writeFile(join(outDir, COMMENT_REQUEST_FILE), `${JSON.stringify(request, null, 2)}\n`);
+  await writeJsonAtomic(join(outDir, COMMENT_REQUEST_FILE), request);
 }
 
 /** An artifact from a fork that does not hold what loadgate writes (exit 2, nothing posted). */

@@ -1,13 +1,15 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, isAbsolute, resolve, sep } from 'node:path';
+import { mkdir, mkdtemp, readdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { crc32, inflateRawSync } from 'node:zlib';
 
 /**
  * A zip reader for untrusted archives (a fork's artifact): only what a GitHub artifact holds
  * (stored or deflated files and folders), every entry checked before anything is written.
  * Refused, naming the entry: a path that is absolute, has a drive letter, a backslash, a NUL,
- * an empty, "." or ".." segment, or resolves outside the folder; a symbolic link; encryption;
- * zip64; more entries or bytes than the limits; a size or CRC that does not match the data.
+ * an empty, "." or ".." segment, or resolves outside the folder; a name part over 255 bytes or a
+ * path over 1024 (what a file system takes); a file where another entry needs a folder (`a` and
+ * `a/b`); a symbolic link; encryption; zip64; more entries or bytes than the limits; a size or
+ * CRC that does not match the data.
  */
 export class UnsafeArchiveError extends Error {
   constructor(message: string) {
@@ -23,6 +25,10 @@ export interface ZipLimits {
 }
 
 export const DEFAULT_ZIP_LIMITS: ZipLimits = { maxEntries: 2_000, maxTotalBytes: 200 * 1024 * 1024 };
+/** NAME_MAX of Linux's file systems, in bytes. */
+const MAX_NAME_PART_BYTES = 255;
+/** A path inside an artifact; the folder it goes to must leave room within PATH_MAX (4096). */
+const MAX_PATH_BYTES = 1024;
 
 export interface ZipEntry {
   /** the path inside the archive, "/"-separated, checked safe */
@@ -47,6 +53,36 @@ export function unsafePathReason(name: string): string | null {
   const segments = name.replace(/\/$/, '').split('/');
   if (segments.some((s) => s === '..')) return 'a ".." segment';
   if (segments.some((s) => s === '' || s === '.')) return 'an empty or "." segment';
+  return null;
+}
+
+/** Why an entry's name is longer than a file system takes, or null. */
+export function overlongReason(name: string): string | null {
+  const pathBytes = Buffer.byteLength(name);
+  if (pathBytes > MAX_PATH_BYTES) return `a path of ${pathBytes} bytes; at most ${MAX_PATH_BYTES}`;
+  const longest = Math.max(...name.split('/').map((part) => Buffer.byteLength(part)));
+  if (longest > MAX_NAME_PART_BYTES) return `a name part of ${longest} bytes; at most ${MAX_NAME_PART_BYTES}`;
+  return null;
+}
+
+/**
+ * A file entry that another entry needs as a folder (`a` and `a/b`, in either order, any case):
+ * extracting both fails half way (EEXIST, ENOTDIR), so the archive is refused whole.
+ */
+function folderClash(entries: readonly ZipEntry[]): string | null {
+  const files = new Map<string, string>();
+  for (const entry of entries) if (!entry.directory) files.set(entry.name.toLowerCase(), entry.name);
+  for (const entry of entries) {
+    const parts = entry.name.replace(/\/$/, '').split('/');
+    for (let i = 1; i < parts.length; i++) {
+      const file = files.get(parts.slice(0, i).join('/').toLowerCase());
+      if (file === undefined) continue;
+      const [shown, inside] = [JSON.stringify(entry.name), JSON.stringify(file)];
+      return entries.indexOf(entry) > entries.findIndex((e) => e.name === file)
+        ? `entry ${shown} lies inside ${inside}, which is a file`
+        : `entry ${inside} is a file where ${shown} needs a folder`;
+    }
+  }
   return null;
 }
 
@@ -88,6 +124,8 @@ export function readZip(zip: Buffer, limits: ZipLimits = DEFAULT_ZIP_LIMITS): Zi
     const shown = JSON.stringify(name.slice(0, 200));
     const reason = unsafePathReason(name);
     if (reason) throw new UnsafeArchiveError(`entry ${shown} has ${reason}: it would leave its folder`);
+    const overlong = overlongReason(name);
+    if (overlong) throw new UnsafeArchiveError(`entry ${shown} has ${overlong}`);
     if (madeBy === 3 && ((externalAttributes >>> 16) & S_IFMT) === S_IFLNK) {
       throw new UnsafeArchiveError(`entry ${shown} is a symbolic link`);
     }
@@ -126,13 +164,17 @@ export function readZip(zip: Buffer, limits: ZipLimits = DEFAULT_ZIP_LIMITS): Zi
     if (crc32(data) !== crc) throw new UnsafeArchiveError(`entry ${shown} fails its CRC check`);
     entries.push({ name, directory, data });
   }
+  const clash = folderClash(entries);
+  if (clash) throw new UnsafeArchiveError(clash);
   return entries;
 }
 
 /**
  * Extracts an untrusted archive into `folder` (created; it should be new and empty). Nothing is
  * written unless every entry passes readZip's checks; files are created exclusively, never
- * through an existing path. Returns the extracted files' paths relative to the folder.
+ * through an existing path. All or nothing: the entries go to a staging folder beside it, which
+ * becomes `folder` once every file is written, and is removed when one fails. Returns the
+ * extracted files' paths relative to the folder.
  */
 export async function extractZip(
   zip: Buffer,
@@ -141,7 +183,32 @@ export async function extractZip(
 ): Promise<string[]> {
   const entries = readZip(zip, limits);
   const root = resolve(folder);
-  await mkdir(root, { recursive: true });
+  await mkdir(dirname(root), { recursive: true });
+  const staging = await mkdtemp(join(dirname(root), `.${basename(root)}.extracting-`));
+  try {
+    const written = await writeEntries(entries, staging);
+    await replaceEmptyFolder(staging, root);
+    return written;
+  } catch (error) {
+    await rm(staging, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/** Moves `staging` to `root`, which must not exist or be an empty folder (then it is replaced). */
+async function replaceEmptyFolder(staging: string, root: string): Promise<void> {
+  const existing = await readdir(root).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return null;
+    throw error;
+  });
+  if (existing !== null) {
+    if (existing.length > 0) throw new UnsafeArchiveError(`${root} is not empty: nothing extracted`);
+    await rmdir(root);
+  }
+  await rename(staging, root);
+}
+
+async function writeEntries(entries: readonly ZipEntry[], root: string): Promise<string[]> {
   const written: string[] = [];
   for (const entry of entries) {
     const target = resolve(root, ...entry.name.replace(/\/$/, '').split('/'));

@@ -9,6 +9,8 @@ import { promisify } from 'node:util';
 import { submetric } from '../../k6-scripts/contract.ts';
 import tools from '../../tools.json' with { type: 'json' };
 import { withoutRunnerTokens } from '../config/secrets.ts';
+import { tailFile } from '../containers/logs.ts';
+import { boundedTimeout, MAX_TIMER_MS } from '../deadline.ts';
 import { InfraError } from '../errors.ts';
 import { hasSecrets, redact, redactingLines } from '../redact.ts';
 import { K6_RUN_ID_ENV } from './orphans.ts';
@@ -205,6 +207,15 @@ export async function runLadder(options: RunLadderOptions): Promise<LadderRun> {
   if (samples !== undefined && /[=,]/.test(samples)) {
     throw new InfraError(`the samples file's path may not contain '=' or ',': ${samples}`);
   }
+  const waitS = options.startAtMs !== undefined ? Math.max(0, (options.startAtMs - Date.now()) / 1000) : 0;
+  const limitS = options.timeLimitS ?? plan.totalS + TIME_LIMIT_MARGIN_S + waitS;
+  // A limit past setTimeout's range would fire at once and stop k6 at its start: refused before
+  // k6 starts (the config's bounds keep a plan far below it).
+  if (!(limitS * 1000 <= MAX_TIMER_MS)) {
+    throw new InfraError(
+      `k6's time limit of ${limitS} s is beyond what a timer can wait (${MAX_TIMER_MS} ms)`,
+    );
+  }
   const port = await freePort();
   // With secrets about, k6's output is redacted on its way to the log (a request's URL in a
   // warning may carry one); otherwise k6 writes its log itself, which outlives a killed loadgate.
@@ -272,7 +283,7 @@ export async function runLadder(options: RunLadderOptions): Promise<LadderRun> {
   const stop = () => {
     if (child.exitCode !== null || child.signalCode !== null || killTimer) return;
     child.kill('SIGINT');
-    killTimer = setTimeout(() => child.kill('SIGKILL'), options.stopGraceMs ?? 15_000);
+    killTimer = boundedTimeout(() => child.kill('SIGKILL'), options.stopGraceMs ?? 15_000);
   };
   const onAbort = () => {
     cancelled = true;
@@ -280,9 +291,7 @@ export async function runLadder(options: RunLadderOptions): Promise<LadderRun> {
   };
   if (options.signal?.aborted) onAbort();
   options.signal?.addEventListener('abort', onAbort, { once: true });
-  const waitS = options.startAtMs !== undefined ? Math.max(0, (options.startAtMs - Date.now()) / 1000) : 0;
-  const limitS = options.timeLimitS ?? plan.totalS + TIME_LIMIT_MARGIN_S + waitS;
-  const limitTimer = setTimeout(() => {
+  const limitTimer = boundedTimeout(() => {
     timedOut = true;
     stop();
   }, limitS * 1000);
@@ -535,9 +544,9 @@ function k6FreeEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 
 async function logTail(path: string, lines = 20): Promise<string> {
   try {
-    const text = (await readFile(path, 'utf8')).trimEnd();
+    const text = (await tailFile(path, lines)).trimEnd();
     if (text === '') return ' (its log is empty)';
-    return `; the end of its log (${path}):\n${text.split('\n').slice(-lines).join('\n')}`;
+    return `; the end of its log (${path}):\n${text}`;
   } catch {
     return '';
   }

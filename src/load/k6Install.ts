@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tc from '@actions/tool-cache';
 import tools from '../../tools.json' with { type: 'json' };
+import { DEADLINES_MS, withDeadline } from '../deadline.ts';
 import { InfraError } from '../errors.ts';
 import { K6_PATH_ENV, type K6Binary, locateK6 } from './k6.ts';
 
@@ -112,8 +113,11 @@ export async function ensureK6(options: EnsureK6Options = {}): Promise<K6Binary>
   let archive: string;
   let checksums: string;
   try {
-    checksums = await readFile(await tc.downloadTool(`${base}/${asset.checksums}`), 'utf8');
-    archive = await tc.downloadTool(`${base}/${asset.archive}`);
+    // tool-cache has no deadline of its own: an unanswered download would hang the job
+    const download = (file: string) =>
+      withDeadline(`downloading ${file}`, DEADLINES_MS.k6Download, () => tc.downloadTool(`${base}/${file}`));
+    checksums = await readFile(await download(asset.checksums), 'utf8');
+    archive = await download(asset.archive);
   } catch (error) {
     throw new InfraError(`downloading k6 ${version} from ${base} failed: ${(error as Error).message}`, {
       cause: error,

@@ -218,6 +218,24 @@ export function buildLadderPlan(input: LadderPlanInput): LadderPlan {
   };
 }
 
+/**
+ * Seconds the ladder takes as buildLadderPlan lays it out (the idle probe, then per phase a drain
+ * after the first and each level's warm-up and measured time, then the last drain), from counts
+ * alone: a config is bounded by it before any plan is built.
+ */
+export function ladderDurationS(shape: {
+  levelCount: number;
+  phaseCount: number;
+  levelDurationS: number;
+  warmupS: number;
+  requestTimeoutMs: number;
+  probeIdleS?: number;
+}): number {
+  const drainS = roundS(shape.requestTimeoutMs / 1000 + DRAIN_MARGIN_S);
+  const perPhaseS = shape.levelCount * (shape.warmupS + shape.levelDurationS);
+  return roundS((shape.probeIdleS ?? 0) + shape.phaseCount * (perPhaseS + drainS));
+}
+
 /** Seconds from the ladder's start until its last scenario must have ended, drain included. */
 export function planDurationS(
   scenarios: readonly Pick<PlanScenario, 'startS' | 'durationS' | 'gracefulStopS'>[],

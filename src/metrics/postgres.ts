@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline';
 import { PassThrough } from 'node:stream';
-import { getContainerRuntimeClient } from 'testcontainers';
+import { engineCall, engineClient } from '../containers/engineCall.ts';
 import type { PgSample } from './levels.ts';
 
 /**
@@ -104,14 +104,16 @@ export async function startPgSampler(options: {
   limitS: number;
   nowS: () => number;
 }): Promise<PgSampler> {
-  const client = await getContainerRuntimeClient();
+  const client = await engineClient();
   const docker = client.container.dockerode;
-  const exec = await docker.getContainer(options.containerId).exec({
-    Cmd: samplerCommand(options.target, options.intervalS, options.limitS),
-    AttachStdout: true,
-    AttachStderr: true,
+  const stream = await engineCall('starting psql in the database container', async () => {
+    const exec = await docker.getContainer(options.containerId).exec({
+      Cmd: samplerCommand(options.target, options.intervalS, options.limitS),
+      AttachStdout: true,
+      AttachStderr: true,
+    });
+    return exec.start({ hijack: true, stdin: false });
   });
-  const stream = await exec.start({ hijack: true, stdin: false });
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   docker.modem.demuxStream(stream, stdout, stderr);

@@ -1,16 +1,21 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LadderPlan } from '../../k6-scripts/contract.ts';
 import { GitBranchStore, RECORDS_DIR } from '../../src/baseline/gitStore.ts';
 import { parseLocation } from '../../src/baseline/location.ts';
+import type { Baseline } from '../../src/baseline/schema.ts';
 import { BaselineStep } from '../../src/baseline/step.ts';
 import { lognormalSamples, syntheticBaseline } from '../../src/compare/testing.ts';
 import { validRaw } from '../../src/config/testConfigs.ts';
 import { validateConfig } from '../../src/config/validate.ts';
+import { DeadlineError } from '../../src/deadline.ts';
 import { parseLadderSummary } from '../../src/load/summary.ts';
 import { git } from '../helpers/git.ts';
+import { countReliability } from '../helpers/reliability.ts';
 
 // The real git against a local bare repository standing in for GitHub; each "job" is a clone of
 // its own, as two runners would have. No engine, no k6.
@@ -128,6 +133,55 @@ describe('GitBranchStore', () => {
     await Promise.all([a.add('main', record('ra', 1)), b.add('main', record('rb', 2))]);
     expect(retried).toHaveLength(1);
     expect((await a.history('main')).map((r) => r.baseline.runId)).toEqual(['rb', 'ra', 'seed']);
+  });
+
+  it('skips a record a newer loadgate wrote, with a warning, and reads the one before', async () => {
+    const job = clone('job-newer');
+    const warnings: string[] = [];
+    const store = new GitBranchStore({ repoDir: job, branch: 'mixed', warn: (m) => warnings.push(m) });
+    await store.add('main', record('older', 1));
+    await store.add('main', record('old', 2));
+    // a job running a later loadgate shares the branch
+    await store.add('main', { ...record('future', 3), baselineVersion: 99 } as unknown as Baseline);
+    countReliability('hostileInputs', 1, 'records of a newer loadgate');
+    expect((await store.latest('main'))?.baseline.runId).toBe('old');
+    expect((await store.history('main', 2)).map((r) => r.baseline.runId)).toEqual(['old', 'older']);
+    expect(warnings[0]).toMatch(
+      /^skipped mixed:baselines\/main\/20260101T000003Z-future\.json: .*baselineVersion: 99 is newer than \d+; using older records$/,
+    );
+    // and `--baseline git:` compares with it instead of failing every later run (exit 2)
+    const progress = {
+      warnings: [] as string[],
+      step() {},
+      load() {},
+      warn(m: string) {
+        this.warnings.push(m);
+      },
+    };
+    await BaselineStep.prepare({ baselinePath: 'git:mixed#main', repoDir: job }, progress);
+    expect(progress.warnings.join('\n')).toMatch(/skipped mixed:.*future/);
+  });
+
+  it('stops a git command that gets no answer, within its deadline, saying which', async () => {
+    const job = clone('job-silent');
+    // a remote that accepts the connection and never answers
+    const sockets = new Set<Socket>();
+    const server = createServer(() => {});
+    server.on('connection', (socket) => sockets.add(socket));
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    git(job, 'remote', 'add', 'silent', `http://127.0.0.1:${(server.address() as AddressInfo).port}/app.git`);
+    countReliability('faultsInjected', 1, 'APIs, engines or remotes that never answer');
+    try {
+      const store = new GitBranchStore({ repoDir: job, remote: 'silent', branch: 'x', gitTimeoutMs: 1_500 });
+      const error = await store.latest('main').catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(DeadlineError);
+      expect((error as Error).message).toMatch(
+        /^git fetch in .*job-silent did not finish within 1\.5 s and was stopped \(branch x of silent\)/,
+      );
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((done) => server.close(done));
+    }
   });
 
   it('gives up after its attempts, saying why', async () => {

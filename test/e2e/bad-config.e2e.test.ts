@@ -107,6 +107,32 @@ const cases: { name: string; path: string; text?: string; edit?: (c: Config) => 
     edit: (c) => Object.assign(c.gate.thresholds[0] as object, { request: 'itmes' }),
   },
   {
+    name: 'more levels than a ladder may have',
+    path: 'load.levels: 101 levels; at most 100',
+    edit: (c) => Object.assign(c.load, { levels: Array.from({ length: 101 }, (_, i) => i + 1) }),
+  },
+  {
+    name: 'a level duration too long to be a number',
+    path: 'load.levelDuration',
+    edit: (c) => Object.assign(c.load, { levelDuration: `1${'0'.repeat(400)}s` }),
+  },
+  {
+    name: 'a ladder longer than a run may take',
+    path: 'load: the ladder would take 8 h (',
+    edit: (c) =>
+      Object.assign(c.load, { levels: [1, 2, 3, 4, 5, 6, 7, 8], levelDuration: '59m', warmup: '1m' }),
+  },
+  {
+    name: 'a k6 script that is not there',
+    path: 'load.script: k6/missing.js',
+    edit: (c) => {
+      const load = c.load as Record<string, unknown>;
+      delete load.requests;
+      load.script = 'k6/missing.js';
+      c.gate.thresholds = [];
+    },
+  },
+  {
     name: 'YAML that does not parse',
     path: 'YAML-that-does-not-parse.yml:4:1',
     text: 'version: 1\nservice:\n  port: [8000\n',
@@ -161,6 +187,21 @@ describe('bad configs end in exit 2, naming the setting, with nothing started', 
     expect(run.exitCode).toBe(2);
     expect(run.stderr).toContain('nope.yml');
     expect(run.stderr).toContain('--config');
+  });
+
+  it('a --floor naming no metric (constructor), and --out / are refused', async () => {
+    const file = join(dir, 'valid-for-flags.yml');
+    writeFileSync(file, YAML.stringify(valid()));
+    for (const [args, message] of [
+      [['--floor', 'constructor=5%'], '--floor constructor=5%: expected p50|p95|p99'],
+      [['--out', '/'], "--out / is the file system's root"],
+      [['--out', dir], `--out ${dir} is the config file's own folder`],
+    ] as const) {
+      const run = await runCli(['run', '--config', file, ...args]);
+      countReliability('hostileInputs', 1, 'bad configs or arguments through the CLI');
+      expect(run.exitCode, run.stderr).toBe(2);
+      expect(run.stderr).toContain(message);
+    }
   });
 
   it('an unknown option is a usage error', async () => {

@@ -1,10 +1,41 @@
 /**
  * How the Actions runner reads a step's output for workflow commands (actions/runner,
- * ActionCommandManager): a line whose trimmed text starts with `::` is a command
+ * ActionCommand.TryParseV2 and ActionCommandManager): lines end at CR, LF or CRLF (.NET's
+ * ReadLine); a line whose text after .NET's TrimStart() starts with `::` is a command
  * `::name key=value,...::data`; a line containing `##[name key=value;]data` is a legacy one;
- * `::stop-commands::TOKEN` ignores every line until one that is exactly `::TOKEN::`. Tests feed
- * the action's real stdout through this to see which commands a runner would execute.
+ * `::stop-commands::TOKEN` ignores every line until a command named TOKEN (case-insensitive).
+ * Tests feed the action's real stdout through this to see which commands a runner would execute.
  */
+
+/**
+ * The characters .NET's Char.IsWhiteSpace() accepts, which TrimStart() removes: the Unicode
+ * space separators (Zs), the line and paragraph separators, U+0009–U+000D and U+0085 (NEL).
+ * JavaScript's trim() differs: it keeps NEL and removes U+FEFF, which .NET keeps.
+ */
+export const DOTNET_WHITESPACE: readonly string[] = [
+  ...range(0x09, 0x0d),
+  ' ',
+  '\u0085',
+  '\u00a0',
+  '\u1680',
+  ...range(0x2000, 0x200a),
+  '\u2028',
+  '\u2029',
+  '\u202f',
+  '\u205f',
+  '\u3000',
+];
+
+function range(from: number, to: number): string[] {
+  return Array.from({ length: to - from + 1 }, (_, i) => String.fromCharCode(from + i));
+}
+
+/** .NET's String.TrimStart(): every leading Char.IsWhiteSpace character removed. */
+export function dotnetTrimStart(text: string): string {
+  let start = 0;
+  while (start < text.length && DOTNET_WHITESPACE.includes(text[start] as string)) start++;
+  return text.slice(start);
+}
 export interface RunnerCommand {
   name: string;
   properties: Record<string, string>;
@@ -14,14 +45,13 @@ export interface RunnerCommand {
 export function runnerCommands(stdout: string): RunnerCommand[] {
   const commands: RunnerCommand[] = [];
   let stopToken: string | null = null;
-  for (const raw of stdout.split(/\r\n|\r|\n/)) {
-    const line = raw.trim();
+  for (const line of stdout.split(/\r\n|\r|\n/)) {
+    const command = parseV2(dotnetTrimStart(line)) ?? parseV1(line);
+    if (!command) continue;
     if (stopToken !== null) {
-      if (line === `::${stopToken}::`) stopToken = null;
+      if (command.name.toLowerCase() === stopToken.toLowerCase()) stopToken = null;
       continue;
     }
-    const command = parseV2(line) ?? parseV1(line);
-    if (!command) continue;
     if (command.name === 'stop-commands') stopToken = command.data;
     commands.push(command);
   }

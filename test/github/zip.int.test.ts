@@ -1,9 +1,18 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { extractZip, readZip, UnsafeArchiveError } from '../../src/github/zip.ts';
+import { countReliability } from '../helpers/reliability.ts';
 import { makeZip } from './zipWriter.ts';
 
 let dir: string;
@@ -82,6 +91,55 @@ describe('extracting an untrusted artifact', () => {
       extractZip(bomb, join(dir, 'd'), { maxEntries: 10, maxTotalBytes: 1_000_000 }),
     ).rejects.toThrow('more than 1000000 bytes');
     expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it.each([
+    ['a file, then a file inside it', ['a', 'a/b'], /entry "a\/b" lies inside "a", which is a file/],
+    [
+      'a file where a folder is needed',
+      ['logs/k6.log', 'logs'],
+      /entry "logs" is a file where "logs\/k6.log" needs a folder/,
+    ],
+    [
+      'the same, in other case',
+      ['report', 'REPORT/x'],
+      /entry "REPORT\/x" lies inside "report", which is a file/,
+    ],
+    ['a 305-byte name', [`${'n'.repeat(300)}.json`], /has a name part of 305 bytes; at most 255/],
+    [
+      'a 6029-byte path',
+      [Array.from({ length: 30 }, () => 'd'.repeat(200)).join('/')],
+      /has a path of \d+ bytes; at most 1024/,
+    ],
+  ])('refuses %s before writing anything', async (_what, names, message) => {
+    const zip = makeZip([{ name: 'result.json', data: '{}' }, ...names.map((name) => ({ name, data: 'x' }))]);
+    countReliability('hostileInputs', 1, 'hostile archives');
+    const out = join(dir, 'out');
+    mkdirSync(out);
+    await expect(extractZip(zip, out)).rejects.toThrow(message);
+    await expect(extractZip(zip, out)).rejects.toBeInstanceOf(UnsafeArchiveError);
+    // nothing half-extracted: the folder is as it was, and nothing was left beside it
+    expect(readdirSync(out)).toEqual([]);
+    expect(readdirSync(dir)).toEqual(['out']);
+  });
+
+  it('extracts into a new or empty folder only; a folder with files is left as it was', async () => {
+    const out = join(dir, 'out');
+    const zip = makeZip([
+      { name: 'result.json', data: '{}' },
+      { name: 'logs/a.log', data: 'x' },
+    ]);
+    mkdirSync(out);
+    writeFileSync(join(out, 'logs'), 'in the way');
+    await expect(extractZip(zip, out)).rejects.toThrow(/out is not empty: nothing extracted/);
+    expect(readdirSync(out)).toEqual(['logs']);
+    expect(readFileSync(join(out, 'logs'), 'utf8')).toBe('in the way');
+    expect(readdirSync(dir)).toEqual(['out']);
+    countReliability('filesIntact', 1, 'files');
+    rmSync(out, { recursive: true });
+    mkdirSync(out);
+    expect(await extractZip(zip, out)).toEqual(['result.json', 'logs/a.log']);
+    expect(readdirSync(dir)).toEqual(['out']);
   });
 
   it('refuses what is not a zip', () => {

@@ -3,7 +3,7 @@ import { appendFileSync } from 'node:fs';
 /**
  * The reliability tests' counts, summed over the whole test run and printed once at its end by
  * test/helpers/reliabilityReporter.ts (issue 9: cancellations tried, containers leaked, configs
- * fuzzed, hostile inputs tried). Each call records what actually ran; outside a run with that
+ * fuzzed, hostile inputs tried; issue 16: faults injected, files checked intact). Each call records what actually ran; outside a run with that
  * reporter it records nothing.
  */
 export type ReliabilityCounter =
@@ -16,7 +16,11 @@ export type ReliabilityCounter =
   | 'configsFuzzed'
   | 'configsRejected'
   /** inputs made to break loadgate: generated strings, bad configs, failing services, scripts */
-  | 'hostileInputs';
+  | 'hostileInputs'
+  /** faults made on purpose: a full disk, an engine or API that never answers, a failing cleanup */
+  | 'faultsInjected'
+  /** files checked byte for byte after something tried to write over them (must all be intact) */
+  | 'filesIntact';
 
 /** Where the reporter collects counts: one JSON line per call (appends are atomic at this size). */
 export const RELIABILITY_COUNTS_ENV = 'LOADGATE_RELIABILITY_COUNTS';

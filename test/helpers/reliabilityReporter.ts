@@ -50,5 +50,7 @@ export function formatReliabilityCounts(lines: readonly ReliabilityLine[]): stri
     `  containers leaked     ${leaked}${leaked > 0 ? ' (MUST BE 0)' : ''}, in ${total('leakChecks')} runs the engine was asked about`,
     `  configs fuzzed        ${total('configsFuzzed')} (${total('configsRejected')} rejected, each with a path)`,
     `  hostile inputs tried  ${total('hostileInputs')}${total('hostileInputs') ? ` (${parts('hostileInputs')})` : ''}`,
+    `  faults injected       ${total('faultsInjected')}${total('faultsInjected') ? ` (${parts('faultsInjected')})` : ''}`,
+    `  files checked intact  ${total('filesIntact')}, byte for byte after a write over them failed or was refused`,
   ].join('\n');
 }

@@ -3,9 +3,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { listRunLeftovers, removeRunLeftovers } from '../../src/containers/leftovers.ts';
 import { ResultSchema } from '../../src/result/schema.ts';
 import { cliPath, repoRoot } from '../helpers/cli.ts';
 import { leftoversOf } from '../helpers/engine.ts';
+import { startEngineProxy } from '../helpers/engineProxy.ts';
 import { countReliability } from '../helpers/reliability.ts';
 
 // Cancellation the way a runner does it: SIGINT to the node process only, SIGTERM 7.5 s later,
@@ -63,6 +65,71 @@ function cancelWhen(args: string[], trigger: RegExp, delayMs = 0): Promise<Cance
     });
   });
 }
+
+describe('a second signal ends a cancellation that cannot finish', () => {
+  it('the engine hangs mid-run: the first SIGTERM cannot clean up, the second ends the run with 130 and names what is left', async () => {
+    const outRoot = mkdtempSync(join(tmpdir(), 'loadgate-hard-stop-'));
+    const proxy = await startEngineProxy(
+      join(outRoot, 'engine.sock'),
+      process.env.DOCKER_HOST ?? '',
+      /^POST \S*\/containers\/create/m,
+    );
+    countReliability('faultsInjected', 1, 'engines that hung mid-run');
+    let runId = '';
+    try {
+      const child = spawn(
+        process.execPath,
+        [cliPath, 'run', '--config', demoConfig, '--out', join(outRoot, 'out'), ...short],
+        {
+          cwd: repoRoot,
+          env: { ...process.env, CI: 'true', DOCKER_HOST: proxy.dockerHost },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      let stdout = '';
+      let stderr = '';
+      child.stdout?.on('data', (chunk) => {
+        stdout += chunk;
+      });
+      child.stderr?.on('data', (chunk) => {
+        stderr += chunk;
+      });
+      const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
+        child.on('close', (code, signal) => done({ code, signal })),
+      );
+      // never longer than a runner would wait
+      const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+      await proxy.frozen;
+      await new Promise((r) => setTimeout(r, 300));
+      child.kill('SIGTERM');
+      // the first signal: cancellation starts, and cannot finish on a silent engine
+      await new Promise((r) => setTimeout(r, 1_500));
+      expect(child.exitCode).toBeNull();
+      child.kill('SIGTERM');
+      const { code, signal } = await closed;
+      clearTimeout(killer);
+      runId = /run (\d{8}-\d{6}-[0-9a-f]{6})/.exec(stdout)?.[1] ?? '';
+      expect(runId, stdout + stderr).not.toBe('');
+      expect(signal, stderr).toBeNull(); // it ended by itself
+      expect(code, stderr).toBe(130);
+      expect(stderr).toContain('SIGTERM received, stopping k6 and the containers');
+      expect(stderr).toContain(
+        `loadgate: a second signal (SIGTERM): stopped without waiting for cleanup; may be left running: the containers and the network of run ${runId}`,
+      );
+      expect(stderr).toContain(`docker network rm loadgate-${runId}`);
+    } finally {
+      await proxy.close();
+      // what it said may be left is there, and goes with the command it gave (the label)
+      if (runId !== '') {
+        const left = await listRunLeftovers(runId);
+        expect(left.networks).toBe(1);
+        await removeRunLeftovers(runId);
+        expect(await leftoversOf(runId)).toEqual({ containers: 0, networks: 0 });
+      }
+      rmSync(outRoot, { recursive: true, force: true });
+    }
+  });
+});
 
 describe('cancellation leaves nothing running', () => {
   const outRoot = mkdtempSync(join(tmpdir(), 'loadgate-cancel-'));

@@ -42,7 +42,9 @@ describe('failures end clearly, with nothing left running', () => {
     expect(await leftoversOf(runIdOf(run.stdout))).toEqual({ containers: 0, networks: 0 });
   });
 
-  it('a service that exits at once: exit 3 without waiting out the start-up timeout', async () => {
+  it('a service that exits at once: exit 3 without waiting out the start-up timeout, its log shown inert', async () => {
+    // it also retitles the terminal, clears the screen and prints in colour: shown, never obeyed
+    const printf = String.raw`printf '\033]0;all checks passed\007\033[2J\033[31mcannot start: missing SECRET_KEY\033[0m\n'`;
     const run = await runCli([
       'run',
       '--config',
@@ -51,12 +53,14 @@ describe('failures end clearly, with nothing left running', () => {
       join(outRoot, 'exits'),
       ...short,
       '--set',
-      'service.command=[sh, -c, "echo cannot start: missing SECRET_KEY; exit 1"]',
+      `service.command=${JSON.stringify(['sh', '-c', `${printf}; exit 1`])}`,
     ]);
     expect(run.exitCode).toBe(3);
     expect(run.stderr).toContain('service did not become ready');
     expect(run.stderr).toContain('it exited before it was ready');
-    expect(run.stderr).toContain('cannot start: missing SECRET_KEY');
+    expect(run.stderr).toContain('\\x1b[31mcannot start: missing SECRET_KEY\\x1b[0m');
+    expect(run.stderr).toContain('\\x1b]0;all checks passed\\x07\\x1b[2J');
+    expect(run.stderr.includes('\x1b') || run.stderr.includes('\x07')).toBe(false);
     expect(await leftoversOf(runIdOf(run.stdout))).toEqual({ containers: 0, networks: 0 });
   });
 

@@ -13,6 +13,10 @@ describe('the reliability summary', () => {
       { counter: 'configsRejected', n: 5000, what: 'configs' },
       { counter: 'hostileInputs', n: 400, what: 'strings' },
       { counter: 'hostileInputs', n: 12, what: 'bad configs' },
+      { counter: 'faultsInjected', n: 2, what: 'full disks' },
+      { counter: 'faultsInjected', n: 1, what: 'engines that hung mid-run' },
+      { counter: 'filesIntact', n: 3, what: 'files' },
+      { counter: 'filesIntact', n: 1, what: 'files' },
     ]);
     expect(text.split('\n')).toEqual([
       'reliability (counted from the tests that ran):',
@@ -20,6 +24,8 @@ describe('the reliability summary', () => {
       '  containers leaked     0, in 3 runs the engine was asked about',
       '  configs fuzzed        6500 (5000 rejected, each with a path)',
       '  hostile inputs tried  412 (400 strings, 12 bad configs)',
+      '  faults injected       3 (2 full disks, 1 engines that hung mid-run)',
+      '  files checked intact  4, byte for byte after a write over them failed or was refused',
     ]);
   });
 

@@ -44,7 +44,7 @@ import {
   shellCommand,
   writeFileAtomic,
   writeJsonAtomic
-} from "./chunks/chunk-QNURIUMA.js";
+} from "./chunks/chunk-LOG3SF2P.js";
 import {
   ConfigError,
   ExitCode,

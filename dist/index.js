@@ -70,7 +70,7 @@ import {
   writeFileAtomic,
   writeJsonAtomic,
   xyChartBlock
-} from "./chunks/chunk-QNURIUMA.js";
+} from "./chunks/chunk-LOG3SF2P.js";
 import {
   ConfigError,
   DEADLINES_MS,

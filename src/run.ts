@@ -89,15 +89,16 @@ export async function runLoadgate(options: RunOptions): Promise<RunOutcome> {
   for (const warning of loaded.warnings) progress.warn(warning);
   const { config } = loaded;
   await checkOutDir(options.outDir, loaded.configDir, options.outSetting);
-  progress.step(
-    `the ladder: ${config.phases.length} phase(s) × ${config.load.levels.length} levels, about ${formatDuration(plannedLoadS(config))} of load (at most ${formatDuration(CONFIG_LIMITS.planS)})`,
-  );
   // A baseline to compare with is read now: a damaged one fails before anything starts.
   const baselines = await BaselineStep.prepare(options.baseline ?? {}, progress);
 
   // 2. The tools: an engine and a supported k6 (InfraError, exit 3, with how to get them).
   if (!config.target) await checkEngine({ signal: options.signal });
   const k6 = await locateK6();
+  // Said once the tools are there: a run that cannot start prints only why (stdout stays empty).
+  progress.step(
+    `the ladder: ${config.phases.length} phase(s) × ${config.load.levels.length} levels, about ${formatDuration(plannedLoadS(config))} of load (at most ${formatDuration(CONFIG_LIMITS.planS)})`,
+  );
 
   const outDir = resolve(options.outDir);
   const logsDir = join(outDir, OUT_FILES.logsDir);

@@ -74,3 +74,24 @@ describe('the error a user is shown', () => {
     expect(exitCodeOf(new Error('x'))).toBe(ExitCode.infra);
   });
 });
+
+describe('the exit status of errors met outside the core', () => {
+  it('a GitHub refusal and a service whose metrics page is not the format end in 3; a hostile archive is bad input, 2', async () => {
+    const { GitHubApiError } = await import('./github/client.ts');
+    const { UnsafeArchiveError } = await import('./github/zip.ts');
+    const { ExpositionError } = await import('./metrics/exposition.ts');
+    const refused = new GitHubApiError(
+      'POST comment: 403 Resource not accessible by integration',
+      'forbidden',
+      403,
+    );
+    expect(exitCodeOf(refused)).toBe(ExitCode.infra);
+    expect(refused.name).toBe('GitHubApiError');
+    expect(exitCodeOf(new ExpositionError('unknown metric type', 3))).toBe(ExitCode.infra);
+    const hostile = new UnsafeArchiveError('entry ../x has a ".." segment: it would leave its folder');
+    expect(exitCodeOf(hostile)).toBe(ExitCode.config);
+    expect(hostile).toBeInstanceOf(ConfigError);
+    // an error nobody foresaw is still 3, never 0
+    expect(exitCodeOf(new TypeError('x is undefined'))).toBe(ExitCode.infra);
+  });
+});

@@ -23,8 +23,6 @@ export interface ProgressSink {
   warn(message: string): void;
 }
 
-export const silentProgress: ProgressSink = { step() {}, load() {}, warn() {} };
-
 /**
  * One line per level, for logs that cannot rewrite a line (CI): each level's last figures,
  * printed when the next level begins or at `flush()` (the load is over, or a step interrupts),

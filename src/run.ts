@@ -57,6 +57,8 @@ export interface RunOptions {
   onRunId?: (runId: string) => void;
   /** how the user named the output folder, for messages; default `--out` */
   outSetting?: string;
+  /** the k6 to drive; default the one found on PATH (the action passes the one it installed) */
+  k6?: K6Binary;
 }
 
 export interface RunOutcome {
@@ -94,7 +96,7 @@ export async function runLoadgate(options: RunOptions): Promise<RunOutcome> {
 
   // 2. The tools: an engine and a supported k6 (InfraError, exit 3, with how to get them).
   if (!config.target) await checkEngine({ signal: options.signal });
-  const k6 = await locateK6();
+  const k6 = options.k6 ?? (await locateK6());
   // Said once the tools are there: a run that cannot start prints only why (stdout stays empty).
   progress.step(
     `the ladder: ${config.phases.length} phase(s) × ${config.load.levels.length} levels, about ${formatDuration(plannedLoadS(config))} of load (at most ${formatDuration(CONFIG_LIMITS.planS)})`,

@@ -16,7 +16,7 @@ import { logUntrusted, mayIssueCommand } from '../github/commands.ts';
 import { readGitHubContext } from '../github/context.ts';
 import { commentFromArtifact, writeCommentRequest } from '../github/fromArtifact.ts';
 import { type ActionSink, publishRun, recordsBaseline } from '../github/publish.ts';
-import { K6_PATH_ENV } from '../load/k6.ts';
+import type { K6Binary } from '../load/k6.ts';
 import { ensureK6 } from '../load/k6Install.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../output/atomic.ts';
 import { levelLines, type ProgressSink } from '../progress.ts';
@@ -86,14 +86,11 @@ export async function runAction(): Promise<void> {
     }
     const merging = settings.parts.length > 0;
     // k6 from PATH when supported, else the pinned release (checksum-verified, tool-cached); a merge runs none.
-    if (!merging) {
-      const k6 = await ensureK6({ log: (message) => core.info(message) });
-      process.env[K6_PATH_ENV] = k6.path;
-    }
+    const k6 = merging ? undefined : await ensureK6({ log: (message) => core.info(message) });
     if (settings.segment !== null) {
       // one runner of a distributed run: its part is the step's product; the merge job judges the run
       process.exit(
-        await runSegmentStep(settings, settings.segment, actionProgress(sink), abort.signal, (id) => {
+        await runSegmentStep(settings, settings.segment, actionProgress(sink), abort.signal, k6, (id) => {
           runId = id;
         }),
       );
@@ -136,6 +133,7 @@ export async function runAction(): Promise<void> {
           outSetting: `input ${Inputs.out}`,
           signal: abort.signal,
           baseline,
+          ...(k6 ? { k6 } : {}),
         });
     if (abort.signal.aborted) {
       // Cancelled: what was measured is in result.json (partial during the load); nothing is
@@ -149,7 +147,7 @@ export async function runAction(): Promise<void> {
     }
     const { result, reportMarkdown } =
       settings.mode === 'pr' && settings.paired && pr && !merging
-        ? await withPairedRun(outcome, settings, pr.baseSha, abort.signal)
+        ? await withPairedRun(outcome, settings, pr.baseSha, abort.signal, k6)
         : outcome;
     // For the companion workflow, when this run's token cannot comment (a fork).
     await writeCommentRequest(settings.outDir, {
@@ -219,6 +217,7 @@ async function runSegmentStep(
   segment: SegmentIndex,
   progress: ProgressSink,
   signal: AbortSignal,
+  k6: K6Binary | undefined,
   onRunId: (runId: string) => void,
 ): Promise<number> {
   const outcome = await runSegment({
@@ -229,6 +228,7 @@ async function runSegmentStep(
     segment,
     ...(settings.startAtMs !== null ? { startAtMs: settings.startAtMs } : {}),
     signal,
+    ...(k6 ? { k6 } : {}),
     onRunId: (runId) => {
       onRunId(runId);
       core.saveState(RUN_ID_STATE, runId);
@@ -254,6 +254,7 @@ async function withPairedRun(
   settings: ActionSettings,
   baseSha: string,
   signal: AbortSignal,
+  k6: K6Binary | undefined,
 ): Promise<{ result: Result; reportMarkdown: string }> {
   const { result } = outcome;
   if (result.partial || result.verdict === 'error') return outcome;
@@ -284,6 +285,7 @@ async function withPairedRun(
       rate: chosen.rate,
       runId: result.runId,
       signal,
+      ...(k6 ? { k6 } : {}),
     });
   } catch (error) {
     if (error instanceof ConfigError) return skip(error.message);

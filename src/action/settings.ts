@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { parseLocation } from '../baseline/location.ts';
 import { parseOverrideLines } from '../config/overrides.ts';
+import { DEFAULT_CONFIG_PATH } from '../config/read.ts';
 import { parseSegmentArg, parseStartAt, type SegmentIndex } from '../distributed/segments.ts';
 import { ConfigError } from '../errors.ts';
 import { Inputs, MODES, type Mode } from './inputs.ts';
@@ -41,7 +42,7 @@ export interface ActionSettings {
 }
 
 export const DEFAULTS = {
-  config: '.github/loadgate.yml',
+  config: DEFAULT_CONFIG_PATH,
   out: 'loadgate-out',
   mode: 'pr',
   artifactName: 'loadgate-report',

@@ -3,6 +3,7 @@ import type { BaselineRunOptions } from '../baseline/step.ts';
 import { Cancellation, type CancellationOptions } from '../cancel.ts';
 import { compareOffline } from '../compare/offline.ts';
 import { runCalibration, runPaired } from '../compare/pairedRun.ts';
+import { DEFAULT_CONFIG_PATH } from '../config/read.ts';
 import { inertText } from '../containers/logs.ts';
 import { ConfigError, ExitCode, errorMessage, exitCodeOf } from '../errors.ts';
 import { redact } from '../redact.ts';
@@ -12,7 +13,6 @@ import { TOOL_VERSION } from '../version.ts';
 import { addK6OperatorCommand, addMergeCommand, runSegmentCommand } from './distributed.ts';
 import { consoleProgress } from './progress.ts';
 
-export const DEFAULT_CONFIG_PATH = '.github/loadgate.yml';
 export const DEFAULT_OUT_DIR = 'loadgate-out';
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { calibrate, floorSettings } from './calibrate.ts';
+import { calibrate } from './calibrate.ts';
 import { type Slot, slotSchedule } from './paired.ts';
 import { seededRandom, studentQuantile } from './stats.ts';
 import { lognormalSamples } from './testing.ts';
@@ -59,7 +59,6 @@ describe('calibrate', () => {
     // more blocks per check, smaller floors
     const longer = calibrate(aa(10, 0.02, 1), { ...options, plannedBlocks: 8 });
     expect(longer.floors.p50Ms).toBeLessThan((result.floors.p50Ms as number) / 1.5);
-    expect(floorSettings({ p50Ms: 0.0312, p95Ms: 0.2 })).toEqual(['--floor p50=4%', '--floor p95=20%']);
   });
 
   it('leaves a thin tail unmeasured', () => {

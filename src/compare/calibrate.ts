@@ -94,13 +94,6 @@ export function calibrate(
   return { rows, floors, validBlocks: valid.length, blocks: statuses.length };
 }
 
-/** The floors as `--floor` settings, rounded up to a whole percent. */
-export function floorSettings(floors: Calibration['floors']): string[] {
-  return (Object.entries(floors) as [PercentileMetric, number][]).map(
-    ([metric, value]) => `--floor ${metric.replace('Ms', '')}=${Math.max(1, Math.ceil(value * 100))}%`,
-  );
-}
-
 function mean(xs: readonly number[]): number {
   return xs.reduce((a, b) => a + b, 0) / xs.length;
 }

@@ -14,7 +14,7 @@ import type { ContainerSpec } from '../containers/spec.ts';
 import { DEADLINES_MS } from '../deadline.ts';
 import { CancelledError, ConfigError, InfraError } from '../errors.ts';
 import { serviceAddresses } from '../faults/setup.ts';
-import { locateK6 } from '../load/k6.ts';
+import { type K6Binary, locateK6 } from '../load/k6.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../output/atomic.ts';
 import { checkOutDir } from '../output/guard.ts';
 import type { ProgressSink } from '../progress.ts';
@@ -60,6 +60,8 @@ export interface PairedRunOptions {
   floors?: readonly string[];
   /** the label of everything this run starts; default a new id (the action reuses its run's, for its post step) */
   runId?: string;
+  /** the k6 to drive; default the one found on PATH (the action passes the one it installed) */
+  k6?: K6Binary;
 }
 
 export interface PairedRunOutcome {
@@ -262,7 +264,7 @@ async function driveSlots(
     throw new ConfigError('--rate must be a positive number of requests per second', ['--rate']);
   const service = requireService(config, 'paired mode');
   await checkEngine({ signal: options.signal });
-  const k6 = await locateK6();
+  const k6 = options.k6 ?? (await locateK6());
   const out = resolve(options.outDir);
   await mkdir(out, { recursive: true });
   const runId =

@@ -5,7 +5,7 @@ import { SAMPLES_FILE } from '../baseline/step.ts';
 import { readConfig } from '../config/read.ts';
 import { requireTarget } from '../config/target.ts';
 import { ConfigError, InfraError } from '../errors.ts';
-import { locateK6, runLadder } from '../load/k6.ts';
+import { type K6Binary, locateK6, runLadder } from '../load/k6.ts';
 import { buildLadderPlan } from '../load/plan.ts';
 import { levelResultParts } from '../metrics/setup.ts';
 import { checkOutDir } from '../output/guard.ts';
@@ -29,6 +29,8 @@ export interface SegmentRunOptions {
   startAtMs?: number;
   signal?: AbortSignal;
   onRunId?: (runId: string) => void;
+  /** the k6 to drive; default the one found on PATH (the action passes the one it installed) */
+  k6?: K6Binary;
 }
 
 export interface SegmentOutcome {
@@ -55,7 +57,7 @@ export async function runSegment(options: SegmentRunOptions): Promise<SegmentOut
     const problem = `--start-at ${new Date(options.startAtMs).toISOString()} is more than ${MAX_START_WAIT_S / 60} minutes away; give a time shortly after every runner will have started`;
     throw new ConfigError(problem, [problem]);
   }
-  const k6 = await locateK6();
+  const k6 = options.k6 ?? (await locateK6());
   const outDir = resolve(options.outDir);
   await mkdir(outDir, { recursive: true });
   const runId = newRunId(new Date());

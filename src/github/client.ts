@@ -1,5 +1,6 @@
 import { getOctokit } from '@actions/github';
 import { DEADLINES_MS } from '../deadline.ts';
+import { InfraError } from '../errors.ts';
 
 /**
  * The few GitHub REST calls loadgate makes, behind an interface: the comment logic is written
@@ -60,8 +61,8 @@ export type GitHubErrorKind =
   | 'server'
   | 'network';
 
-/** A failed GitHub call, classified so callers decide without reading status codes. */
-export class GitHubApiError extends Error {
+/** A failed GitHub call, classified so callers decide without reading status codes; uncaught, exit 3. */
+export class GitHubApiError extends InfraError {
   constructor(
     message: string,
     readonly kind: GitHubErrorKind,
@@ -71,7 +72,6 @@ export class GitHubApiError extends Error {
     options?: ErrorOptions,
   ) {
     super(message, options);
-    this.name = 'GitHubApiError';
   }
 }
 

@@ -2,6 +2,7 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { Outputs } from '../action/inputs.ts';
+import { DEFAULT_CONFIG_PATH } from '../config/read.ts';
 import { ConfigError } from '../errors.ts';
 import { writeJsonAtomic } from '../output/atomic.ts';
 import { renderReport } from '../report/markdown.ts';
@@ -225,7 +226,7 @@ export async function commentFromArtifact(
       ...(options.author ? { author: options.author } : {}),
       artifactName: options.artifactName,
       reproduce: {
-        configPath: request?.configPath || '.github/loadgate.yml',
+        configPath: request?.configPath || DEFAULT_CONFIG_PATH,
         overrides: request?.overrides ?? [],
       },
       head: { ref: run.headBranch, sha: run.headSha },

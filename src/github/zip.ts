@@ -1,6 +1,7 @@
 import { mkdir, mkdtemp, readdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { crc32, inflateRawSync } from 'node:zlib';
+import { ConfigError } from '../errors.ts';
 
 /**
  * A zip reader for untrusted archives (a fork's artifact): only what a GitHub artifact holds
@@ -11,12 +12,7 @@ import { crc32, inflateRawSync } from 'node:zlib';
  * `a/b`); a symbolic link; encryption; zip64; more entries or bytes than the limits; a size or
  * CRC that does not match the data.
  */
-export class UnsafeArchiveError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UnsafeArchiveError';
-  }
-}
+export class UnsafeArchiveError extends ConfigError {}
 
 export interface ZipLimits {
   maxEntries: number;

@@ -13,6 +13,7 @@ import {
   SAFE_NAME,
   warmupScenarioName,
 } from '../../k6-scripts/contract.ts';
+import { DERIVED_MAX_VUS } from '../config/schema.ts';
 import { ConfigError } from '../errors.ts';
 import type { LoadModel } from '../result/schema.ts';
 
@@ -37,8 +38,6 @@ export const ALL_REQUESTS = 'all';
  * time out) and are counted; added to the request timeout.
  */
 export const DRAIN_MARGIN_S = 0.5;
-/** Open model without maxVUs: enough VUs to wait out the timeout at the level's rate, capped. */
-export const DEFAULT_OPEN_MAX_VUS_CAP = 500;
 /** The most VUs a probe scenario may use, whatever its rate and timeout. */
 export const PROBE_MAX_VUS_CAP = 100;
 /** Default length of a timeline's time slice, seconds. */
@@ -283,7 +282,8 @@ export function renderUserScriptWrapper(ladderScriptPath: string, userScriptPath
 
 function openMaxVUs(input: LadderPlanInput, level: number): number {
   if (input.maxVUs !== undefined) return input.maxVUs;
-  return Math.min(DEFAULT_OPEN_MAX_VUS_CAP, Math.max(1, Math.ceil((level * input.requestTimeoutMs) / 1000)));
+  // enough VUs to wait out the timeout at the level's rate, within the config's own bound
+  return Math.min(DERIVED_MAX_VUS.max, Math.max(1, Math.ceil((level * input.requestTimeoutMs) / 1000)));
 }
 
 function planProblems(input: LadderPlanInput): string[] {

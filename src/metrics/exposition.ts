@@ -1,3 +1,5 @@
+import { InfraError } from '../errors.ts';
+
 /**
  * A parser for the Prometheus text exposition format (0.0.4) and OpenMetrics 1.0 text, as
  * client_python, client_golang, the Java simpleclient, Micrometer and prom-client print them.
@@ -35,13 +37,13 @@ export interface MetricFamily {
   samples: Sample[];
 }
 
-export class ExpositionError extends Error {
+/** The service's metrics page is not the exposition format; uncaught, exit 3 like any failing service. */
+export class ExpositionError extends InfraError {
   constructor(
     message: string,
     readonly lineNumber: number,
   ) {
     super(`line ${lineNumber}: ${message}`);
-    this.name = 'ExpositionError';
   }
 }
 

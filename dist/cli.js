@@ -2,6 +2,7 @@
 import { createRequire as __lgCreateRequire } from 'node:module'; import { fileURLToPath as __lgFileURLToPath } from 'node:url'; import { dirname as __lgDirname } from 'node:path'; const require = __lgCreateRequire(import.meta.url); const __filename = __lgFileURLToPath(import.meta.url); const __dirname = __lgDirname(__filename);
 import {
   Cancellation,
+  DEFAULT_CONFIG_PATH,
   DEFAULT_POLICY,
   LADDER_ENV,
   PINNED_TOOLS,
@@ -44,14 +45,14 @@ import {
   shellCommand,
   writeFileAtomic,
   writeJsonAtomic
-} from "./chunks/chunk-LOG3SF2P.js";
+} from "./chunks/chunk-22DL4ID5.js";
 import {
   ConfigError,
   ExitCode,
   errorMessage,
   exitCodeOf,
   require_dist
-} from "./chunks/chunk-IYWVO7RV.js";
+} from "./chunks/chunk-L4SVZU52.js";
 import {
   __callDispose,
   __commonJS,
@@ -3776,6 +3777,20 @@ ${(0, import_yaml.stringify)(manifests.testRun, { lineWidth: 0 })}`
   return { path, manifests, steps };
 }
 
+// src/cli/options.ts
+function baselineOptions(options) {
+  const trendFrom = options.trend ?? (options.saveBaseline?.startsWith("git:") ? options.saveBaseline : void 0);
+  return {
+    ...options.baseline !== void 0 ? { baselinePath: options.baseline } : {},
+    ...options.saveBaseline !== void 0 ? { saveBaselinePath: options.saveBaseline } : {},
+    ...trendFrom !== void 0 ? { trendFrom } : {},
+    floors: options.floor
+  };
+}
+function collect(value, previous) {
+  return [...previous, value];
+}
+
 // src/cli/progress.ts
 function consoleProgress(io, live) {
   let liveLineShown = false;
@@ -3921,7 +3936,6 @@ ${outcome.steps.map((s) => `  ${s}`).join("\n")}
 }
 
 // src/cli/runCli.ts
-var DEFAULT_CONFIG_PATH = ".github/loadgate.yml";
 var DEFAULT_OUT_DIR = "loadgate-out";
 async function runCli(argv, io = processIo()) {
   let exitCode = ExitCode.pass;
@@ -4140,18 +4154,6 @@ function named(onRunId) {
 }
 function describeError(error) {
   return redact(`loadgate: ${inertText(errorMessage(error))}`);
-}
-function baselineOptions(options) {
-  const trendFrom = options.trend ?? (options.saveBaseline?.startsWith("git:") ? options.saveBaseline : void 0);
-  return {
-    ...options.baseline !== void 0 ? { baselinePath: options.baseline } : {},
-    ...options.saveBaseline !== void 0 ? { saveBaselinePath: options.saveBaseline } : {},
-    ...trendFrom !== void 0 ? { trendFrom } : {},
-    floors: options.floor
-  };
-}
-function collect(value, previous) {
-  return [...previous, value];
 }
 function processIo() {
   return {

@@ -23,9 +23,10 @@ import {
   summary,
   warning,
   which
-} from "./chunks/chunk-5CVHTTL5.js";
+} from "./chunks/chunk-B3OLPJTA.js";
 import {
   Cancellation,
+  DEFAULT_CONFIG_PATH,
   DEFAULT_POLICY,
   FileStore,
   GitBranchStore,
@@ -70,7 +71,7 @@ import {
   writeFileAtomic,
   writeJsonAtomic,
   xyChartBlock
-} from "./chunks/chunk-LOG3SF2P.js";
+} from "./chunks/chunk-22DL4ID5.js";
 import {
   ConfigError,
   DEADLINES_MS,
@@ -79,7 +80,7 @@ import {
   errorMessage,
   exitCodeOf,
   withDeadline
-} from "./chunks/chunk-IYWVO7RV.js";
+} from "./chunks/chunk-L4SVZU52.js";
 import {
   __commonJS,
   __require,
@@ -7313,13 +7314,12 @@ function getOctokit(token, options, ...additionalPlugins) {
 }
 
 // src/github/client.ts
-var GitHubApiError = class extends Error {
+var GitHubApiError = class extends InfraError {
   constructor(message, kind, status, retryAfterS = null, options) {
     super(message, options);
     this.kind = kind;
     this.status = status;
     this.retryAfterS = retryAfterS;
-    this.name = "GitHubApiError";
   }
   kind;
   status;
@@ -8411,11 +8411,7 @@ function tell(sink, outcome) {
 import { mkdir, mkdtemp, readdir, rename, rm, rmdir, writeFile } from "node:fs/promises";
 import { basename, dirname, isAbsolute, join as join2, resolve as resolve2, sep as sep2 } from "node:path";
 import { crc32, inflateRawSync } from "node:zlib";
-var UnsafeArchiveError = class extends Error {
-  constructor(message) {
-    super(message);
-    this.name = "UnsafeArchiveError";
-  }
+var UnsafeArchiveError = class extends ConfigError {
 };
 var DEFAULT_ZIP_LIMITS = { maxEntries: 2e3, maxTotalBytes: 200 * 1024 * 1024 };
 var MAX_NAME_PART_BYTES = 255;
@@ -8725,7 +8721,7 @@ async function commentFromArtifact(sink, options) {
       ...options.author ? { author: options.author } : {},
       artifactName: options.artifactName,
       reproduce: {
-        configPath: request2?.configPath || ".github/loadgate.yml",
+        configPath: request2?.configPath || DEFAULT_CONFIG_PATH,
         overrides: request2?.overrides ?? []
       },
       head: { ref: run.headBranch, sha: run.headSha },
@@ -9262,7 +9258,7 @@ async function ensureK6(options = {}) {
 // src/action/settings.ts
 import { createHash as createHash2 } from "node:crypto";
 var DEFAULTS2 = {
-  config: ".github/loadgate.yml",
+  config: DEFAULT_CONFIG_PATH,
   out: "loadgate-out",
   mode: "pr",
   artifactName: "loadgate-report"
@@ -9401,13 +9397,10 @@ async function runAction() {
       process.exit(0);
     }
     const merging = settings.parts.length > 0;
-    if (!merging) {
-      const k6 = await ensureK6({ log: (message) => info(message) });
-      process.env[K6_PATH_ENV] = k6.path;
-    }
+    const k6 = merging ? void 0 : await ensureK6({ log: (message) => info(message) });
     if (settings.segment !== null) {
       process.exit(
-        await runSegmentStep(settings, settings.segment, actionProgress(sink), abort.signal, (id) => {
+        await runSegmentStep(settings, settings.segment, actionProgress(sink), abort.signal, k6, (id) => {
           runId = id;
         })
       );
@@ -9444,7 +9437,8 @@ async function runAction() {
       },
       outSetting: `input ${Inputs.out}`,
       signal: abort.signal,
-      baseline
+      baseline,
+      ...k6 ? { k6 } : {}
     });
     if (abort.signal.aborted) {
       setOutput(Outputs.verdict, outcome.result.verdict);
@@ -9454,7 +9448,7 @@ async function runAction() {
       );
       process.exit(ExitCode.cancelled);
     }
-    const { result, reportMarkdown } = settings.mode === "pr" && settings.paired && pr && !merging ? await withPairedRun(outcome, settings, pr.baseSha, abort.signal) : outcome;
+    const { result, reportMarkdown } = settings.mode === "pr" && settings.paired && pr && !merging ? await withPairedRun(outcome, settings, pr.baseSha, abort.signal, k6) : outcome;
     await writeCommentRequest(settings.outDir, {
       jobKey: settings.jobKey,
       configPath: settings.configPath,
@@ -9504,7 +9498,7 @@ async function runAction() {
   }
   process.exit(exitCode);
 }
-async function runSegmentStep(settings, segment, progress, signal, onRunId) {
+async function runSegmentStep(settings, segment, progress, signal, k6, onRunId) {
   const outcome = await runSegment({
     configPath: settings.configPath,
     outDir: settings.outDir,
@@ -9513,6 +9507,7 @@ async function runSegmentStep(settings, segment, progress, signal, onRunId) {
     segment,
     ...settings.startAtMs !== null ? { startAtMs: settings.startAtMs } : {},
     signal,
+    ...k6 ? { k6 } : {},
     onRunId: (runId) => {
       onRunId(runId);
       saveState(RUN_ID_STATE, runId);
@@ -9525,7 +9520,7 @@ async function runSegmentStep(settings, segment, progress, signal, onRunId) {
   }
   return ExitCode.pass;
 }
-async function withPairedRun(outcome, settings, baseSha, signal) {
+async function withPairedRun(outcome, settings, baseSha, signal, k6) {
   const { result } = outcome;
   if (result.partial || result.verdict === "error") return outcome;
   const skip = (why) => {
@@ -9549,7 +9544,8 @@ async function withPairedRun(outcome, settings, baseSha, signal) {
       base: { ref: baseSha },
       rate: chosen.rate,
       runId: result.runId,
-      signal
+      signal,
+      ...k6 ? { k6 } : {}
     });
   } catch (error2) {
     if (error2 instanceof ConfigError) return skip(error2.message);

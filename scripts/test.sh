@@ -8,5 +8,6 @@ node -e 'const m = +process.versions.node.split(".")[0]; if (m < 24) { console.e
 started=$SECONDS
 echo "== lint and format (biome)"; biome check .
 echo "== type check"; tsc --noEmit && tsc -p k6-scripts --noEmit
+echo "== layers (imports point down: entry, application, capabilities, core)"; depcruise src --config .dependency-cruiser.cjs --output-type err
 echo "== tests"; vitest run "$@"
 echo "== suite took $((SECONDS - started)) s"

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { parseLocation } from '../baseline/location.ts';
+import { parseLocation } from '../baseline/names.ts';
+import { DEFAULT_CONFIG_PATH } from '../config/defaults.ts';
 import { parseOverrideLines } from '../config/overrides.ts';
-import { DEFAULT_CONFIG_PATH } from '../config/read.ts';
 import { parseSegmentArg, parseStartAt, type SegmentIndex } from '../distributed/segments.ts';
 import { ConfigError } from '../errors.ts';
 import { Inputs, MODES, type Mode } from './inputs.ts';

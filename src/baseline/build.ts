@@ -1,6 +1,6 @@
 import { bootstrapPercentile, seedOf } from '../compare/stats.ts';
 import type { LevelResult, Result } from '../result/schema.ts';
-import { cellKey, type LatencySamples } from './samples.ts';
+import { cellKey, type LatencySamples } from './cells.ts';
 import {
   BASELINE_VERSION,
   type Baseline,

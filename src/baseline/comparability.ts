@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { availableParallelism, cpus, totalmem } from 'node:os';
-import { stableJson } from '../config/read.ts';
+import { stableJson } from '../config/defaults.ts';
 import type { LoadgateConfig } from '../config/schema.ts';
 import type { Runner } from './schema.ts';
 

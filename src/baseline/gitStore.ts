@@ -5,11 +5,10 @@ import { join } from 'node:path';
 import { boundedTimeout, DEADLINES_MS, DeadlineError } from '../deadline.ts';
 import { InfraError } from '../errors.ts';
 import { NewerBaselineError, parseBaseline } from './file.ts';
+import { DEFAULT_BASELINE_BRANCH } from './names.ts';
 import type { Baseline } from './schema.ts';
 import { type BaselineStore, recordName, type StoredBaseline, seriesName } from './store.ts';
 
-/** The branch baselines are kept on unless told otherwise. */
-export const DEFAULT_BASELINE_BRANCH = 'loadgate-baselines';
 /** Folder of the records on that branch: `baselines/<series>/<time>-<runId>.json`. */
 export const RECORDS_DIR = 'baselines';
 

@@ -2,33 +2,6 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { DEADLINES_MS } from '../deadline.ts';
 import { ConfigError } from '../errors.ts';
-import { DEFAULT_BASELINE_BRANCH } from './gitStore.ts';
-
-/**
- * Where --baseline reads and --save-baseline writes: a file path, or `git:[branch][#series]`,
- * the records on a dedicated branch of the repository in the current directory (default branch
- * loadgate-baselines; default series: a pull request's base branch when reading, the current
- * branch otherwise).
- */
-export type BaselineLocation =
-  | { kind: 'file'; path: string }
-  | { kind: 'git'; branch: string; series: string | null };
-
-const BRANCH = /^[A-Za-z0-9._/-]+$/;
-
-export function parseLocation(text: string): BaselineLocation {
-  if (!text.startsWith('git:')) return { kind: 'file', path: text };
-  const [branchPart = '', series = null] = text.slice('git:'.length).split('#', 2);
-  const branch = branchPart === '' ? DEFAULT_BASELINE_BRANCH : branchPart;
-  if (!BRANCH.test(branch) || branch.includes('..') || branch.startsWith('-')) {
-    throw new ConfigError(`'${text}': '${branch}' is not a branch name`, [
-      `baseline: ${text}: not a branch name`,
-    ]);
-  }
-  if (series === '')
-    throw new ConfigError(`'${text}': the series after '#' is empty`, [`baseline: ${text}: empty series`]);
-  return { kind: 'git', branch, series };
-}
 
 /**
  * The series a run reads from or writes to when none is named: reading, a pull request's base

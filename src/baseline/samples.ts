@@ -4,6 +4,9 @@ import { createGunzip } from 'node:zlib';
 import type { LadderPlan } from '../../k6-scripts/contract.ts';
 import { InfraError } from '../errors.ts';
 import { ALL_REQUESTS } from '../load/plan.ts';
+import { cellKey, type LatencySamples } from './cells.ts';
+
+export { cellKey, type LatencySamples } from './cells.ts';
 
 /**
  * Per-request latencies from k6's CSV output (`k6 run --out csv=FILE.gz`): the raw material of
@@ -14,20 +17,6 @@ import { ALL_REQUESTS } from '../load/plan.ts';
 
 /** The metric whose samples are kept. */
 export const LATENCY_METRIC = 'http_req_duration';
-
-/** Key of one (phase, level, request) slice. */
-export function cellKey(phase: string, levelIndex: number, request: string): string {
-  return `${phase}\u0000${levelIndex}\u0000${request}`;
-}
-
-export interface LatencySamples {
-  /** ascending milliseconds per cellKey; a slice without samples is absent */
-  byCell: Map<string, Float64Array>;
-  /** the blocking detector's probes: ascending milliseconds per probe scenario's name */
-  byProbe?: Map<string, Float64Array>;
-  /** http_req_duration rows read (measured or not) */
-  rows: number;
-}
 
 /** Collects samples line by line; pure, so tests can feed it text. */
 export class LatencySampleCollector {

@@ -11,7 +11,8 @@ import { parseLadderSummary } from '../load/summary.ts';
 import type { ProgressSink } from '../progress.ts';
 import { loadHash } from './comparability.ts';
 import { readBaseline, writeBaseline } from './file.ts';
-import { BaselineStep, RUN_BASELINE_FILE, type RunFacts } from './step.ts';
+import { RUN_BASELINE_FILE } from './names.ts';
+import { BaselineStep, type RunFacts } from './step.ts';
 
 // The run's side is the real k6 output recorded in test/baseline/fixtures (see samples.test.ts).
 const fixtures = join(import.meta.dirname, '../../test/baseline/fixtures');

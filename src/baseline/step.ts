@@ -15,7 +15,8 @@ import { buildBaseline } from './build.ts';
 import { currentRunner, currentSource, loadHash } from './comparability.ts';
 import { checkBaselineTarget, readBaseline, writeBaseline } from './file.ts';
 import { GitBranchStore } from './gitStore.ts';
-import { defaultSeries, parseLocation } from './location.ts';
+import { defaultSeries } from './location.ts';
+import { parseLocation, RUN_BASELINE_FILE, savable } from './names.ts';
 import { type LatencySamples, readLatencySamples } from './samples.ts';
 import type { Baseline } from './schema.ts';
 import { type BaselineStore, FileStore, type StoredBaseline } from './store.ts';
@@ -23,8 +24,6 @@ import { buildTrend, TREND_RUNS } from './trend.ts';
 
 /** k6's per-request samples in the output folder (`k6 run --out csv=…`). */
 export const SAMPLES_FILE = 'k6-samples.csv.gz';
-/** Every complete run leaves itself in the output folder as a baseline, for `loadgate compare`. */
-export const RUN_BASELINE_FILE = 'baseline.json';
 /**
  * Stored runs read from a branch for a comparison: those comparable with this run are the
  * history its baseline is taken from (their median) and its noise measured on (their spread).
@@ -248,9 +247,4 @@ export class BaselineStep {
     const { ref } = await target.store.add(target.series, this.record);
     this.progress.step(`saved this run as the baseline ${ref}`);
   }
-}
-
-/** A run may become a baseline when it did not fail: pass, or a comparison that found no regression. */
-export function savable(verdict: Result['verdict']): boolean {
-  return verdict === 'pass' || verdict === 'inconclusive' || verdict === 'not-comparable';
 }

@@ -7,8 +7,8 @@ import { parseSegmentArg, parseStartAt } from '../distributed/segments.ts';
 import { ConfigError, ExitCode } from '../errors.ts';
 import { formatTerminalTable } from '../report/terminal.ts';
 import { exitCodeForVerdict } from '../run.ts';
+import { baselineOptions, type CliIo, collect } from './options.ts';
 import { consoleProgress } from './progress.ts';
-import { baselineOptions, type CliIo, collect } from './runCli.ts';
 
 /**
  * The distributed side of the command line: `loadgate run --segment i/N [--start-at TIME]` (one

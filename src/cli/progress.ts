@@ -1,6 +1,6 @@
 import { type LoadProgress, levelLines, type ProgressSink } from '../progress.ts';
 import { formatProgress } from '../report/terminal.ts';
-import type { CliIo } from './runCli.ts';
+import type { CliIo } from './options.ts';
 
 /**
  * Steps as lines; on a terminal, the load's live line rewritten in place. In CI logs (no

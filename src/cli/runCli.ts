@@ -1,9 +1,8 @@
 import { Command, CommanderError } from 'commander';
-import type { BaselineRunOptions } from '../baseline/step.ts';
 import { Cancellation, type CancellationOptions } from '../cancel.ts';
 import { compareOffline } from '../compare/offline.ts';
 import { runCalibration, runPaired } from '../compare/pairedRun.ts';
-import { DEFAULT_CONFIG_PATH } from '../config/read.ts';
+import { DEFAULT_CONFIG_PATH } from '../config/defaults.ts';
 import { inertText } from '../containers/logs.ts';
 import { ConfigError, ExitCode, errorMessage, exitCodeOf } from '../errors.ts';
 import { redact } from '../redact.ts';
@@ -11,6 +10,7 @@ import { formatPoolTable, formatTerminalTable } from '../report/terminal.ts';
 import { exitCodeForResult, exitCodeForVerdict, newRunId, runLoadgate } from '../run.ts';
 import { TOOL_VERSION } from '../version.ts';
 import { addK6OperatorCommand, addMergeCommand, runSegmentCommand } from './distributed.ts';
+import { baselineOptions, type CliIo, collect, type RunCommandOptions } from './options.ts';
 import { consoleProgress } from './progress.ts';
 
 export const DEFAULT_OUT_DIR = 'loadgate-out';
@@ -317,43 +317,6 @@ interface CalibrateCommandOptions {
   blocks: number;
   blocksPerCheck: number;
   alpha: number;
-}
-
-interface RunCommandOptions {
-  config: string;
-  out: string;
-  set: string[];
-  quiet?: boolean;
-  baseline?: string;
-  saveBaseline?: string;
-  trend?: string;
-  floor: string[];
-  segment?: string;
-  startAt?: string;
-}
-
-export function baselineOptions(
-  options: Pick<RunCommandOptions, 'baseline' | 'saveBaseline' | 'trend' | 'floor'>,
-): BaselineRunOptions {
-  // a run saved to a history shows that history's trend
-  const trendFrom =
-    options.trend ?? (options.saveBaseline?.startsWith('git:') ? options.saveBaseline : undefined);
-  return {
-    ...(options.baseline !== undefined ? { baselinePath: options.baseline } : {}),
-    ...(options.saveBaseline !== undefined ? { saveBaselinePath: options.saveBaseline } : {}),
-    ...(trendFrom !== undefined ? { trendFrom } : {}),
-    floors: options.floor,
-  };
-}
-
-export function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
-
-export interface CliIo {
-  out: (text: string) => void;
-  err: (text: string) => void;
-  isTty: boolean;
 }
 
 function processIo(): CliIo {

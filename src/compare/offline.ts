@@ -1,8 +1,8 @@
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { parseBaseline } from '../baseline/file.ts';
+import { RUN_BASELINE_FILE } from '../baseline/names.ts';
 import type { Baseline } from '../baseline/schema.ts';
-import { RUN_BASELINE_FILE } from '../baseline/step.ts';
 import { ConfigError } from '../errors.ts';
 import { decideVerdict } from '../gate/verdict.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../output/atomic.ts';

@@ -1,5 +1,5 @@
 import { buildBaseline } from '../baseline/build.ts';
-import { cellKey, type LatencySamples } from '../baseline/samples.ts';
+import { cellKey, type LatencySamples } from '../baseline/cells.ts';
 import type { Baseline, Comparability } from '../baseline/schema.ts';
 import type { LevelResult, RequestResult } from '../result/schema.ts';
 import { seededRandom, sortedQuantile } from './stats.ts';

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, ExitCode } from '../errors.ts';
-import { configFromText, configHash, readConfig, stableJson } from './read.ts';
+import { stableJson } from './defaults.ts';
+import { configFromText, configHash, readConfig } from './read.ts';
 import { VALID_YAML } from './testConfigs.ts';
 
 function configErrorOf(run: () => unknown): ConfigError {

@@ -6,6 +6,7 @@ import YAML, { type Document, isMap, isSeq, LineCounter, type Node } from 'yaml'
 import { ConfigError } from '../errors.ts';
 import { registerSecret } from '../redact.ts';
 import { composePath, translateCompose } from './compose.ts';
+import { DEFAULT_CONFIG_PATH, stableJson } from './defaults.ts';
 import { applyOverrides, parseOverride } from './overrides.ts';
 import { type ConfigIssue, type ConfigPath, formatIssue, isRecord } from './paths.ts';
 import { CONFIG_LIMITS, type LoadgateConfig } from './schema.ts';
@@ -13,7 +14,6 @@ import { resolveSecrets, type SecretRef, secretRefs } from './secrets.ts';
 import { configWarnings, validateConfigIssues } from './validate.ts';
 
 /** Where the config is looked for when no path is given. */
-export const DEFAULT_CONFIG_PATH = '.github/loadgate.yml';
 /** A config is a page or two; YAML parsing of megabytes takes seconds before any bound is checked. */
 export const MAX_CONFIG_BYTES = 1024 * 1024;
 
@@ -295,15 +295,4 @@ function isNodeWithRange(value: unknown): value is Node & { range: [number, numb
  */
 export function configHash(config: LoadgateConfig): string {
   return createHash('sha256').update(stableJson(config)).digest('hex').slice(0, 16);
-}
-
-/** JSON with every mapping's keys sorted; lists keep their order. */
-export function stableJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v !== null && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(
-          Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
-        )
-      : v,
-  );
 }

@@ -1,5 +1,5 @@
 import type { LadderPlan, PartManifest } from '../../k6-scripts/contract.ts';
-import { stableJson } from '../config/read.ts';
+import { stableJson } from '../config/defaults.ts';
 import { type SegmentIndex, segmentInSequence, segmentLabel } from './segments.ts';
 
 /**

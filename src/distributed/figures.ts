@@ -1,5 +1,5 @@
 import type { LadderPlan, Outcome } from '../../k6-scripts/contract.ts';
-import { cellKey, type LatencySamples } from '../baseline/samples.ts';
+import { cellKey, type LatencySamples } from '../baseline/cells.ts';
 import { InfraError } from '../errors.ts';
 import { ALL_REQUESTS } from '../load/plan.ts';
 import type { LadderExtras, LevelLoadResult, LevelTotals } from '../load/summary.ts';

@@ -2,7 +2,7 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { Outputs } from '../action/inputs.ts';
-import { DEFAULT_CONFIG_PATH } from '../config/read.ts';
+import { DEFAULT_CONFIG_PATH } from '../config/defaults.ts';
 import { ConfigError } from '../errors.ts';
 import { writeJsonAtomic } from '../output/atomic.ts';
 import { renderReport } from '../report/markdown.ts';

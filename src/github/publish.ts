@@ -1,5 +1,5 @@
 import { type Mode, Outputs } from '../action/inputs.ts';
-import { savable } from '../baseline/step.ts';
+import { savable } from '../baseline/names.ts';
 import type { Result, Verdict } from '../result/schema.ts';
 import type { GitHubClient } from './client.ts';
 import { type PostOutcome, postStickyComment, renderComment, renderSummary } from './comment.ts';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LadderPlan } from '../../k6-scripts/contract.ts';
 import { GitBranchStore, RECORDS_DIR } from '../../src/baseline/gitStore.ts';
-import { parseLocation } from '../../src/baseline/location.ts';
+import { parseLocation } from '../../src/baseline/names.ts';
 import type { Baseline } from '../../src/baseline/schema.ts';
 import { BaselineStep } from '../../src/baseline/step.ts';
 import { lognormalSamples, syntheticBaseline } from '../../src/compare/testing.ts';

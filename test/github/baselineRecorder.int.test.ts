@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeBaseline } from '../../src/baseline/file.ts';
-import { RUN_BASELINE_FILE } from '../../src/baseline/step.ts';
+import { RUN_BASELINE_FILE } from '../../src/baseline/names.ts';
 import { lognormalSamples, syntheticBaseline } from '../../src/compare/testing.ts';
 import { baselineRecorder } from '../../src/github/baselineRecorder.ts';
 import { githubContextFrom } from '../../src/github/context.ts';

@@ -68,6 +68,9 @@ describe('loadgate paired on the demo', () => {
       expect(health.change ?? 0).toBeLessThan((items?.change ?? 0) / 2);
     expect(readFileSync(join(out, 'report.md'), 'utf8')).toContain('### Comparison: REGRESSED');
     expect(run.stdout).toMatch(/block 3 slot 4 \(base\): items \d+ requests, p50 [\d.]+ ms/);
-    expect(await listRunLeftovers()).toEqual({ containers: 0, networks: 0 });
+    // this run's own containers (other runs may share the engine)
+    const runId = /paired run (\S+),/.exec(run.stdout)?.[1];
+    expect(runId).toBeDefined();
+    expect(await listRunLeftovers(runId)).toEqual({ containers: 0, networks: 0 });
   });
 });

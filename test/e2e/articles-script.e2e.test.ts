@@ -99,6 +99,9 @@ describe('a k6 script that logs in during setup()', () => {
       for (const request of slot.requests) expect(request.errors, request.name).toBe(0);
     }
     expect(['pass', 'inconclusive']).toContain(written.verdict);
-    expect(await listRunLeftovers()).toEqual({ containers: 0, networks: 0 });
+    // this run's own containers (other runs may share the engine)
+    const runId = /paired run (\S+),/.exec(run.stdout)?.[1];
+    expect(runId).toBeDefined();
+    expect(await listRunLeftovers(runId)).toEqual({ containers: 0, networks: 0 });
   });
 });

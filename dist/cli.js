@@ -45,7 +45,7 @@ import {
   shellCommand,
   writeFileAtomic,
   writeJsonAtomic
-} from "./chunks/chunk-22DL4ID5.js";
+} from "./chunks/chunk-OQGGMNSF.js";
 import {
   ConfigError,
   ExitCode,

@@ -71,7 +71,7 @@ import {
   writeFileAtomic,
   writeJsonAtomic,
   xyChartBlock
-} from "./chunks/chunk-22DL4ID5.js";
+} from "./chunks/chunk-OQGGMNSF.js";
 import {
   ConfigError,
   DEADLINES_MS,

@@ -45,7 +45,7 @@ import {
   shellCommand,
   writeFileAtomic,
   writeJsonAtomic
-} from "./chunks/chunk-OQGGMNSF.js";
+} from "./chunks/chunk-A6ECOKPJ.js";
 import {
   ConfigError,
   ExitCode,

@@ -71,7 +71,7 @@ import {
   writeFileAtomic,
   writeJsonAtomic,
   xyChartBlock
-} from "./chunks/chunk-OQGGMNSF.js";
+} from "./chunks/chunk-A6ECOKPJ.js";
 import {
   ConfigError,
   DEADLINES_MS,

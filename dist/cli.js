@@ -45,7 +45,7 @@ import {
   shellCommand,
   writeFileAtomic,
   writeJsonAtomic
-} from "./chunks/chunk-A6ECOKPJ.js";
+} from "./chunks/chunk-S673K3VS.js";
 import {
   ConfigError,
   ExitCode,

@@ -71,7 +71,7 @@ import {
   writeFileAtomic,
   writeJsonAtomic,
   xyChartBlock
-} from "./chunks/chunk-A6ECOKPJ.js";
+} from "./chunks/chunk-S673K3VS.js";
 import {
   ConfigError,
   DEADLINES_MS,

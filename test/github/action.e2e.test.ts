@@ -186,7 +186,14 @@ describe('the bundled action, run as the runner runs it', () => {
     // commit (this repository's HEAD, whose demo Dockerfile the base is built from), so paired
     // mode runs: short slots from the config's paired section, through `set`.
     const out2 = join(root, 'pr-out-2');
-    const pairedSettings = ['paired.rate=20', 'paired.slot=3s', 'paired.warmup=1s', 'paired.blocks=2'];
+    // two blocks and no more: extending while undecided (up to six) is paired mode's own test's
+    const pairedSettings = [
+      'paired.rate=20',
+      'paired.slot=3s',
+      'paired.warmup=1s',
+      'paired.blocks=2',
+      'paired.maxBlocks=2',
+    ];
     const again = await runAction(
       'pr-again',
       {

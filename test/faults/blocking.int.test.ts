@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listRunLeftovers } from '../../src/containers/leftovers.ts';
-import { DIAGNOSIS_WORDS } from '../../src/faults/blocking.ts';
+import { CAUSE_WORDS } from '../../src/faults/diagnosis.ts';
 import { at, type DemoRun, demoService, demoUpstream, POSTGRES, runConfig } from './demo.ts';
 
 // The blocking detector end to end: the demo behind a 100 ms upstream, three whole runs of two
@@ -44,7 +44,7 @@ afterAll(() => {
   if (!process.env.LOADGATE_KEEP_OUT) rmSync(outRoot, { recursive: true, force: true });
 });
 
-const BLOCKING_WORDS = DIAGNOSIS_WORDS.blocking;
+const BLOCKING_WORDS = CAUSE_WORDS.blocking;
 
 describe('the blocking detector on the demo', () => {
   it('measures the probe idle and beside every level', () => {
@@ -59,10 +59,12 @@ describe('the blocking detector on the demo', () => {
     const healthy = at(runs.healthy.result, 'clean', TOP).level.probe.p95Ms as number;
     expect(blocked).toBeGreaterThanOrEqual(5 * healthy);
     expect(runs.blocking.report).toContain(BLOCKING_WORDS);
-    expect(runs.blocking.report).toMatch(new RegExp(`- ${TOP} VUs: probe p95 [0-9.]+ ms \\(`));
+    expect(runs.blocking.report).toMatch(
+      new RegExp(`- ${TOP} VUs: \\*\\*${BLOCKING_WORDS}\\*\\*: probe p95 [0-9.]+ ms \\(`),
+    );
   });
 
-  it('without it the report does not name blocking; with a pool of 2 it names a wait on a resource', () => {
+  it('without it the report does not name blocking; with a pool of 2 it names the pool', () => {
     expect(runs.healthy.report).not.toContain(BLOCKING_WORDS);
     expect(runs.pool2.report).not.toContain(BLOCKING_WORDS);
     // a pool of 2 makes /items queue for connections while /health answers at once
@@ -70,7 +72,7 @@ describe('the blocking detector on the demo', () => {
     expect(pool2.request.p95Ms as number).toBeGreaterThan(
       2 * (at(runs.pool2.result, 'clean', 1).request.p95Ms as number),
     );
-    expect(runs.pool2.report).toContain(DIAGNOSIS_WORDS['resource-wait']);
+    expect(runs.pool2.report).toContain(CAUSE_WORDS.pool);
   });
 
   it('leaves nothing running', async () => {

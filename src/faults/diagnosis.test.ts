@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest';
+import { type DiagnosisInput, diagnose, type LevelEvidence } from './diagnosis.ts';
+
+const quiet: LevelEvidence = {
+  mainP95Ms: 70,
+  errorRate: 0,
+  probeP95Ms: 2,
+  poolWaitMs: 0.5,
+  poolTimeouts: 0,
+  serviceCores: 0.1,
+  runnerBusyShare: 0.3,
+  droppedIterations: 0,
+};
+
+function judge(level: Partial<LevelEvidence>, extra: Partial<DiagnosisInput> = {}) {
+  return diagnose({
+    level: { ...quiet, ...level },
+    lowest: quiet,
+    clean: null,
+    probeIdleP95Ms: 2,
+    faults: [],
+    ...extra,
+  });
+}
+
+describe('diagnose', () => {
+  it('nothing slow: no diagnosis', () => {
+    expect(judge({ mainP95Ms: 110, probeP95Ms: 5 }).cause).toBe('none');
+  });
+
+  it('a probe waiting beside a quiet service: blocking, the probe first in the evidence', () => {
+    const d = judge({ mainP95Ms: 200, probeP95Ms: 46, serviceCores: 0.3, runnerBusyShare: 0.5 });
+    expect(d.cause).toBe('blocking');
+    expect(d.evidence[0]).toBe('probe p95 46 ms (23× idle)');
+  });
+
+  it('a busy service on a saturated runner: CPU, even with the probe queued behind it', () => {
+    expect(judge({ mainP95Ms: 250, probeP95Ms: 13, serviceCores: 0.95, runnerBusyShare: 0.97 }).cause).toBe(
+      'cpu-service',
+    );
+  });
+
+  it('a saturated runner and a quiet service: the runner', () => {
+    expect(judge({ mainP95Ms: 250, probeP95Ms: 3, serviceCores: 0.2, runnerBusyShare: 0.95 }).cause).toBe(
+      'cpu-runner',
+    );
+  });
+
+  it('pool waits that make the requests’ time, the probe answering: the pool, naming the wait', () => {
+    const d = judge({ mainP95Ms: 600, probeP95Ms: 2.5, poolWaitMs: 480 });
+    expect(d.cause).toBe('pool');
+    expect(d.evidence[0]).toBe('pool wait 480 ms (80% of the p95)');
+  });
+
+  it('pool timeouts: the pool, even with worker threads (and so the probe) held by the waits', () => {
+    const d = judge({ mainP95Ms: 60, errorRate: 0.2, probeP95Ms: 40, poolWaitMs: 5, poolTimeouts: 300 });
+    expect(d.cause).toBe('pool');
+  });
+
+  it('a phase with faults, worse than the clean phase at the same level: the upstream', () => {
+    const clean = { ...quiet, mainP95Ms: 140 };
+    const d = judge(
+      { mainP95Ms: 320, errorRate: 1, poolWaitMs: 200 },
+      { clean, faults: ['upstream: latency 780 ms ± 20 ms'] },
+    );
+    expect(d.cause).toBe('upstream');
+    expect(d.evidence[0]).toBe('faults: upstream: latency 780 ms ± 20 ms');
+  });
+
+  it('blocking stays blocking in a phase with faults', () => {
+    const d = judge(
+      { mainP95Ms: 320, errorRate: 1, probeP95Ms: 40 },
+      { clean: { ...quiet, mainP95Ms: 140, probeP95Ms: 38 }, faults: ['upstream: latency 780 ms'] },
+    );
+    expect(d.cause).toBe('blocking');
+    expect(d.evidence[0]).toBe('probe p95 40 ms (20× idle, 1.1× the clean phase)');
+  });
+
+  it('cannot tell: a slow probe beside a busy service on a runner with CPU to spare', () => {
+    expect(judge({ mainP95Ms: 250, probeP95Ms: 30, serviceCores: 0.98, runnerBusyShare: 0.5 }).cause).toBe(
+      'cannot-tell',
+    );
+  });
+
+  it('cannot tell: slow with nothing measured to say why, and says what was missing', () => {
+    const d = judge({
+      mainP95Ms: 400,
+      probeP95Ms: null,
+      poolWaitMs: null,
+      poolTimeouts: null,
+      serviceCores: null,
+      runnerBusyShare: null,
+    });
+    expect(d.cause).toBe('cannot-tell');
+    expect(d.evidence.at(-1)).toBe('no probe ran, no pool metrics, no CPU figures');
+  });
+});

@@ -1,5 +1,8 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type DiagnosisInput, diagnose, type LevelEvidence } from './diagnosis.ts';
+import { type Result, ResultSchema } from '../result/schema.ts';
+import { type DiagnosisInput, diagnose, diagnoseRun, type LevelEvidence } from './diagnosis.ts';
 
 const quiet: LevelEvidence = {
   mainP95Ms: 70,
@@ -93,5 +96,30 @@ describe('diagnose', () => {
     });
     expect(d.cause).toBe('cannot-tell');
     expect(d.evidence.at(-1)).toBe('no probe ran, no pool metrics, no CPU figures');
+  });
+});
+
+function recorded(name: string): Result {
+  const path = join(import.meta.dirname, '..', '..', 'test', 'fixtures', 'results', `${name}.result.json`);
+  return ResultSchema.parse(JSON.parse(readFileSync(path, 'utf8')));
+}
+
+/** The cause at each level of a phase, by level ("none" where nothing was slow). */
+function causesOf(result: Result, phase: string): Record<number, string> {
+  const findings = diagnoseRun(result);
+  return Object.fromEntries(
+    result.levels
+      .filter((l) => l.phase === phase)
+      .map((l) => [l.level, findings.find((f) => f.phase === phase && f.level === l.level)?.cause ?? 'none']),
+  );
+}
+
+describe('diagnoseRun on recorded runs', () => {
+  it('the demo under faults.yml with a 20 ms blocking call: blocking from 10 VUs up in every phase', () => {
+    // the probe 5–8× idle while the service uses 0.15–0.2 cores; the degraded phase at 1 VU is the upstream
+    const run = recorded('demo-faults-blocking');
+    expect(causesOf(run, 'clean')).toMatchObject({ 10: 'blocking', 30: 'blocking' });
+    expect(causesOf(run, 'degraded')).toEqual({ 1: 'upstream', 10: 'blocking', 30: 'blocking' });
+    expect(causesOf(run, 'recovery')).toMatchObject({ 10: 'blocking', 30: 'blocking' });
   });
 });

@@ -76,6 +76,18 @@ describe('kneesOf', () => {
     expect(kneeOfResult(recorded('demo-plain-b'))).toMatchObject({ level: 12, beyondTop: true });
   });
 
+  it('the same code run twice: the knees lie within one level of each other', () => {
+    const position = (result: Result) => {
+      const knee = kneeOfResult(result);
+      const ladder = result.levels.map((l) => l.level);
+      return knee?.level === null || knee === undefined ? -1 : ladder.indexOf(knee.level);
+    };
+    // 8 VUs (index 3) and beyond 12 VUs (the top, index 4)
+    expect(
+      Math.abs(position(recorded('demo-plain-a')) - position(recorded('demo-plain-b'))),
+    ).toBeLessThanOrEqual(1);
+  });
+
   it('throughput that bends but does not flatten puts the knee between two levels', () => {
     const knee = kneesOf(
       ladder([1, 2, 4, 8], {

@@ -121,7 +121,7 @@ export function diagnose(input: DiagnosisInput): Diagnosis {
     main:
       level.mainP95Ms === null
         ? null
-        : `p95 ${ms(level.mainP95Ms)}${lowest?.mainP95Ms ? ` (${times(level.mainP95Ms, lowest.mainP95Ms)} the lowest level${clean?.mainP95Ms ? `, ${times(level.mainP95Ms, clean.mainP95Ms)} the clean phase` : ''})` : ''}`,
+        : `requests' p95 ${ms(level.mainP95Ms)}${lowest?.mainP95Ms ? ` (${times(level.mainP95Ms, lowest.mainP95Ms)} the lowest level${clean?.mainP95Ms ? `, ${times(level.mainP95Ms, clean.mainP95Ms)} the clean phase` : ''})` : ''}`,
     errors: level.errorRate > 0 ? `errors ${pct(level.errorRate)}` : null,
     cpu:
       level.serviceCores === null && level.runnerBusyShare === null

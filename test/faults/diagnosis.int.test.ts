@@ -1,78 +1,143 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${db.host} is the config's own reference syntax
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listRunLeftovers } from '../../src/containers/leftovers.ts';
-import { CAUSE_WORDS } from '../../src/faults/diagnosis.ts';
-import { at, type DemoRun, demoService, demoUpstream, POSTGRES, runConfig } from './demo.ts';
+import { CAUSE_WORDS, diagnoseRun } from '../../src/faults/diagnosis.ts';
+import type { Result } from '../../src/result/schema.ts';
+import { type DemoRun, demoService, demoUpstream, POSTGRES, runConfig } from './demo.ts';
 
-// The blocking detector end to end: the demo behind a 100 ms upstream, three whole runs of two
-// levels (1 and 40 VUs) with the probe (/health, 10/s) beside each and an idle probe first:
-// as it is, with a blocking call in its handler (DEMO_BLOCKING=1: 100 ms of time.sleep on the
-// event loop per /items), and with a pool of 2. The probe waits for the blocked handler ahead
-// of it on the event loop (a 20 ms call would hide in this machine's noise), while the healthy
-// demo, held back by its pool (10 connections for 100 ms each), uses about a third of a core.
-// Cost: about 1.5 minutes on 2 cores.
-const outRoot = mkdtempSync(join(tmpdir(), 'loadgate-blocking-int-'));
-const TOP = 40;
+// The diagnosis end to end on the demo (FastAPI, one event loop, asyncpg pool of 10, an upstream
+// of 50 ms behind Toxiproxy with a 300 ms timeout) and on the articles service (gunicorn
+// threads, psycopg2 pool): levels 1, 10 and 30 VUs of 3 s, a clean phase and a degraded one
+// (the upstream 780 ms slower), the probe (/health, 10/s) beside each level.
+//   the demo as it is: the degraded phase is the upstream; a level where the runner's cores
+//     are saturated by a busy service is CPU;
+//   DEMO_BLOCKING=1 (20 ms of time.sleep on the event loop per /items): blocking from 10 VUs
+//     up, in both phases;
+//   DEMO_POOL_SIZE=2: the pool (naming its wait) from 10 VUs up in the clean phase;
+//   articles with one connection per process and a 5 ms checkout timeout: the pool.
+// Thresholds are the diagnosis's own ratios; nothing here is an absolute time.
+// Cost: about 3 minutes on 2 cores.
+const outRoot = mkdtempSync(join(tmpdir(), 'loadgate-diagnosis-int-'));
+const LEVELS = [1, 10, 30];
+const load = {
+  levels: LEVELS,
+  levelDuration: '3s',
+  // longer than a level's drain (the 300 ms upstream timeout): no spill into the next phase
+  warmup: '2s',
+  requestTimeout: '2s',
+  probe: { path: '/health', rate: '10/s', idle: '2s' },
+};
+const degraded = { name: 'degraded', toxics: { upstream: [{ type: 'latency', latency: '780ms' }] } };
 
-function config(env: Record<string, string>) {
+function demo(env: Record<string, string>) {
   return {
-    // the blocking call, when DEMO_BLOCKING=1 switches it on, lasts 100 ms
-    service: demoService('upstream', { DEMO_BLOCKING_MS: '100', ...env }),
-    dependencies: { db: POSTGRES, upstream: demoUpstream(100) },
-    load: {
-      levels: [1, TOP],
-      levelDuration: '4s',
-      warmup: '1s',
-      requestTimeout: '2s',
-      probe: { path: '/health', rate: '10/s', idle: '2s' },
-      requests: [{ name: 'items', path: '/items' }],
-    },
+    service: demoService('upstream', { DEMO_UPSTREAM_TIMEOUT_MS: '300', ...env }),
+    dependencies: { db: POSTGRES },
+    upstreams: { upstream: demoUpstream(50) },
+    load: { ...load, requests: [{ name: 'items', path: '/items' }] },
+    phases: ['clean', degraded],
   };
 }
 
-const runs: Record<'healthy' | 'blocking' | 'pool2', DemoRun> = {} as never;
+const articlesDir = join(import.meta.dirname, '..', '..', 'examples', 'articles');
+const articlesPool = {
+  service: {
+    build: { context: articlesDir },
+    port: 8000,
+    env: {
+      DATABASE_URL: 'postgresql://articles:articles@${db.host}:${db.port}/articles',
+      ARTICLES_POOL_SIZE: '1',
+      ARTICLES_POOL_TIMEOUT_S: '0.005',
+    },
+    wait: { http: '/health' },
+    startupTimeout: '90s',
+  },
+  dependencies: {
+    db: {
+      ...POSTGRES,
+      env: { POSTGRES_USER: 'articles', POSTGRES_PASSWORD: 'articles', POSTGRES_DB: 'articles' },
+    },
+  },
+  metrics: {
+    poolWait: { histogram: 'articles_pool_wait_seconds' },
+    poolTimeouts: 'articles_pool_timeouts_total',
+    poolInUse: 'articles_pool_in_use',
+  },
+  load: { ...load, requests: [{ name: 'list', path: '/api/articles?limit=20' }] },
+};
+
+const runs: Record<'healthy' | 'blocking' | 'pool2' | 'articlesPool', DemoRun> = {} as never;
 
 beforeAll(async () => {
-  runs.healthy = await runConfig(join(outRoot, 'healthy'), config({}));
-  runs.blocking = await runConfig(join(outRoot, 'blocking'), config({ DEMO_BLOCKING: '1' }));
-  runs.pool2 = await runConfig(join(outRoot, 'pool2'), config({ DEMO_POOL_SIZE: '2' }));
+  runs.healthy = await runConfig(join(outRoot, 'healthy'), demo({}));
+  runs.blocking = await runConfig(join(outRoot, 'blocking'), demo({ DEMO_BLOCKING: '1' }));
+  runs.pool2 = await runConfig(join(outRoot, 'pool2'), demo({ DEMO_POOL_SIZE: '2' }));
+  runs.articlesPool = await runConfig(join(outRoot, 'articles-pool'), articlesPool);
 });
 
 afterAll(() => {
   if (!process.env.LOADGATE_KEEP_OUT) rmSync(outRoot, { recursive: true, force: true });
 });
 
-const BLOCKING_WORDS = CAUSE_WORDS.blocking;
+/** The cause named at each level from 10 VUs up of a phase, by level. */
+function causes(result: Result, phase: string): Record<number, string> {
+  const findings = diagnoseRun(result);
+  return Object.fromEntries(
+    LEVELS.filter((l) => l >= 10).map((level) => [
+      level,
+      findings.find((f) => f.phase === phase && f.level === level)?.cause ?? 'none',
+    ]),
+  );
+}
 
-describe('the blocking detector on the demo', () => {
-  it('measures the probe idle and beside every level', () => {
+describe('the diagnosis on the demo and the articles service', () => {
+  it('measures the probe idle and beside every level, and the CPU of the service and the runner', () => {
     for (const run of Object.values(runs)) {
       expect(run.result.probeIdleP95Ms).not.toBeNull();
-      for (const level of run.result.levels) expect(level.probe.p95Ms).not.toBeNull();
+      for (const level of run.result.levels) {
+        expect(level.probe.p95Ms).not.toBeNull();
+        expect(level.cpu?.serviceCores).not.toBeNull();
+        expect(level.cpu?.runnerBusyShare).not.toBeNull();
+      }
     }
   });
 
-  it('DEMO_BLOCKING=1: the probe under load is at least 5× slower than without it, and the report names blocking', () => {
-    const blocked = at(runs.blocking.result, 'clean', TOP).level.probe.p95Ms as number;
-    const healthy = at(runs.healthy.result, 'clean', TOP).level.probe.p95Ms as number;
-    expect(blocked).toBeGreaterThanOrEqual(5 * healthy);
-    expect(runs.blocking.report).toContain(BLOCKING_WORDS);
-    expect(runs.blocking.report).toMatch(
-      new RegExp(`- ${TOP} VUs: \\*\\*${BLOCKING_WORDS}\\*\\*: probe p95 [0-9.]+ ms \\(`),
-    );
+  it('a 20 ms blocking call: blocking at every level from 10 VUs up, in every phase', () => {
+    expect(causes(runs.blocking.result, 'clean')).toEqual({ 10: 'blocking', 30: 'blocking' });
+    expect(causes(runs.blocking.result, 'degraded')).toEqual({ 10: 'blocking', 30: 'blocking' });
+    expect(runs.blocking.report).toContain(CAUSE_WORDS.blocking);
+    expect(runs.healthy.report).not.toContain(CAUSE_WORDS.blocking);
   });
 
-  it('without it the report does not name blocking; with a pool of 2 it names the pool', () => {
-    expect(runs.healthy.report).not.toContain(BLOCKING_WORDS);
-    expect(runs.pool2.report).not.toContain(BLOCKING_WORDS);
-    // a pool of 2 makes /items queue for connections while /health answers at once
-    const pool2 = at(runs.pool2.result, 'clean', TOP);
-    expect(pool2.request.p95Ms as number).toBeGreaterThan(
-      2 * (at(runs.pool2.result, 'clean', 1).request.p95Ms as number),
+  it('a pool of 2: the pool at every level from 10 VUs up of the clean phase, naming its wait', () => {
+    expect(causes(runs.pool2.result, 'clean')).toEqual({ 10: 'pool', 30: 'pool' });
+    expect(runs.pool2.report).toMatch(new RegExp(`10 VUs: \\*\\*${CAUSE_WORDS.pool}\\*\\*: pool wait `));
+    expect(runs.pool2.report).not.toContain(CAUSE_WORDS.blocking);
+  });
+
+  it('a healthy pool, no blocking: the degraded phase is the upstream', () => {
+    expect(causes(runs.healthy.result, 'degraded')).toEqual({ 10: 'upstream', 30: 'upstream' });
+  });
+
+  it('where a busy service saturates the runner and nothing else is wrong: CPU', () => {
+    const findings = diagnoseRun(runs.healthy.result);
+    const saturated = runs.healthy.result.levels.filter(
+      (l) =>
+        l.phase === 'clean' && (l.cpu?.runnerBusyShare ?? 0) >= 0.85 && (l.cpu?.serviceCores ?? 0) >= 0.5,
     );
-    expect(runs.pool2.report).toContain(CAUSE_WORDS.pool);
+    // the demo at 30 VUs keeps its one event loop busy on this 2-core runner
+    expect(saturated.map((l) => l.level)).toContain(30);
+    for (const level of saturated) {
+      const cause = findings.find((f) => f.phase === 'clean' && f.level === level.level)?.cause ?? 'none';
+      expect(['cpu-service', 'none']).toContain(cause);
+    }
+  });
+
+  it('articles (threads, psycopg2): one connection per process and checkouts that time out: the pool', () => {
+    expect(causes(runs.articlesPool.result, 'clean')).toEqual({ 10: 'pool', 30: 'pool' });
   });
 
   it('leaves nothing running', async () => {

@@ -13,6 +13,7 @@ const quiet: LevelEvidence = {
   serviceCores: 0.1,
   runnerBusyShare: 0.3,
   droppedIterations: 0,
+  throughputRps: 50,
 };
 
 function judge(level: Partial<LevelEvidence>, extra: Partial<DiagnosisInput> = {}) {
@@ -121,5 +122,14 @@ describe('diagnoseRun on recorded runs', () => {
     expect(causesOf(run, 'clean')).toMatchObject({ 10: 'blocking', 30: 'blocking' });
     expect(causesOf(run, 'degraded')).toEqual({ 1: 'upstream', 10: 'blocking', 30: 'blocking' });
     expect(causesOf(run, 'recovery')).toMatchObject({ 10: 'blocking', 30: 'blocking' });
+  });
+
+  it('the same demo without it: the upstream in the degraded phase, and blocking nowhere', () => {
+    // a shared runner: the recovery phase's probe waited 2–3× longer than the clean phase's at
+    // the same level with nothing injected, which the diagnosis calls a disagreement, not blocking
+    const run = recorded('demo-faults-plain');
+    expect(causesOf(run, 'degraded')).toEqual({ 1: 'upstream', 10: 'upstream', 30: 'upstream' });
+    expect(causesOf(run, 'clean')).toEqual({ 1: 'none', 10: 'none', 30: 'pool' });
+    expect(Object.values(causesOf(run, 'recovery'))).not.toContain('blocking');
   });
 });

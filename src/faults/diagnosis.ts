@@ -7,14 +7,15 @@ import type { LevelResult, Result } from '../result/schema.ts';
  * phase's faults (toxics, stub latency), and the main requests against the clean phase.
  *
  * In this order:
- * - a probe that waits while the service's CPU is not busy (and no checkout timed out): something
- *   holds the request path without computing (a blocking call on an event loop, every worker
- *   thread asleep);
+ * - a probe that waits while the service's CPU is not busy, far longer than the CPU a request
+ *   spends (and no checkout timed out): something holds the request path without computing (a
+ *   blocking call on an event loop, every worker thread asleep), unless, in a phase without
+ *   faults, the clean phase's same level did not block: then the evidence disagrees;
  * - a phase with faults that is worse than the clean phase at the same level: the upstream;
  * - pool timeouts: the pool;
  * - a busy service on a saturated runner: CPU, the service's; a saturated runner with a quiet
  *   service: CPU, the runner's (k6 or its neighbours);
- * - pool waits that make a large part of the requests' time (the probe answering): the pool;
+ * - pool waits that make a large part of the requests' time: the pool;
  * - otherwise "cannot tell", saying what disagrees or is missing: a slow probe beside a busy
  *   service on a runner with CPU to spare may be blocked workers or one thread at its limit.
  *
@@ -31,6 +32,12 @@ export const DIAGNOSIS_RULES = {
   faultVsClean: 1.5,
   /** errors count when their share rises by at least this much */
   errorsUp: 0.01,
+  /**
+   * ...and at ≥ 5× the service's CPU time per request: longer than the CPU any request spends
+   * could keep it waiting (10× when the runner is saturated, whose contention also delays it)
+   */
+  probeVsCpuPerRequest: 5,
+  probeVsCpuPerRequestBusyRunner: 10,
   /** the service computes: its CPU use is at least half a core */
   serviceBusyCores: 0.5,
   /** the runner is saturated: at least 85% of its CPU time busy */
@@ -63,6 +70,8 @@ export interface LevelEvidence {
   serviceCores: number | null;
   runnerBusyShare: number | null;
   droppedIterations: number;
+  /** the main requests answered per second */
+  throughputRps: number;
 }
 
 export interface DiagnosisInput {
@@ -74,6 +83,8 @@ export interface DiagnosisInput {
   probeIdleP95Ms: number | null;
   /** the faults this level's phase applied; empty: none */
   faults: readonly string[];
+  /** what the clean phase's same level was diagnosed with, when this level is in another phase */
+  cleanCause?: Cause | 'none' | null;
 }
 
 export interface Diagnosis {
@@ -152,15 +163,39 @@ export function diagnose(input: DiagnosisInput): Diagnosis {
   });
 
   const poolTimedOut = (level.poolTimeouts ?? 0) > 0;
-  if (probeSlow && !serviceBusy && !poolTimedOut) return say('blocking', facts.probe, facts.cpu, facts.main);
+  const cpuMsPerRequest =
+    level.serviceCores !== null && level.throughputRps > 0
+      ? (level.serviceCores * 1000) / level.throughputRps
+      : null;
+  const probeOverCpu =
+    cpuMsPerRequest === null || level.probeP95Ms === null
+      ? true
+      : level.probeP95Ms >=
+        (runnerSaturated ? R.probeVsCpuPerRequestBusyRunner : R.probeVsCpuPerRequest) * cpuMsPerRequest;
+  const cpuPerRequest = cpuMsPerRequest === null ? null : `${ms(cpuMsPerRequest)} of CPU per request`;
+  if (probeSlow && probeOverCpu && !serviceBusy && !poolTimedOut) {
+    if (faults.length === 0 && input.cleanCause && input.cleanCause !== 'blocking') {
+      // the same service at the same load did not block in the clean phase, and nothing was injected here
+      return say(
+        'cannot-tell',
+        facts.probe,
+        facts.cpu,
+        facts.main,
+        'the probe waits here but not at this level of the clean phase, with no fault injected',
+      );
+    }
+    return say('blocking', facts.probe, facts.cpu, cpuPerRequest, facts.main);
+  }
   if (faults.length > 0 && worseThanClean) {
     return say('upstream', facts.faults, facts.main, facts.errors, facts.pool, facts.probe);
   }
   if (poolTimedOut) return say('pool', facts.pool, facts.main, facts.errors, facts.probe);
   if (serviceBusy && runnerSaturated) return say('cpu-service', facts.cpu, facts.probe, facts.main);
   if (runnerSaturated) return say('cpu-runner', facts.cpu, facts.dropped, facts.probe, facts.main);
-  if (poolExhausted && !probeSlow) return say('pool', facts.pool, facts.main, facts.probe);
-  if (probeSlow) {
+  if (poolExhausted) return say('pool', facts.pool, facts.main, facts.probe);
+  // a probe slower than idle by no more than the service's CPU explains, the requests fine: nothing
+  if (!mainSlow && !errorsUp && !probeOverCpu) return { cause: 'none', evidence: [] };
+  if (probeSlow && serviceBusy) {
     // a busy service on a runner with CPU to spare: blocked workers, or a runtime at its own
     // thread's limit (one event loop, one interpreter lock): the evidence does not say which
     return say(
@@ -203,6 +238,7 @@ export function evidenceOf(level: LevelResult): LevelEvidence {
     serviceCores: level.cpu?.serviceCores ?? null,
     runnerBusyShare: level.cpu?.runnerBusyShare ?? null,
     droppedIterations: level.droppedIterations,
+    throughputRps: level.requests.reduce((sum, r) => sum + r.throughputRps, 0),
   };
 }
 
@@ -229,16 +265,20 @@ export function diagnoseRun(result: Pick<Result, 'phases' | 'levels' | 'probeIdl
   const cleanLevels = levels.filter((l) => l.phase === cleanPhase);
   const lowest = [...(cleanLevels.length > 0 ? cleanLevels : levels)].sort((a, b) => a.level - b.level)[0];
   const findings: Finding[] = [];
-  for (const level of levels) {
-    const sameClean =
-      level.phase === cleanPhase ? undefined : cleanLevels.find((l) => l.level === level.level);
-    const diagnosis = diagnose({
+  const judge = (level: LevelResult, sameClean: LevelResult | undefined, cleanCause: Cause | 'none' | null) =>
+    diagnose({
       level: evidenceOf(level),
       lowest: lowest ? evidenceOf(lowest) : null,
       clean: sameClean ? evidenceOf(sameClean) : null,
       probeIdleP95Ms: result.probeIdleP95Ms,
       faults: result.phases.find((p) => p.name === level.phase)?.faults ?? [],
+      cleanCause,
     });
+  for (const level of levels) {
+    const sameClean =
+      level.phase === cleanPhase ? undefined : cleanLevels.find((l) => l.level === level.level);
+    const cleanCause = sameClean ? judge(sameClean, undefined, null).cause : null;
+    const diagnosis = judge(level, sameClean, cleanCause);
     if (diagnosis.cause === 'none') continue;
     findings.push({
       phase: level.phase,

@@ -164,4 +164,11 @@ describe('kneesOf', () => {
       '100 req/s: beyond 100 req/s throughput grew at most 0.10 req/s per added offered req/s (1.0 per offered req/s at 50 req/s) while a p95 rose 10 → 400 ms',
     );
   });
+
+  it('a recorded articles run (gunicorn threads): the pool’s timeouts set the knee by errors', () => {
+    const result = recorded('articles-pool-timeouts');
+    const knee = kneeOfResult(result);
+    expect(knee).toMatchObject({ level: 1, next: 10, evidence: { kind: 'errors' } });
+    expect(explainKnee(knee as never, 'closed')).toMatch(/^1 VU: errors reached \d+\.\d% at 10 VUs$/);
+  });
 });

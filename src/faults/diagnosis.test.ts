@@ -132,4 +132,28 @@ describe('diagnoseRun on recorded runs', () => {
     expect(causesOf(run, 'clean')).toEqual({ 1: 'none', 10: 'none', 30: 'pool' });
     expect(Object.values(causesOf(run, 'recovery'))).not.toContain('blocking');
   });
+
+  it('the demo with a pool of 2: the pool in the clean and recovery phases, naming its wait', () => {
+    // the pool waits make the whole p95 while the service uses under 0.2 cores, even where a
+    // neighbour saturated the runner (recovery)
+    const run = recorded('demo-faults-pool2');
+    expect(causesOf(run, 'clean')).toMatchObject({ 10: 'pool', 30: 'pool' });
+    expect(causesOf(run, 'recovery')).toMatchObject({ 10: 'pool', 30: 'pool' });
+    expect(diagnoseRun(run).find((f) => f.phase === 'clean' && f.level === 10)?.evidence[0]).toMatch(
+      /^pool wait \d+ ms \(\d+% of the p95\)$/,
+    );
+  });
+
+  it('the demo at 3 s levels on a saturated runner: CPU at 30 VUs, the upstream when degraded', () => {
+    const run = recorded('demo-short-healthy');
+    expect(causesOf(run, 'clean')).toEqual({ 1: 'none', 10: 'none', 30: 'cpu-runner' });
+    expect(causesOf(run, 'degraded')).toEqual({ 1: 'upstream', 10: 'upstream', 30: 'upstream' });
+  });
+
+  it('articles (gunicorn threads, psycopg2) with one connection per process and a 5 ms checkout timeout: the pool', () => {
+    // its /metrics answers from the same busy threads: at 10 VUs they were not read, and the
+    // saturated runner is all the diagnosis can name there
+    const run = recorded('articles-pool-timeouts');
+    expect(causesOf(run, 'clean')).toEqual({ 1: 'none', 10: 'cpu-runner', 30: 'pool' });
+  });
 });

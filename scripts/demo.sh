@@ -13,5 +13,10 @@ fi
 status=0
 node dist/cli.js run --config "$config" --out out/demo --baseline "$baseline" || status=$?
 echo
+# the story's lines from the report: each phase's faults and recovery, what the slow levels mean, the knee, the comparison
+if [ -f out/demo/report.md ]; then
+  grep -E '(idle probe p95|^### Phase|Faults:|Recovery:|- [0-9.]+ VUs?: \*\*|Knee:|### Comparison|- the knee)' out/demo/report.md | cut -c1-240 || true
+  echo
+fi
 echo "demo: the whole report (probe, phases, recovery, diagnosis, knee, comparison) is in out/demo/report.md"
 exit "$status"

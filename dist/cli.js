@@ -44,7 +44,7 @@ import {
   shellCommand,
   writeFileAtomic,
   writeJsonAtomic
-} from "./chunks/chunk-NJ5M3ZHU.js";
+} from "./chunks/chunk-5LGR4H4G.js";
 import {
   ConfigError,
   ExitCode,

@@ -70,7 +70,7 @@ import {
   writeFileAtomic,
   writeJsonAtomic,
   xyChartBlock
-} from "./chunks/chunk-NJ5M3ZHU.js";
+} from "./chunks/chunk-5LGR4H4G.js";
 import {
   ConfigError,
   DEADLINES_MS,

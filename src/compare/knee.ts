@@ -282,7 +282,7 @@ export function compareKnees(
     const moved = rank(c) === rank(b) ? 'same' : rank(c) < rank(b) ? 'earlier' : 'later';
     const headline =
       moved === 'same'
-        ? `the knee stayed ${concrete(c) ? 'at ' : ''}${describeKnee(c, model)}${where}`
+        ? `the knee stayed ${concrete(c) && c.sure !== false ? 'at ' : ''}${describeKnee(c, model)}${where}`
         : `the knee moved from ${describeKnee(b, model)} to ${describeKnee(c, model)}${where}`;
     return {
       phase: c.phase,

@@ -197,6 +197,7 @@ export async function runLoadgate(options: RunOptions): Promise<RunOutcome> {
           pg && pgContainer
             ? { containerId: pgContainer.id, logFile: pgContainer.logFile, target: pg.target }
             : null,
+        serviceContainerId: service.id,
         warn: (message) => progress.warn(message),
         note: (message) => progress.step(message),
       }),
@@ -240,8 +241,7 @@ export async function runLoadgate(options: RunOptions): Promise<RunOutcome> {
     }
   }
 
-  // 5. Gate and verdict, then the files.
-  // The blocking detector's idle probe (each level's probe came with the level).
+  // 5. Gate and verdict, then the files; first the idle probe (each level's came with the level).
   const extras = parseLadderExtras(await readFile(ladder.files.summary, 'utf8'), plan);
   const levels = ladder.levels.map((level) => ({
     ...level,

@@ -31,7 +31,7 @@ export function pairedRateFromLadder(
   if (knee.level === null) {
     return {
       rate: null,
-      why: `the lowest level of phase ${knee.phase} is already past the knee (p95 over ${limits.p95Factor}× or errors over ${limits.maxErrorRate * 100}%): paired mode needs a rate below it; set paired-rate`,
+      why: `the lowest level of phase ${knee.phase} is already past the knee (errors over ${limits.maxErrorRate * 100}%): paired mode needs a rate below it; set paired-rate`,
     };
   }
   const level = result.levels.find((l) => l.phase === knee.phase && l.level === knee.level);

@@ -25,7 +25,7 @@ export const DEFAULT_POLICY: Policy = {
   runNoise: { p50Ms: 0.04, p95Ms: 0.15, p99Ms: 0.25 },
   runNoiseMs: { p50Ms: 0.25, p95Ms: 1.5, p99Ms: 3 },
   runNoiseSource: 'default',
-  knee: { p95Factor: 2, maxErrorRate: 0.01 },
+  knee: { p95Factor: 1.25, maxErrorRate: 0.01 },
   // The statistics' own assumptions, each a stated prior (the schema says what each means):
   // the assumed noise weighs as much as three stored runs (the spread of a history of 3 runs
   // makes two fifths of the noise used, one of 10 three quarters);

@@ -3,7 +3,7 @@ import { escapeMarkdown } from '../report/escape.ts';
 import { formatLevel, formatLevelNumber, formatMs, formatRate } from '../report/format.ts';
 import type { Result } from '../result/schema.ts';
 import { describeChangePoint } from './compare.ts';
-import { describeKnee, kneeLevelsOfResult, kneesOf } from './knee.ts';
+import { explainKnee, KNEE_GAIN, kneeLevelsOfResult, kneesOf } from './knee.ts';
 import { DEFAULT_POLICY } from './policy.ts';
 import type { Comparison, MetricComparison, Policy } from './schema.ts';
 
@@ -46,10 +46,13 @@ export function comparisonSections(result: Result, policy: Policy = DEFAULT_POLI
   if (knees.length > 0) {
     const several = knees.length > 1;
     const list = knees
-      .map((k) => `${describeKnee(k, result.loadModel)}${several ? ` (${escapeMarkdown(k.phase)})` : ''}`)
-      .join(', ');
+      .map(
+        (k) =>
+          `${several ? `${escapeMarkdown(k.phase)}: ` : ''}${escapeMarkdown(explainKnee(k, result.loadModel), 400)}`,
+      )
+      .join('; ');
     sections.push(
-      `Knee: ${list}: the highest level up to which each request's p95 stays within ${formatLevelNumber(limits.p95Factor)}× its lowest level's and errors under ${formatRate(limits.maxErrorRate)}.`,
+      `Knee: ${list}. The knee is the last level before throughput stops growing with the load (under ${formatLevelNumber(KNEE_GAIN.bendShare * 100)}% of the lowest level's throughput per unit; flat under ${formatLevelNumber(KNEE_GAIN.flatShare * 100)}%, else between two levels) while the p95 weighted by traffic rises ${formatLevelNumber(limits.p95Factor)}× the lowest level's, or errors reach ${formatRate(limits.maxErrorRate)}.`,
     );
   }
   if (comparison !== undefined) sections.push(...renderComparison(comparison, result.loadModel));

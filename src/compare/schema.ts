@@ -94,7 +94,10 @@ export const PolicySchema = z.object({
    */
   changePointP: z.number().gt(0).lt(1).optional(),
   knee: z.object({
-    /** a level is below the knee while each request's p95 stays within this factor of the lowest level's */
+    /**
+     * past the knee, throughput stops growing while the p95 weighted by each request's share of
+     * traffic rises to at least this factor of the lowest level's (src/compare/knee.ts)
+     */
     p95Factor: z.number().gt(1),
     /** and its share of failed requests stays under this */
     maxErrorRate: share,

@@ -38,6 +38,23 @@ export function lognormalSamples(n: number, seed: number, medianMs = 20, sigma =
   return out.sort();
 }
 
+/**
+ * Gives a synthetic closed-model ladder the throughput its latencies imply (Little's law: each VU
+ * runs one request after another, so a level's iterations per second are VUs / the sum of the
+ * requests' medians) and the duration that makes its counts that rate. Mutates and returns levels.
+ */
+export function withClosedLoopThroughput<T extends LevelResult>(levels: T[]): T[] {
+  for (const level of levels) {
+    const cycleMs = level.requests.reduce((sum, r) => sum + (r.p50Ms ?? 0), 0);
+    if (!(cycleMs > 0)) continue;
+    const rate = (level.level * 1000) / cycleMs;
+    for (const r of level.requests) r.throughputRps = rate;
+    const count = level.requests[0]?.count ?? 0;
+    if (count > 0) level.durationS = count / rate;
+  }
+  return levels;
+}
+
 /** A baseline record of a synthetic run; `summaryOnly` drops the samples (no spreads). */
 export function syntheticBaseline(
   cells: readonly SyntheticCell[],
@@ -91,6 +108,7 @@ export function syntheticBaseline(
     level.requests.push(request);
     byCell.set(cellKey(phase, indexOf.get(`${phase}/${cell.level}`) as number, cell.request), cell.samples);
   }
+  withClosedLoopThroughput(levels);
   const samples: LatencySamples | null = options.summaryOnly ? null : { byCell, rows: cells.length };
   return buildBaseline({
     result: {

@@ -64,6 +64,8 @@ export function watchOptionsFor(options: {
   hostMetricsPort: number | undefined;
   /** the started Postgres container to sample, when there is one */
   postgres: { containerId: string; logFile: string; target: PgTarget } | null;
+  /** the service container, for its CPU use per level */
+  serviceContainerId?: string;
   warn: (message: string) => void;
   note: (message: string) => void;
 }): WatchOptions {
@@ -88,6 +90,7 @@ export function watchOptionsFor(options: {
     totalS: options.totalS,
     ...(scrape ? { scrape } : {}),
     ...(options.postgres ? { postgres: { ...options.postgres, intervalS: Math.min(intervalS, 0.5) } } : {}),
+    ...(options.serviceContainerId ? { cpuContainerId: options.serviceContainerId } : {}),
     // Trying /metrics on a service that never offered it is no reason to warn.
     warn: declared ? options.warn : options.note,
     note: options.note,
@@ -98,7 +101,7 @@ export function watchOptionsFor(options: {
 export function levelResultParts(
   measures: LevelMeasures | undefined,
   source: string | null,
-): Pick<LevelResult, 'pool' | 'db'> {
+): Pick<LevelResult, 'pool' | 'db' | 'cpu'> {
   const round = (value: number | null) => (value === null ? null : Math.round(value));
   const pool = measures?.pool;
   const db: DbResult | null = measures?.db
@@ -121,5 +124,6 @@ export function levelResultParts(
       ...(source !== null ? { source } : {}),
     },
     db,
+    cpu: measures?.cpu ?? null,
   };
 }

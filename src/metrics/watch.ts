@@ -1,5 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { errorMessage } from '../errors.ts';
+import type { LevelCpu } from './cpuLevels.ts';
+import { CpuWatch } from './cpuWatch.ts';
 import { parseExposition } from './exposition.ts';
 import {
   type LevelDbFigures,
@@ -41,6 +43,8 @@ export interface WatchOptions {
   scrape?: { url: string; pool: PoolSettings; intervalS: number };
   /** a Postgres to sample; absent: not sampled */
   postgres?: { containerId: string; logFile: string; target: PgTarget; intervalS: number };
+  /** the service container whose CPU use is sampled (the engine's stats API); absent: not sampled */
+  cpuContainerId?: string;
   /** a line for the user: something will not be measured, and why */
   warn: (message: string) => void;
   /** a line for the user: what will be measured */
@@ -53,6 +57,8 @@ export interface LevelMeasures {
   pool: LevelPoolFigures;
   /** null: no Postgres sampled */
   db: LevelDbFigures | null;
+  /** null: CPU not sampled */
+  cpu: LevelCpu | null;
 }
 
 const SCRAPE_TIMEOUT_MS = 2000;
@@ -100,6 +106,7 @@ export class LevelWatch {
   private loop: Promise<void> | undefined;
   private stopped = false;
   private anchorMs: number | undefined;
+  private readonly cpu: CpuWatch | null;
 
   private constructor(
     private readonly options: WatchOptions,
@@ -109,7 +116,9 @@ export class LevelWatch {
       names: string[];
       source: string;
     } | null,
-  ) {}
+  ) {
+    this.cpu = options.cpuContainerId ? new CpuWatch(options.cpuContainerId, options.windows) : null;
+  }
 
   /** The pool metrics read: a preset's name, or "custom"; null when none are read. */
   get poolSource(): string | null {
@@ -165,6 +174,7 @@ export class LevelWatch {
 
   /** Starts sampling; `anchorMs` is performance.now() when the ladder's scenarios began. */
   start(anchorMs: number): void {
+    if (this.anchorMs === undefined && !this.stopped) this.cpu?.start(anchorMs);
     if (this.anchorMs !== undefined || this.stopped || !this.active) return;
     this.anchorMs = anchorMs;
     this.loop = this.run();
@@ -192,6 +202,7 @@ export class LevelWatch {
   /** Stops sampling and computes every level's figures (not measured where nothing was sampled). */
   async finish(): Promise<LevelMeasures[]> {
     this.stopped = true;
+    const cpu = (await this.cpu?.finish()) ?? null;
     await this.loop;
     // An engine that never answers the exec must not hold the run: give up on the sampler.
     await Promise.race([
@@ -209,7 +220,7 @@ export class LevelWatch {
       ? await readFile(this.options.postgres.logFile, 'utf8').catch(() => null)
       : null;
     const logBytes = log === null ? null : Buffer.from(log, 'utf8');
-    const measures = this.options.windows.map((window) => {
+    const measures = this.options.windows.map((window, index) => {
       const pool = this.pool
         ? levelPoolFigures(window, this.timeline, this.pool.metrics, this.pool.labels)
         : { ...NOT_MEASURED_POOL };
@@ -223,7 +234,7 @@ export class LevelWatch {
             : null;
         db = levelDbFigures(window, this.sampler.samples, refused);
       }
-      return { phase: window.phase, level: window.level, pool, db };
+      return { phase: window.phase, level: window.level, pool, db, cpu: cpu?.[index] ?? null };
     });
     const beyond = measures.map((m) => m.pool.waitP95BeyondMs).find((ms) => ms !== null);
     if (beyond !== undefined && beyond !== null) {

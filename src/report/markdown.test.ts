@@ -303,3 +303,27 @@ describe('hostile strings', () => {
     expect(report).not.toContain('A'.repeat(81));
   });
 });
+
+describe('renderReport: what the slow levels most likely mean', () => {
+  it('one line per slow level: the cause in bold, then the facts behind it, most telling first', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { ResultSchema } = await import('../result/schema.ts');
+    const path = join(
+      import.meta.dirname,
+      '..',
+      '..',
+      'test',
+      'fixtures',
+      'results',
+      'demo-faults-blocking.result.json',
+    );
+    const report = renderReport(ResultSchema.parse(JSON.parse(readFileSync(path, 'utf8'))));
+    expect(report).toMatch(
+      /- 10 VUs: \*\*something blocks the request path \(event loop or all workers\)\*\*: probe p95 56 ms \(7\.7× idle\); service CPU 0\.19 cores, runner 76% busy; 5\.6 ms of CPU per request; requests' p95 406 ms \(2\.5× the lowest level\)\./,
+    );
+    expect(report).toMatch(
+      /- 1 VU: \*\*a slow or failing upstream \(this phase’s fault\)\*\*: faults: upstream: latency/,
+    );
+  });
+});

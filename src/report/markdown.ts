@@ -1,6 +1,6 @@
 import { markdownTable } from 'markdown-table';
 import { comparisonSections } from '../compare/report.ts';
-import { DIAGNOSIS_WORDS, type Finding, findSlowLevels } from '../faults/blocking.ts';
+import { CAUSE_WORDS, diagnoseRun, type Finding } from '../faults/diagnosis.ts';
 import type { LevelResult, LoadModel, RequestResult, Result, Verdict } from '../result/schema.ts';
 import { DEFAULT_MAX_CHARS, escapeMarkdown } from './escape.ts';
 import {
@@ -78,7 +78,7 @@ export function renderReport(result: Result, opts: ReportOptions = {}): string {
   }
   if (result.merged) sections.push(...mergedSection(result.merged));
 
-  const findings = findSlowLevels(result);
+  const findings = diagnoseRun(result);
   for (const phase of phaseNames(result)) {
     const levels = result.levels.filter((l) => l.phase === phase);
     sections.push(`### Phase: ${name(phase)}`);
@@ -100,7 +100,7 @@ export function renderReport(result: Result, opts: ReportOptions = {}): string {
     sections.push(...p95Chart(levels, result.loadModel, name));
     sections.push(...poolSection(levels, result.loadModel));
     const here = findings.filter((f) => f.phase === phase);
-    if (here.length > 0) sections.push(findingsList(here, result.loadModel, name));
+    if (here.length > 0) sections.push(findingsList(here, result.loadModel));
   }
 
   sections.push(...gateSection(result, opts.maxBreaches ?? 50));
@@ -252,44 +252,15 @@ function poolSection(levels: readonly LevelResult[], model: LoadModel): string[]
  * What the slow levels most likely mean, one line per level: the blocking detector's probe
  * against its idle latency, the slow requests against their lowest level.
  */
-function findingsList(
-  findings: readonly Finding[],
-  model: LoadModel,
-  name: (text: string) => string,
-): string {
-  const ms = (value: number | null) => (value === null ? dash : `${formatMs(value)} ms`);
-  const times = (value: number, reference: number) =>
-    reference > 0 ? `${formatRatio(value / reference)}× ` : '';
-  const lines = findings.map((f) => {
-    const requests = f.slowRequests
-      .map(
-        (r) =>
-          `${name(r.name)} p95 ${ms(r.p95Ms)} (${times(r.p95Ms, r.referenceP95Ms)}the lowest level${
-            f.referencePhase === f.phase ? '' : ` of ${name(f.referencePhase)}`
-          })`,
-      )
-      .join(', ');
-    const probe =
-      f.probeP95Ms === null
-        ? 'no probe'
-        : `probe p95 ${ms(f.probeP95Ms)}${
-            f.probeReferenceP95Ms === null
-              ? ''
-              : ` (${times(f.probeP95Ms, f.probeReferenceP95Ms)}idle, ${ms(f.probeReferenceP95Ms)})`
-          }`;
-    const what = f.diagnosis === 'blocking' ? [probe, requests] : [requests, probe];
-    const facts = what.filter((part) => part !== '').join('; ');
-    return `- ${escapeMarkdown(formatLevel(f.level, model))}: ${facts}: **${DIAGNOSIS_WORDS[f.diagnosis]}**.`;
-  });
+function findingsList(findings: readonly Finding[], model: LoadModel): string {
+  const lines = findings.map(
+    (f) =>
+      `- ${escapeMarkdown(formatLevel(f.level, model))}: **${CAUSE_WORDS[f.cause]}**: ${escapeMarkdown(f.evidence.join('; '), 600)}.`,
+  );
   return [
-    `**What the slow levels most likely mean** (probe = the blocking detector’s cheap request):`,
+    '**What the slow levels most likely mean** (probe = a cheap request beside the load; CPU = the service container’s and the runner’s):',
     ...lines,
   ].join('\n');
-}
-
-/** A ratio for prose: "4.1", "95". */
-function formatRatio(ratio: number): string {
-  return ratio >= 9.95 ? ratio.toFixed(0) : ratio.toFixed(1);
 }
 
 function gateSection(result: Result, maxBreaches: number): string[] {

@@ -57,6 +57,17 @@ export const DbResultSchema = z.object({
 });
 export type DbResult = z.infer<typeof DbResultSchema>;
 
+/** CPU use during the level: the service container's (the engine's stats API) and the runner's. */
+export const CpuResultSchema = z.object({
+  /** the service's mean CPU use in cores (1.0 = one core busy all along); null: not read */
+  serviceCores: z.number().nonnegative().nullable(),
+  /** the share of the runner's CPU time that was busy (k6, and local containers), 0..1; null: not read */
+  runnerBusyShare: rate.nullable(),
+  /** the runner's logical CPUs */
+  runnerCores: z.number().int().positive(),
+});
+export type CpuResult = z.infer<typeof CpuResultSchema>;
+
 export const LoadModelSchema = z.enum(['closed', 'open']);
 export type LoadModel = z.infer<typeof LoadModelSchema>;
 
@@ -72,6 +83,8 @@ export const LevelResultSchema = z.object({
   pool: PoolResultSchema,
   /** the database's side (Postgres sampler); null or absent: not sampled */
   db: DbResultSchema.nullable().optional(),
+  /** CPU use during the level; null or absent: not sampled */
+  cpu: CpuResultSchema.nullable().optional(),
 });
 export type LevelResult = z.infer<typeof LevelResultSchema>;
 

@@ -2,6 +2,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { kneeLevelsOfResult, kneesOf } from '../../src/compare/knee.ts';
+import { DEFAULT_POLICY } from '../../src/compare/policy.ts';
 import { listRunLeftovers } from '../../src/containers/leftovers.ts';
 import { type Result, ResultSchema } from '../../src/result/schema.ts';
 import { repoRoot, runCli } from '../helpers/cli.ts';
@@ -56,6 +58,10 @@ describe('loadgate run on the demo', () => {
     }
     const report = readFileSync(join(out, 'report.md'), 'utf8');
     expect(report).toContain('PASS');
+    // throughput grows almost linearly to 8 VUs here: the knee is not set by /health's jitter at 2
+    const knee = kneesOf(kneeLevelsOfResult(result.levels), DEFAULT_POLICY.knee)[0];
+    expect(knee?.beyondTop || (knee?.level ?? 0) >= 4, JSON.stringify(knee)).toBe(true);
+    expect(report).toMatch(/Knee: (beyond 8 VUs|8 VUs|between 4 and 8 VUs|4 VUs)/);
     expect(report).toContain('```mermaid');
     for (const file of [result.files.k6Summary, result.files.k6Log, 'logs/service.log', 'logs/db.log']) {
       expect(existsSync(join(out, file)), file).toBe(true);

@@ -2,7 +2,12 @@ import { compareBaselines, comparisonOutcome } from '../../compare/compare.ts';
 import { comparePaired, type Slot, slotSchedule } from '../../compare/paired.ts';
 import type { Comparison } from '../../compare/schema.ts';
 import { sortedQuantile } from '../../compare/stats.ts';
-import { lognormalSamples, type SyntheticCell, syntheticBaseline } from '../../compare/testing.ts';
+import {
+  lognormalSamples,
+  type SyntheticCell,
+  syntheticBaseline,
+  withClosedLoopThroughput,
+} from '../../compare/testing.ts';
 import { decideVerdict } from '../../gate/verdict.ts';
 import { drainingResult, level, request } from '../../report/testing/draining-pool.ts';
 import { type Breach, type LevelResult, type Result, ResultSchema } from '../../result/schema.ts';
@@ -89,7 +94,7 @@ export function levelsOfCells(cells: readonly SyntheticCell[]): LevelResult[] {
       }),
     );
   }
-  return levels;
+  return withClosedLoopThroughput(levels);
 }
 
 /** A result.json as run.ts writes it once compared: the verdict combines the gate and the comparison. */

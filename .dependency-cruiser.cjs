@@ -12,7 +12,7 @@ const IO =
   '^src/(containers|faults|metrics|load|github|output)/|^src/baseline/(file|gitStore|location|samples|store|build)\\.ts$|^src/compare/slots\\.ts$|^src/config/(read|compose)\\.ts$|^src/distributed/part\\.ts$|^src/deadline\\.ts$|^src/version\\.ts$';
 // pure modules kept beside their capability: logic without I/O, used from the core too
 const PURE_IN_IO =
-  '^src/(faults/(blocking|diagnosis|recovery)|metrics/(presets|exposition|levels|pool)|load/(plan|summary)|github/(markdown|escape))\\.ts$';
+  '^src/(faults/(diagnosis|recovery|toxics)|metrics/(presets|exposition|levels|pool|cpuLevels)|load/(plan|summary)|github/(markdown|escape))\\.ts$';
 const NODE_IO =
   '^(node:)?(fs|fs/promises|child_process|net|http|https|dgram|readline|zlib|os|worker_threads)$';
 const TEST = '\\.test\\.ts$|/testing\\.ts$|/testing/';

@@ -45,7 +45,7 @@ import {
   shellCommand,
   writeFileAtomic,
   writeJsonAtomic
-} from "./chunks/chunk-S673K3VS.js";
+} from "./chunks/chunk-MSXUVUJQ.js";
 import {
   ConfigError,
   ExitCode,

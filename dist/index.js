@@ -71,7 +71,7 @@ import {
   writeFileAtomic,
   writeJsonAtomic,
   xyChartBlock
-} from "./chunks/chunk-S673K3VS.js";
+} from "./chunks/chunk-MSXUVUJQ.js";
 import {
   ConfigError,
   DEADLINES_MS,
@@ -3084,7 +3084,7 @@ function pairedRateFromLadder(result, limits = DEFAULT_POLICY.knee, share = PAIR
   if (knee.level === null) {
     return {
       rate: null,
-      why: `the lowest level of phase ${knee.phase} is already past the knee (p95 over ${limits.p95Factor}\xD7 or errors over ${limits.maxErrorRate * 100}%): paired mode needs a rate below it; set paired-rate`
+      why: `the lowest level of phase ${knee.phase} is already past the knee (errors over ${limits.maxErrorRate * 100}%): paired mode needs a rate below it; set paired-rate`
     };
   }
   const level = result.levels.find((l) => l.phase === knee.phase && l.level === knee.level);

@@ -106,8 +106,14 @@ export async function runAction(): Promise<void> {
       if ('baselinePath' in found) compareWith = found.baselinePath;
       else core.notice(`no baseline at ${found.missing} yet: not compared`, { title: 'loadgate' });
     }
+    // the git store's fetch and push use the token input: actions/checkout may have left no
+    // credentials (persist-credentials: false)
+    const gitAuth = settings.token
+      ? { gitAuth: { token: settings.token, serverUrl: context.serverUrl } }
+      : {};
     const baseline = {
       repoDir: process.cwd(),
+      ...gitAuth,
       ...(compareWith !== null ? { baselinePath: compareWith } : {}),
       // a run that is recorded into a history shows that history's trend
       ...(recordsBaseline(settings.mode, context) && settings.baseline.startsWith('git:')
@@ -187,6 +193,7 @@ export async function runAction(): Promise<void> {
         ? {
             baseline: baselineRecorder(settings.baseline, {
               repoDir: process.cwd(),
+              ...gitAuth,
               outDir: settings.outDir,
             }),
           }

@@ -14,6 +14,7 @@ import { TOOL_VERSION } from '../version.ts';
 import { buildBaseline } from './build.ts';
 import { currentRunner, currentSource, loadHash } from './comparability.ts';
 import { checkBaselineTarget, readBaseline, writeBaseline } from './file.ts';
+import type { GitAuth } from './gitRemote.ts';
 import { GitBranchStore } from './gitStore.ts';
 import { defaultSeries, parseLocation } from './location.ts';
 import { type LatencySamples, readLatencySamples } from './samples.ts';
@@ -47,6 +48,8 @@ export interface BaselineRunOptions {
    * one this run would be saved to, the current branch's); result.trend and the report's Trend
    */
   trendFrom?: string;
+  /** a token for a `git:` store's fetch and push (the action's token input) */
+  gitAuth?: GitAuth;
 }
 
 /** The facts of a finished run the baseline step reads. */
@@ -82,6 +85,7 @@ export class BaselineStep {
   static async prepare(options: BaselineRunOptions, progress: ProgressSink): Promise<BaselineStep> {
     const policy = applyFloorSettings(options.policy ?? DEFAULT_POLICY, options.floors ?? []);
     const repoDir = resolve(options.repoDir ?? '.');
+    const auth = options.gitAuth ? { auth: options.gitAuth } : {};
     let baseline: StoredBaseline | null = null;
     let history: Baseline[] = [];
     if (options.baselinePath !== undefined) {
@@ -94,6 +98,7 @@ export class BaselineStep {
         const store = new GitBranchStore({
           repoDir,
           branch: location.branch,
+          ...auth,
           warn: (message) => progress.warn(message),
         });
         // the stored runs: their median is the baseline, their spread the runner's noise
@@ -114,7 +119,7 @@ export class BaselineStep {
         target = { store: new FileStore(location.path), series: '' };
       } else {
         target = {
-          store: new GitBranchStore({ repoDir, branch: location.branch }),
+          store: new GitBranchStore({ repoDir, branch: location.branch, ...auth }),
           series: location.series ?? (await defaultSeries('write', repoDir)),
         };
       }
@@ -132,6 +137,7 @@ export class BaselineStep {
       const store = new GitBranchStore({
         repoDir,
         branch: location.branch,
+        ...auth,
         warn: (message) => progress.warn(message),
       });
       const records = (await store.history(series, TREND_RUNS)).map((h) => h.baseline);

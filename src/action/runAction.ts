@@ -16,6 +16,7 @@ import { logUntrusted, mayIssueCommand } from '../github/commands.ts';
 import { readGitHubContext } from '../github/context.ts';
 import { commentFromArtifact, writeCommentRequest } from '../github/fromArtifact.ts';
 import { type ActionSink, publishRun, recordsBaseline } from '../github/publish.ts';
+import { releaseTarballUrl } from '../github/release.ts';
 import { K6_PATH_ENV } from '../load/k6.ts';
 import { ensureK6 } from '../load/k6Install.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../output/atomic.ts';
@@ -186,7 +187,12 @@ export async function runAction(): Promise<void> {
               jobKey: settings.jobKey,
               ...(settings.commentAuthor ? { author: settings.commentAuthor } : {}),
               artifactName: settings.artifactName,
-              reproduce: { configPath: settings.configPath, overrides: settings.overrides },
+              reproduce: {
+                configPath: settings.configPath,
+                overrides: settings.overrides,
+                // the release this action is, run through npx (loadgate is not on the npm registry)
+                packageSpec: releaseTarballUrl(context.serverUrl, process.env.GITHUB_ACTION_REPOSITORY),
+              },
             }
           : null,
       ...(settings.baseline !== ''

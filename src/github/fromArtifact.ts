@@ -9,6 +9,7 @@ import { type Result, ResultSchema } from '../result/schema.ts';
 import { GitHubApiError, type GitHubClient, type PullRequestRef } from './client.ts';
 import type { GitHubRunContext } from './context.ts';
 import { type ActionSink, publishRun } from './publish.ts';
+import { releaseTarballUrl } from './release.ts';
 import { extractZip, UnsafeArchiveError } from './zip.ts';
 
 /**
@@ -227,6 +228,7 @@ export async function commentFromArtifact(
       reproduce: {
         configPath: request?.configPath || '.github/loadgate.yml',
         overrides: request?.overrides ?? [],
+        packageSpec: releaseTarballUrl(context.serverUrl, process.env.GITHUB_ACTION_REPOSITORY),
       },
       head: { ref: run.headBranch, sha: run.headSha },
       ...(runPage ? { runUrl: runPage } : {}),

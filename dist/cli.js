@@ -45,7 +45,7 @@ import {
   shellCommand,
   writeFileAtomic,
   writeJsonAtomic
-} from "./chunks/chunk-MSXUVUJQ.js";
+} from "./chunks/chunk-K33YFVAG.js";
 import {
   ConfigError,
   ExitCode,

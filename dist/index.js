@@ -34,6 +34,7 @@ import {
   OUT_FILES,
   RUN_BASELINE_FILE,
   ResultSchema,
+  TOOL_VERSION,
   comparisonOutcome,
   decideVerdict,
   defaultSeries,
@@ -71,7 +72,7 @@ import {
   writeFileAtomic,
   writeJsonAtomic,
   xyChartBlock
-} from "./chunks/chunk-MSXUVUJQ.js";
+} from "./chunks/chunk-K33YFVAG.js";
 import {
   ConfigError,
   DEADLINES_MS,
@@ -3117,7 +3118,11 @@ function baselineRecorder(location, options) {
     store = new FileStore(resolve(repoDir, parsed.path));
     series = async () => "";
   } else {
-    store = new GitBranchStore({ repoDir, branch: parsed.branch });
+    store = new GitBranchStore({
+      repoDir,
+      branch: parsed.branch,
+      ...options.gitAuth ? { auth: options.gitAuth } : {}
+    });
     series = async () => parsed.series ?? await defaultSeries("write", repoDir, options.env);
   }
   return {
@@ -8110,6 +8115,7 @@ function isHttpUrl(url) {
 function reproduceCommand(reproduce) {
   return shellCommand([
     "npx",
+    ...reproduce.packageSpec ? ["--yes", `--package=${reproduce.packageSpec}`, "--"] : [],
     "loadgate",
     "run",
     "--config",
@@ -8120,7 +8126,11 @@ function reproduceCommand(reproduce) {
 function reproduceBlock(reproduce) {
   const command = reproduceCommand(reproduce);
   if (command.length > MAX_COMMAND_CHARS) {
-    return `To reproduce locally: \`npx loadgate run\` with the same config and ${reproduce.overrides.length} overrides (the command is ${command.length} characters long; see the action's inputs).`;
+    const run = reproduceCommand({ ...reproduce, configPath: "\u2026", overrides: [] }).replace(
+      / --config …$/,
+      ""
+    );
+    return `To reproduce locally: \`${inertCode(run, 500)}\` with the same config and ${reproduce.overrides.length} overrides (the command is ${command.length} characters long; see the action's inputs).`;
   }
   const longestRun = Math.max(0, ...[...command.matchAll(/`+/g)].map((m) => m[0].length));
   const fence = "`".repeat(Math.max(3, longestRun + 1));
@@ -8405,6 +8415,13 @@ function tell(sink, outcome) {
   if (outcome.level === "notice") sink.notice(outcome.message, "loadgate: no PR comment");
   else if (outcome.level === "warning") sink.warning(outcome.message, "loadgate: no PR comment");
   else sink.info(outcome.message);
+}
+
+// src/github/release.ts
+var DEFAULT_ACTION_REPOSITORY = "loadgate/loadgate";
+function releaseTarballUrl(serverUrl, actionRepository, version = TOOL_VERSION) {
+  const repository = actionRepository && /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/.test(actionRepository) ? actionRepository : DEFAULT_ACTION_REPOSITORY;
+  return `${serverUrl.replace(/\/+$/, "")}/${repository}/releases/download/v${version}/loadgate-${version}.tgz`;
 }
 
 // src/github/zip.ts
@@ -8722,7 +8739,8 @@ async function commentFromArtifact(sink, options) {
       artifactName: options.artifactName,
       reproduce: {
         configPath: request2?.configPath || DEFAULT_CONFIG_PATH,
-        overrides: request2?.overrides ?? []
+        overrides: request2?.overrides ?? [],
+        packageSpec: releaseTarballUrl(context3.serverUrl, process.env.GITHUB_ACTION_REPOSITORY)
       },
       head: { ref: run.headBranch, sha: run.headSha },
       ...runPage ? { runUrl: runPage } : {}
@@ -9412,8 +9430,10 @@ async function runAction() {
       if ("baselinePath" in found) compareWith = found.baselinePath;
       else notice(`no baseline at ${found.missing} yet: not compared`, { title: "loadgate" });
     }
+    const gitAuth = settings.token ? { gitAuth: { token: settings.token, serverUrl: context3.serverUrl } } : {};
     const baseline = {
       repoDir: process.cwd(),
+      ...gitAuth,
       ...compareWith !== null ? { baselinePath: compareWith } : {},
       // a run that is recorded into a history shows that history's trend
       ...recordsBaseline(settings.mode, context3) && settings.baseline.startsWith("git:") ? { trendFrom: settings.baseline } : {}
@@ -9475,11 +9495,17 @@ async function runAction() {
         jobKey: settings.jobKey,
         ...settings.commentAuthor ? { author: settings.commentAuthor } : {},
         artifactName: settings.artifactName,
-        reproduce: { configPath: settings.configPath, overrides: settings.overrides }
+        reproduce: {
+          configPath: settings.configPath,
+          overrides: settings.overrides,
+          // the release this action is, run through npx (loadgate is not on the npm registry)
+          packageSpec: releaseTarballUrl(context3.serverUrl, process.env.GITHUB_ACTION_REPOSITORY)
+        }
       } : null,
       ...settings.baseline !== "" ? {
         baseline: baselineRecorder(settings.baseline, {
           repoDir: process.cwd(),
+          ...gitAuth,
           outDir: settings.outDir
         })
       } : {}

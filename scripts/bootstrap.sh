@@ -201,6 +201,13 @@ cp "$LOADGATE_TOOLS/toxiproxy-$TOXIPROXY_VERSION/toxiproxy-server" "$tp_ctx/toxi
 build_image "ghcr.io/shopify/toxiproxy:${TOXIPROXY_VERSION#v}" "$tp_ctx"
 rm -rf "$tp_ctx"
 
+# --- Docker Engine beside Podman, with the same images (LOADGATE_DOCKER=0 skips it) --------
+if [ "${LOADGATE_DOCKER:-1}" != 0 ]; then
+  # shellcheck source=scripts/docker-engine.sh
+  source "$root_dir/scripts/docker-engine.sh" docker.io/library/debian:bookworm-slim \
+    "docker.io/library/postgres:$POSTGRES_VERSION" "ghcr.io/shopify/toxiproxy:${TOXIPROXY_VERSION#v}"
+fi
+
 # --- npm dependencies (Node 24 comes with them, as the devDependency 'node') ---------------
 stamp=node_modules/.loadgate-lock-hash
 lock_hash=$(sha256sum package-lock.json | cut -c1-16)
@@ -221,4 +228,4 @@ if [ -n "$act_build_pid" ]; then
 fi
 ln -sfn "$LOADGATE_TOOLS/act-$ACT_VERSION/act" "$LOADGATE_TOOLS/bin/act"
 
-say "ready: engine at $DOCKER_HOST, k6 $K6_VERSION (and $K6_UNSUPPORTED_VERSION for a test), Toxiproxy $TOXIPROXY_VERSION, act $ACT_VERSION, images built"
+say "ready: engine at $DOCKER_HOST (and Docker at $LOADGATE_DOCKER_HOST), k6 $K6_VERSION (and $K6_UNSUPPORTED_VERSION for a test), Toxiproxy $TOXIPROXY_VERSION, act $ACT_VERSION, images built"

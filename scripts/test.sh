@@ -10,4 +10,10 @@ echo "== lint and format (biome)"; biome check .
 echo "== type check"; tsc --noEmit && tsc -p k6-scripts --noEmit
 echo "== layers (imports point down: entry, application, capabilities, core)"; depcruise src --config .dependency-cruiser.cjs --output-type err
 echo "== tests"; vitest run "$@"
+# The tests on Docker Engine (beside Podman) check each run's leftovers; this checks the engine.
+if [ "${LOADGATE_DOCKER:-1}" != 0 ] && [ -S "${LOADGATE_DOCKER_HOST#unix://}" ]; then
+  left=$(curl -sf --max-time 10 --unix-socket "${LOADGATE_DOCKER_HOST#unix://}" \
+    'http://d/containers/json?all=true&filters=%7B%22label%22%3A%5B%22org.loadgate.run%22%5D%7D')
+  [ "$left" = "[]" ] || { echo "loadgate containers left in Docker Engine: $left" >&2; exit 1; }
+fi
 echo "== suite took $((SECONDS - started)) s"

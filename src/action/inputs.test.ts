@@ -66,6 +66,16 @@ describe('the action interface', () => {
         concurrency: { group: string };
         jobs: Record<string, { steps: { uses?: string; with?: Record<string, unknown> }[] }>;
       };
+      for (const job of Object.values(workflow.jobs)) {
+        const checkout = job.steps.find((s) => s.uses?.startsWith('actions/checkout@'));
+        const action = job.steps.find((s) => s.uses?.startsWith('loadgate/loadgate@'));
+        if (!checkout) continue;
+        // the git store pushes and fetches with the token input: no credentials left on disk
+        expect(checkout.with?.['persist-credentials'], file).toBe(false);
+        // paired mode (pr mode's default) builds the base commit, which a shallow clone lacks
+        const paired = action?.with?.mode === 'pr' && action.with.paired !== 'off' && !action.with.parts;
+        if (paired) expect(checkout.with?.['fetch-depth'], file).toBe(0);
+      }
       expect(workflow.permissions, file).toBeDefined();
       expect(workflow.concurrency.group, file).toMatch(/^loadgate-/);
       const steps = Object.values(workflow.jobs).flatMap((j) => j.steps);

@@ -16,6 +16,7 @@ import { logUntrusted, mayIssueCommand } from '../github/commands.ts';
 import { readGitHubContext } from '../github/context.ts';
 import { commentFromArtifact, writeCommentRequest } from '../github/fromArtifact.ts';
 import { type ActionSink, publishRun, recordsBaseline } from '../github/publish.ts';
+import { releaseTarballUrl } from '../github/release.ts';
 import type { K6Binary } from '../load/k6.ts';
 import { ensureK6 } from '../load/k6Install.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../output/atomic.ts';
@@ -103,8 +104,14 @@ export async function runAction(): Promise<void> {
       if ('baselinePath' in found) compareWith = found.baselinePath;
       else core.notice(`no baseline at ${found.missing} yet: not compared`, { title: 'loadgate' });
     }
+    // the git store's fetch and push use the token input: actions/checkout may have left no
+    // credentials (persist-credentials: false)
+    const gitAuth = settings.token
+      ? { gitAuth: { token: settings.token, serverUrl: context.serverUrl } }
+      : {};
     const baseline = {
       repoDir: process.cwd(),
+      ...gitAuth,
       ...(compareWith !== null ? { baselinePath: compareWith } : {}),
       // a run that is recorded into a history shows that history's trend
       ...(recordsBaseline(settings.mode, context) && settings.baseline.startsWith('git:')
@@ -178,13 +185,19 @@ export async function runAction(): Promise<void> {
               jobKey: settings.jobKey,
               ...(settings.commentAuthor ? { author: settings.commentAuthor } : {}),
               artifactName: settings.artifactName,
-              reproduce: { configPath: settings.configPath, overrides: settings.overrides },
+              reproduce: {
+                configPath: settings.configPath,
+                overrides: settings.overrides,
+                // the release this action is, run through npx (loadgate is not on the npm registry)
+                packageSpec: releaseTarballUrl(context.serverUrl, process.env.GITHUB_ACTION_REPOSITORY),
+              },
             }
           : null,
       ...(settings.baseline !== ''
         ? {
             baseline: baselineRecorder(settings.baseline, {
               repoDir: process.cwd(),
+              ...gitAuth,
               outDir: settings.outDir,
             }),
           }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { boundedTimeout, DEADLINES_MS, DeadlineError } from '../deadline.ts';
 import { InfraError } from '../errors.ts';
 import { NewerBaselineError, parseBaseline } from './file.ts';
+import { classifyGitFailure, type GitAuth, gitAuthEnv } from './gitRemote.ts';
 import { DEFAULT_BASELINE_BRANCH } from './names.ts';
 import type { Baseline } from './schema.ts';
 import { type BaselineStore, recordName, type StoredBaseline, seriesName } from './store.ts';
@@ -17,6 +18,12 @@ export interface GitBranchStoreOptions {
   repoDir: string;
   remote?: string;
   branch?: string;
+  /**
+   * a token for the fetch and the push (the action's token input), sent as a header for the
+   * server's URLs only; without it, whatever credentials the clone has (none after actions/checkout
+   * with persist-credentials: false)
+   */
+  auth?: GitAuth;
   /** pushes tried before giving up; default 10 */
   maxAttempts?: number;
   /** waits between attempts (injectable for tests); default setTimeout */
@@ -38,7 +45,8 @@ export interface GitBranchStoreOptions {
  * a commit that adds the one file on top of it, push. When another job pushed first the push is
  * rejected; then fetch again, redo the commit on the new tip (the rebase of a commit adding a
  * file no one else adds, which cannot conflict) and retry, up to maxAttempts with a jittered
- * back-off.
+ * back-off. A push the remote refuses (a ruleset, branch protection, a hook, no permission) is
+ * named at once with its fix: retrying cannot help it.
  */
 export class GitBranchStore implements BaselineStore {
   readonly description: string;
@@ -131,7 +139,9 @@ export class GitBranchStore implements BaselineStore {
       );
       if (push.code === 0) return { ref: `${this.branch}:${path}@${commit.slice(0, 12)}` };
       lastReason = push.stderr.trim().split('\n').slice(-2).join(' ');
-      if (!isRaceLost(push.stderr))
+      const failure = classifyGitFailure(push.stderr, this.branch);
+      if (failure.kind === 'refused') throw this.refused('push to', failure, push.stderr);
+      if (failure.kind !== 'race')
         throw new InfraError(`git push to ${this.description} failed: ${lastReason}`);
       this.options.onRetry?.(attempt, lastReason);
       // 50 ms, 100, 200, … up to 2 s, each with up to as much again of jitter
@@ -152,6 +162,8 @@ export class GitBranchStore implements BaselineStore {
     );
     if (fetched.code !== 0) {
       if (/couldn't find remote ref|no such ref|not our ref/i.test(fetched.stderr)) return null;
+      const failure = classifyGitFailure(fetched.stderr, this.branch);
+      if (failure.kind === 'refused') throw this.refused('fetch from', failure, fetched.stderr);
       throw new InfraError(`git fetch from ${this.description} failed: ${fetched.stderr.trim()}`);
     }
     return (await this.git(['rev-parse', this.privateRef])).stdout.trim();
@@ -187,6 +199,20 @@ export class GitBranchStore implements BaselineStore {
     }
   }
 
+  /** A refusal named at once, with its fix and the remote's own words (not retried). */
+  private refused(what: string, failure: { why: string; fix: string }, stderr: string): InfraError {
+    // the remote's own words and git's verdict, without hints and progress
+    const said = stderr
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((line) => /^(remote: \S|fatal:|error:|! \[)/.test(line))
+      .slice(0, 5)
+      .join(' | ');
+    return new InfraError(
+      `git ${what} ${this.description} was refused: ${failure.why}. Fix: ${failure.fix}. (git said: ${said})`,
+    );
+  }
+
   private git(
     args: string[],
     input?: string,
@@ -194,7 +220,8 @@ export class GitBranchStore implements BaselineStore {
     env: Record<string, string> = {},
   ): Promise<{ code: number; stdout: string; stderr: string }> {
     const timeoutMs = this.options.gitTimeoutMs ?? DEADLINES_MS.git;
-    return runGit(this.options.repoDir, args, input, env, timeoutMs).then((result) => {
+    const withAuth = { ...gitAuthEnv(this.options.auth, process.env), ...env };
+    return runGit(this.options.repoDir, args, input, withAuth, timeoutMs).then((result) => {
       if (result.timedOut) {
         throw new DeadlineError(
           `git ${args[0]} in ${this.options.repoDir} did not finish within ${timeoutMs / 1000} s and was stopped (${this.description}): check the network and the remote`,
@@ -206,13 +233,6 @@ export class GitBranchStore implements BaselineStore {
       return result;
     });
   }
-}
-
-/** A push lost to another job's: the remote moved on since the fetch. */
-function isRaceLost(stderr: string): boolean {
-  return /non-fast-forward|fetch first|rejected|stale info|cannot lock ref|failed to update ref|incorrect old value/i.test(
-    stderr,
-  );
 }
 
 /** Commits by loadgate when the clone has no identity of its own (CI clones often have none). */

@@ -14,6 +14,7 @@ import { TOOL_VERSION } from '../version.ts';
 import { buildBaseline } from './build.ts';
 import { currentRunner, currentSource, loadHash } from './comparability.ts';
 import { checkBaselineTarget, readBaseline, writeBaseline } from './file.ts';
+import type { GitAuth } from './gitRemote.ts';
 import { GitBranchStore } from './gitStore.ts';
 import { defaultSeries } from './location.ts';
 import { parseLocation, RUN_BASELINE_FILE, savable } from './names.ts';
@@ -46,6 +47,8 @@ export interface BaselineRunOptions {
    * one this run would be saved to, the current branch's); result.trend and the report's Trend
    */
   trendFrom?: string;
+  /** a token for a `git:` store's fetch and push (the action's token input) */
+  gitAuth?: GitAuth;
 }
 
 /** The facts of a finished run the baseline step reads. */
@@ -81,6 +84,7 @@ export class BaselineStep {
   static async prepare(options: BaselineRunOptions, progress: ProgressSink): Promise<BaselineStep> {
     const policy = applyFloorSettings(options.policy ?? DEFAULT_POLICY, options.floors ?? []);
     const repoDir = resolve(options.repoDir ?? '.');
+    const auth = options.gitAuth ? { auth: options.gitAuth } : {};
     let baseline: StoredBaseline | null = null;
     let history: Baseline[] = [];
     if (options.baselinePath !== undefined) {
@@ -93,6 +97,7 @@ export class BaselineStep {
         const store = new GitBranchStore({
           repoDir,
           branch: location.branch,
+          ...auth,
           warn: (message) => progress.warn(message),
         });
         // the stored runs: their median is the baseline, their spread the runner's noise
@@ -113,7 +118,7 @@ export class BaselineStep {
         target = { store: new FileStore(location.path), series: '' };
       } else {
         target = {
-          store: new GitBranchStore({ repoDir, branch: location.branch }),
+          store: new GitBranchStore({ repoDir, branch: location.branch, ...auth }),
           series: location.series ?? (await defaultSeries('write', repoDir)),
         };
       }
@@ -131,6 +136,7 @@ export class BaselineStep {
       const store = new GitBranchStore({
         repoDir,
         branch: location.branch,
+        ...auth,
         warn: (message) => progress.warn(message),
       });
       const records = (await store.history(series, TREND_RUNS)).map((h) => h.baseline);

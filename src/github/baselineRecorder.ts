@@ -1,6 +1,7 @@
 import { access } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { readBaseline } from '../baseline/file.ts';
+import type { GitAuth } from '../baseline/gitRemote.ts';
 import { GitBranchStore } from '../baseline/gitStore.ts';
 import { defaultSeries } from '../baseline/location.ts';
 import { parseLocation, RUN_BASELINE_FILE } from '../baseline/names.ts';
@@ -16,6 +17,8 @@ export interface RecorderOptions {
   outDir: string;
   /** GITHUB_REF_NAME names a `git:` store's series when the location names none */
   env?: NodeJS.ProcessEnv;
+  /** a token for a `git:` store's fetch and push (the token input) */
+  gitAuth?: GitAuth;
 }
 
 /**
@@ -33,7 +36,11 @@ export function baselineRecorder(location: string, options: RecorderOptions): Ba
     store = new FileStore(resolve(repoDir, parsed.path));
     series = async () => '';
   } else {
-    store = new GitBranchStore({ repoDir, branch: parsed.branch });
+    store = new GitBranchStore({
+      repoDir,
+      branch: parsed.branch,
+      ...(options.gitAuth ? { auth: options.gitAuth } : {}),
+    });
     series = async () => parsed.series ?? (await defaultSeries('write', repoDir, options.env));
   }
   return {

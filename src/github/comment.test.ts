@@ -17,6 +17,7 @@ import {
   renderComment,
   reproduceCommand,
 } from './comment.ts';
+import { releaseTarballUrl } from './release.ts';
 import { shellQuote } from './shell.ts';
 import {
   BASE_RUN,
@@ -495,6 +496,20 @@ describe('shellQuote', () => {
     );
     // 40 bash processes: seconds on a busy 2-core machine
   }, 60_000);
+
+  it("reproduceCommand runs the action's release tarball through npx when given one", () => {
+    const packageSpec = releaseTarballUrl('https://github.com', 'acme/loadgate-fork', '1.2.3');
+    expect(packageSpec).toBe(
+      'https://github.com/acme/loadgate-fork/releases/download/v1.2.3/loadgate-1.2.3.tgz',
+    );
+    expect(releaseTarballUrl('https://github.com/', undefined, '1.2.3')).toBe(
+      'https://github.com/loadgate/loadgate/releases/download/v1.2.3/loadgate-1.2.3.tgz',
+    );
+    expect(releaseTarballUrl('https://github.com', 'x; rm -rf /', '1.2.3')).toMatch(/\/loadgate\/loadgate\//);
+    expect(reproduceCommand({ configPath: 'a.yml', overrides: ['x=y'], packageSpec })).toBe(
+      `npx --yes --package=${packageSpec} -- loadgate run --config a.yml --set x=y`,
+    );
+  });
 
   it('reproduceCommand keeps plain values bare and quotes the rest', () => {
     expect(reproduceCommand({ configPath: 'a.yml', overrides: ['load.levels=[1,2]', 'x=y'] })).toBe(

@@ -60,7 +60,7 @@ export interface CommentInput {
   /** the run's page and the report artifact's, when known */
   links?: { runUrl?: string; artifactUrl?: string; artifactName?: string };
   /** the command that reproduces the run locally */
-  reproduce?: { configPath: string; overrides: readonly string[] };
+  reproduce?: Reproduce;
   /** where the run came from, shown escaped */
   head?: { ref?: string; sha?: string };
 }
@@ -283,10 +283,19 @@ function isHttpUrl(url: string): boolean {
   return /^https?:\/\/[A-Za-z0-9.:[\]-]+(\/[A-Za-z0-9._~%/+-]*)?$/.test(url);
 }
 
+/** What reproduces a run: its config and overrides, and the package npx runs (a release tarball). */
+export interface Reproduce {
+  configPath: string;
+  overrides: readonly string[];
+  /** npx's --package: the release tarball's URL (loadgate is not on the npm registry) */
+  packageSpec?: string;
+}
+
 /** The words of `loadgate run` that reproduce a run locally, same config and overrides. */
-export function reproduceCommand(reproduce: { configPath: string; overrides: readonly string[] }): string {
+export function reproduceCommand(reproduce: Reproduce): string {
   return shellCommand([
     'npx',
+    ...(reproduce.packageSpec ? ['--yes', `--package=${reproduce.packageSpec}`, '--'] : []),
     'loadgate',
     'run',
     '--config',
@@ -295,10 +304,14 @@ export function reproduceCommand(reproduce: { configPath: string; overrides: rea
   ]);
 }
 
-function reproduceBlock(reproduce: { configPath: string; overrides: readonly string[] }): string {
+function reproduceBlock(reproduce: Reproduce): string {
   const command = reproduceCommand(reproduce);
   if (command.length > MAX_COMMAND_CHARS) {
-    return `To reproduce locally: \`npx loadgate run\` with the same config and ${reproduce.overrides.length} overrides (the command is ${command.length} characters long; see the action's inputs).`;
+    const run = reproduceCommand({ ...reproduce, configPath: '…', overrides: [] }).replace(
+      / --config …$/,
+      '',
+    );
+    return `To reproduce locally: \`${inertCode(run, 500)}\` with the same config and ${reproduce.overrides.length} overrides (the command is ${command.length} characters long; see the action's inputs).`;
   }
   // A fence longer than any backtick run inside cannot be closed by the command; the command
   // is one line (shellQuote turns control characters into $'\n'), so it cannot open a new block.

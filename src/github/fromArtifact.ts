@@ -10,6 +10,7 @@ import { type Result, ResultSchema } from '../result/schema.ts';
 import { GitHubApiError, type GitHubClient, type PullRequestRef } from './client.ts';
 import type { GitHubRunContext } from './context.ts';
 import { type ActionSink, publishRun } from './publish.ts';
+import { releaseTarballUrl } from './release.ts';
 import { extractZip, UnsafeArchiveError } from './zip.ts';
 
 /**
@@ -228,6 +229,7 @@ export async function commentFromArtifact(
       reproduce: {
         configPath: request?.configPath || DEFAULT_CONFIG_PATH,
         overrides: request?.overrides ?? [],
+        packageSpec: releaseTarballUrl(context.serverUrl, process.env.GITHUB_ACTION_REPOSITORY),
       },
       head: { ref: run.headBranch, sha: run.headSha },
       ...(runPage ? { runUrl: runPage } : {}),

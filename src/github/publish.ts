@@ -2,7 +2,13 @@ import { type Mode, Outputs } from '../action/inputs.ts';
 import { savable } from '../baseline/names.ts';
 import type { Result, Verdict } from '../result/schema.ts';
 import type { GitHubClient } from './client.ts';
-import { type PostOutcome, postStickyComment, renderComment, renderSummary } from './comment.ts';
+import {
+  type PostOutcome,
+  postStickyComment,
+  type Reproduce,
+  renderComment,
+  renderSummary,
+} from './comment.ts';
 import { type GitHubRunContext, isPushToDefaultBranch, runUrl } from './context.ts';
 import { type Finding, findingsOf } from './findings.ts';
 
@@ -123,7 +129,7 @@ export interface PublishInput {
     jobKey: string;
     author?: string;
     artifactName: string;
-    reproduce: { configPath: string; overrides: readonly string[] };
+    reproduce: Reproduce;
     /** default: the pull_request event's head */
     head?: { ref: string; sha: string };
     /** default: this run's page */

@@ -1,8 +1,10 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LadderPlan } from '../../k6-scripts/contract.ts';
 import { GitBranchStore, RECORDS_DIR } from '../../src/baseline/gitStore.ts';
@@ -15,6 +17,7 @@ import { validateConfig } from '../../src/config/validate.ts';
 import { DeadlineError } from '../../src/deadline.ts';
 import { parseLadderSummary } from '../../src/load/summary.ts';
 import { git } from '../helpers/git.ts';
+import { startGitHttpServer } from '../helpers/gitHttpServer.ts';
 import { countReliability } from '../helpers/reliability.ts';
 
 // The real git against a local bare repository standing in for GitHub; each "job" is a clone of
@@ -190,6 +193,117 @@ describe('GitBranchStore', () => {
     await expect(store.add('main', record('r', 1))).rejects.toThrow(
       /git fetch from branch x of nowhere failed/,
     );
+  });
+});
+
+describe("the remote's credentials and refusals", () => {
+  const basic = (token: string) =>
+    `AUTHORIZATION: basic ${Buffer.from(`x-access-token:${token}`).toString('base64')}`;
+
+  it('pushes with the token input when the checkout kept no credentials, and never writes or prints it', async () => {
+    const server = await startGitHttpServer({
+      projectRoot: root,
+      token: 'tok-write',
+      readOnlyToken: 'tok-read',
+    });
+    try {
+      // as actions/checkout with persist-credentials: false leaves it: an HTTP remote, no credentials
+      const job = join(root, 'job-http');
+      // asynchronously: the server answers from this process
+      await promisify(execFile)('git', [
+        '-c',
+        `http.${server.url}/.extraheader=${basic('tok-write')}`,
+        'clone',
+        '--quiet',
+        `${server.url}/origin.git`,
+        job,
+      ]);
+      const retries: string[] = [];
+      const without = new GitBranchStore({
+        repoDir: job,
+        branch: 'http',
+        onRetry: (_, r) => retries.push(r),
+      });
+      const error = (await without.add('main', record('r0', 0)).catch((e: unknown) => e)) as Error;
+      expect(error.message).toMatch(
+        /^git fetch from branch http of origin was refused: the remote asked for credentials and got none\. Fix: .*token input/,
+      );
+
+      const auth = { token: 'tok-write', serverUrl: server.url };
+      const store = new GitBranchStore({
+        repoDir: job,
+        branch: 'http',
+        auth,
+        onRetry: (_, r) => retries.push(r),
+      });
+      await store.add('main', record('r1', 1));
+      expect((await store.latest('main'))?.baseline.runId).toBe('r1');
+      expect(git(bare, 'ls-tree', '--name-only', 'http', `${RECORDS_DIR}/main/`)).toMatch(/-r1\.json$/);
+      expect(server.authorizations).toContain(basic('tok-write').replace('AUTHORIZATION: ', ''));
+
+      // a stale header actions/checkout persisted for the same server is replaced, not doubled
+      git(job, 'config', `http.${server.url}/.extraheader`, basic('tok-stale'));
+      await store.add('main', record('r2', 2));
+      expect((await store.latest('main'))?.baseline.runId).toBe('r2');
+
+      // a token that may read but not write: named at once, with the permission it lacks
+      const readOnly = new GitBranchStore({
+        repoDir: job,
+        branch: 'http',
+        auth: { token: 'tok-read', serverUrl: server.url },
+        onRetry: (_, r) => retries.push(r),
+      });
+      const denied = (await readOnly.add('main', record('r3', 3)).catch((e: unknown) => e)) as Error;
+      expect(denied.message).toMatch(
+        /^git push to branch http of origin was refused: the token may not push to http \(HTTP 403\)\. Fix: give the job `permissions: contents: write`/,
+      );
+      expect(retries).toEqual([]);
+      for (const message of [error.message, denied.message]) {
+        expect(message).not.toContain('tok-');
+        expect(message).not.toContain(Buffer.from('x-access-token:tok-write').toString('base64'));
+      }
+      expect(readFileSync(join(job, '.git', 'config'), 'utf8')).not.toContain(
+        Buffer.from('x-access-token:tok-write').toString('base64'),
+      );
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("names a ruleset's refusal at once, with the fix, instead of retrying it as a lost race", async () => {
+    // GitHub's pre-receive words for a ruleset, from a real hook on the bare remote
+    const hook = join(bare, 'hooks', 'pre-receive');
+    writeFileSync(
+      hook,
+      `#!/bin/sh
+while read old new ref; do
+  if [ "$ref" = refs/heads/ruled ]; then
+    echo "error: GH013: Repository rule violations found for $ref." >&2
+    echo "- Cannot update this protected ref." >&2
+    exit 1
+  fi
+done
+`,
+    );
+    chmodSync(hook, 0o755);
+    try {
+      const job = clone('job-ruled');
+      let attempts = 0;
+      const store = new GitBranchStore({
+        repoDir: job,
+        branch: 'ruled',
+        beforePush: async () => {
+          attempts++;
+        },
+      });
+      const error = (await store.add('main', record('r', 1)).catch((e: unknown) => e)) as Error;
+      expect(error.message).toMatch(
+        /^git push to branch ruled of origin was refused: a repository ruleset refused the push to ruled\. Fix: exclude ruled from the ruleset's target branches, or add GitHub Actions .* to its bypass list, or keep baselines on a branch nothing protects \(baseline: git:<another-branch>\)\. \(git said: .*GH013/,
+      );
+      expect(attempts).toBe(1);
+    } finally {
+      rmSync(hook);
+    }
   });
 });
 

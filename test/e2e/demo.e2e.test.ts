@@ -7,6 +7,7 @@ import { DEFAULT_POLICY } from '../../src/compare/policy.ts';
 import { listRunLeftovers } from '../../src/containers/leftovers.ts';
 import { type Result, ResultSchema } from '../../src/result/schema.ts';
 import { repoRoot, runCli } from '../helpers/cli.ts';
+import { dockerEngineName, dockerEnv, dockerLeftoversOf, onDocker } from '../helpers/dockerEngine.ts';
 
 // The product as a user runs it: the bundled CLI on examples/demo (FastAPI + Postgres + an
 // upstream), real containers and the real k6. Levels are short here; the README's demo
@@ -103,5 +104,44 @@ describe('loadgate run on the demo', () => {
     expect(report).toContain('FAIL');
     expect(report).toContain('p95 of items at 12 VUs');
     expect(await listRunLeftovers(result.runId)).toEqual({ containers: 0, networks: 0 });
+  });
+});
+
+// GitHub's runners run Docker Engine, not Podman: the same run, reduced, on Docker Engine beside it.
+describe.runIf(onDocker)('loadgate run on the demo, on Docker Engine', () => {
+  const outRoot = mkdtempSync(join(tmpdir(), 'loadgate-demo-docker-'));
+  afterAll(() => rmSync(outRoot, { recursive: true, force: true }));
+
+  it('builds, starts, loads and reports as on Podman, and leaves nothing in Docker', async () => {
+    expect(dockerEngineName()).toMatch(/^Engine \d/);
+    const out = join(outRoot, 'docker');
+    const run = await runCli(
+      [
+        'run',
+        '--config',
+        demoConfig,
+        '--out',
+        out,
+        '--set',
+        'load.levelDuration=3s',
+        '--set',
+        'load.warmup=1s',
+        '--set',
+        'load.levels=[1,2]',
+      ],
+      { env: dockerEnv() },
+    );
+    expect(run.exitCode, run.stderr).toBe(0);
+    const result = readResult(out);
+    expect(result.verdict).toBe('pass');
+    expect(result.levels.map((l) => l.level)).toEqual([1, 2]);
+    for (const level of result.levels) {
+      expect(level.requests.map((r) => r.name).sort()).toEqual(['health', 'items']);
+      for (const request of level.requests) expect(request.errorRate).toBe(0);
+    }
+    expect(readFileSync(join(out, 'logs/db.log'), 'utf8')).toContain(
+      'database system is ready to accept connections',
+    );
+    expect(await dockerLeftoversOf(result.runId)).toEqual({ containers: 0, networks: 0 });
   });
 });

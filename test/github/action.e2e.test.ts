@@ -7,6 +7,7 @@ import { defaultJobKey } from '../../src/action/settings.ts';
 import { parseOverrideLines } from '../../src/config/overrides.ts';
 import { listRunLeftovers } from '../../src/containers/leftovers.ts';
 import { ResultSchema } from '../../src/result/schema.ts';
+import { dockerEnv, dockerLeftoversOf, onDocker } from '../helpers/dockerEngine.ts';
 import { FakeGitHub } from './fakeGitHub.ts';
 import { outputsFromStdout, parseFileCommand, runnerCommands } from './runnerCommands.ts';
 import { inputEnv, runnerEnv, stepFiles } from './runnerEnv.ts';
@@ -281,5 +282,34 @@ describe('the bundled action, run as the runner runs it', () => {
     const runId = /run (\d{8}-\d{6}-[0-9a-f]{6})/.exec(run.stdout)?.[1];
     expect(runId).toBeDefined();
     expect(await listRunLeftovers(runId as string)).toEqual({ containers: 0, networks: 0 });
+  });
+});
+
+// GitHub's runners run Docker Engine: pr mode, reduced, with DOCKER_HOST at Docker Engine beside Podman.
+describe.runIf(onDocker)('the bundled action on Docker Engine', () => {
+  it('pr mode on the demo: pass, one sticky comment, exit 0, nothing left in Docker', async () => {
+    gh.addPull({ number: 6, headSha: 'b'.repeat(40), headRef: 'docker', headRepo: 'octo/app' });
+    const out = join(root, 'docker-out');
+    const run = await runAction(
+      'docker',
+      { config: demoConfig, out, set: shortLevels },
+      {
+        pull_request: {
+          ...prEvent.pull_request,
+          number: 6,
+          head: { ...prEvent.pull_request.head, sha: 'b'.repeat(40) },
+        },
+      },
+      dockerEnv(),
+    );
+    expect(run.exitCode, run.stdout + run.stderr).toBe(0);
+    expect(run.outputs).toMatchObject({ verdict: 'pass', comment: 'created' });
+    expect(gh.commentsOn(6)).toHaveLength(1);
+    // the reproduce command runs this version's release tarball through npx
+    expect(gh.commentsOn(6)[0]?.body).toMatch(
+      /npx --yes --package=https:\/\/github\.com\/loadgate\/loadgate\/releases\/download\/v\d+\.\d+\.\d+\/loadgate-\d+\.\d+\.\d+\.tgz -- loadgate run --config /,
+    );
+    const result = ResultSchema.parse(JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')));
+    expect(await dockerLeftoversOf(result.runId)).toEqual({ containers: 0, networks: 0 });
   });
 });

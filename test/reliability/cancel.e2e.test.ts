@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { listRunLeftovers, removeRunLeftovers } from '../../src/containers/leftovers.ts';
 import { ResultSchema } from '../../src/result/schema.ts';
 import { cliPath, repoRoot } from '../helpers/cli.ts';
+import { dockerEnv, dockerLeftoversOf, onDocker } from '../helpers/dockerEngine.ts';
 import { leftoversOf } from '../helpers/engine.ts';
 import { startEngineProxy } from '../helpers/engineProxy.ts';
 import { countReliability } from '../helpers/reliability.ts';
@@ -25,11 +26,19 @@ interface Cancelled {
 }
 
 /** Starts the CLI, sends the runner's signal sequence once `trigger` appears on stdout. */
-function cancelWhen(args: string[], trigger: RegExp, delayMs = 0): Promise<Cancelled> {
+function cancelWhen(
+  args: string[],
+  trigger: RegExp,
+  delayMs = 0,
+  engine: { env: Record<string, string>; leftovers: (runId: string) => Promise<Cancelled['leftovers']> } = {
+    env: {},
+    leftovers: leftoversOf,
+  },
+): Promise<Cancelled> {
   return new Promise((resolve, reject) => {
     const child: ChildProcess = spawn(process.execPath, [cliPath, ...args], {
       cwd: repoRoot,
-      env: { ...process.env, CI: 'true' },
+      env: { ...process.env, CI: 'true', ...engine.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -56,7 +65,7 @@ function cancelWhen(args: string[], trigger: RegExp, delayMs = 0): Promise<Cance
       const waitMs = Math.max(0, signalledAt + delayMs + 10_000 - Date.now());
       await new Promise((r) => setTimeout(r, Math.min(waitMs, 500)));
       try {
-        const leftovers = await leftoversOf(runId);
+        const leftovers = await engine.leftovers(runId);
         countReliability('cancellations', 1, 'CLI runs sent SIGINT, SIGTERM, SIGKILL');
         resolve({ exitCode, signal, runId, stdout, stderr, leftovers });
       } catch (error) {
@@ -222,5 +231,30 @@ describe('cancellation leaves nothing running', () => {
     expect(result.levels[0]?.requests[0]?.count).toBeGreaterThan(0);
     expect(readFileSync(join(out, 'report.md'), 'utf8')).toContain(result.runId);
     expect(existsSync(baseline)).toBe(false);
+  });
+});
+
+// GitHub's runners run Docker Engine: the cancellation during the load, on Docker Engine beside Podman.
+describe.runIf(onDocker)('cancellation on Docker Engine', () => {
+  const outRoot = mkdtempSync(join(tmpdir(), 'loadgate-cancel-docker-'));
+  afterAll(() => rmSync(outRoot, { recursive: true, force: true }));
+
+  it('during the load: exit 130, partial results, nothing left in Docker', async () => {
+    const out = join(outRoot, 'load');
+    const run = await cancelWhen(
+      ['run', '--config', demoConfig, '--out', out, ...short],
+      /level 2\/3/,
+      1_000,
+      {
+        env: dockerEnv(),
+        leftovers: dockerLeftoversOf,
+      },
+    );
+    expect(run.signal).toBeNull();
+    expect(run.exitCode, run.stderr + run.stdout).toBe(130);
+    expect(run.leftovers).toEqual({ containers: 0, networks: 0 });
+    const result = ResultSchema.parse(JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')));
+    expect(result.partial).toBe(true);
+    expect(result.levels[0]?.requests[0]?.count).toBeGreaterThan(0);
   });
 });

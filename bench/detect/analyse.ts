@@ -1,5 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { blockStatuses } from '../../src/compare/paired.ts';
 import { seededRandom } from '../../src/compare/stats.ts';
 import {
   type CheckOutcome,
@@ -8,6 +9,7 @@ import {
   type PeerName,
   pairedCheck,
   pooledShift,
+  renumber,
   shuffled,
   storedCheck,
 } from './checks.ts';
@@ -15,6 +17,7 @@ import { type Pool, poolFromJson } from './pool.ts';
 import { type Rate, rateOf, rateText } from './rates.ts';
 import { VARIANTS, type VariantSpec } from './variants.ts';
 
+const BASE = { runId: 'pool', startedAt: '', toolVersion: '', commit: null, source: 'bench pool' };
 /** A paired run's plan (paired.blocks, paired.maxBlocks defaults). */
 const PLAN = { blocks: 3, maxBlocks: 6 };
 /** Stored runs in a check's history (a `git:` store reads the last 10; the pools hold fewer). */
@@ -91,7 +94,11 @@ export function analysePool(pool: Pool, options: { checks: number; seed: number 
     variant: pool.variant,
     spec,
     blocks: B,
-    invalidBlocks: 0,
+    invalidBlocks: blockStatuses(renumber(pool.blocks), {
+      level: pool.rate,
+      model: 'open',
+      baseline: BASE,
+    }).filter((b) => !b.valid).length,
     effect: {
       p50: pooledShift(pool.blocks, spec.request, 0.5),
       p95: pooledShift(pool.blocks, spec.request, 0.95),
@@ -123,7 +130,7 @@ const pct = (x: number | null) =>
 /** The README's tables: loadgate (paired and stored) and its peers, per variant. */
 export function renderTable(results: readonly VariantResult[]): string {
   const head = [
-    '| Variant | Blocks | True effect (p50, p95, CPU/request) | Paired: rate (95% interval) | Paired min/check (mean, max) | Stored (history of 5): rate | GAB 200% | GAB 110% | Bencher t-test 0.99 |',
+    '| Variant | Blocks (invalid) | True effect (p50, p95, CPU/request) | Paired: rate (95% interval) | Paired min/check (mean, max) | Stored (history of 5): rate | GAB 200% | GAB 110% | Bencher t-test 0.99 |',
     '| --- | ---: | --- | --- | --- | --- | --- | --- | --- |',
   ];
   const rows = results.flatMap((r) => {
@@ -131,7 +138,7 @@ export function renderTable(results: readonly VariantResult[]): string {
     const minutes = `${r.paired.minutes.mean.toFixed(1)}, ${r.paired.minutes.max.toFixed(1)} (${r.paired.blocks.toFixed(1)} blocks)`;
     if (r.spec.aa) {
       return [
-        `| ${r.spec.label}: any regression (false alarm) | ${r.blocks} | ${effect} | ${rateText(r.paired.any)} | ${minutes} | ${rateText(r.stored.any)} (inconclusive ${rateText(r.stored.inconclusive)}) | ${rateText(r.peers.gab200.any)} | ${rateText(r.peers.gab110.any)} | ${rateText(r.peers.bencher.any)} |`,
+        `| ${r.spec.label}: any regression (false alarm) | ${r.blocks} (${r.invalidBlocks}) | ${effect} | ${rateText(r.paired.any)} | ${minutes} | ${rateText(r.stored.any)} (inconclusive ${rateText(r.stored.inconclusive)}) | ${rateText(r.peers.gab200.any)} | ${rateText(r.peers.gab110.any)} | ${rateText(r.peers.bencher.any)} |`,
         ...(r.paired.cpuCost.events > 0
           ? [
               `| ${r.spec.label}: CPU cost reported (a false finding) | ${r.blocks} | | ${rateText(r.paired.cpuCost)} | | | | | |`,
@@ -141,7 +148,7 @@ export function renderTable(results: readonly VariantResult[]): string {
     }
     const q = r.spec.request;
     return [
-      `| ${r.spec.label}: ${q} p50 regressed | ${r.blocks} | ${effect} | ${rateText(r.paired.p50)} | ${minutes} | ${rateText(r.stored.p50)} | ${rateText(r.peers.gab200.p50)} | ${rateText(r.peers.gab110.p50)} | ${rateText(r.peers.bencher.p50)} |`,
+      `| ${r.spec.label}: ${q} p50 regressed | ${r.blocks} (${r.invalidBlocks}) | ${effect} | ${rateText(r.paired.p50)} | ${minutes} | ${rateText(r.stored.p50)} | ${rateText(r.peers.gab200.p50)} | ${rateText(r.peers.gab110.p50)} | ${rateText(r.peers.bencher.p50)} |`,
       `| ${r.spec.label}: ${q} p95 regressed | ${r.blocks} | | ${rateText(r.paired.p95)} | | ${rateText(r.stored.p95)} | ${rateText(r.peers.gab200.p95)} | ${rateText(r.peers.gab110.p95)} | ${rateText(r.peers.bencher.p95)} |`,
       `| ${r.spec.label}: reported (regressed or CPU cost) | ${r.blocks} | | ${rateText(r.paired.reported)} (CPU cost ${rateText(r.paired.cpuCost)}) | | ${rateText(r.stored.any)} | ${rateText(r.peers.gab200.any)} | ${rateText(r.peers.gab110.any)} | ${rateText(r.peers.bencher.any)} |`,
     ];

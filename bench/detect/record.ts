@@ -173,8 +173,8 @@ async function recordBlock(o: {
     };
     const hog = o.spec.hog && variant === 'candidate' ? startHog() : null;
     try {
-      const t = performance.now();
       const cpu0 = await containerCpuMs(target.id);
+      const t = performance.now();
       const slot = await runSlot({
         k6: o.k6,
         baseUrl: target.url,
@@ -183,11 +183,12 @@ async function recordBlock(o: {
         load: o.load,
         outDir: o.outDir,
       });
+      const wallS = (performance.now() - t) / 1000;
       const cpu1 = await containerCpuMs(target.id);
       block.slots.push({
         ...slot,
         cpuMs: cpu0 !== null && cpu1 !== null ? cpu1 - cpu0 : null,
-        wallS: (performance.now() - t) / 1000,
+        wallS,
       });
     } finally {
       hog?.kill('SIGKILL');

@@ -20,7 +20,7 @@ import { VARIANTS, type VariantSpec } from './variants.ts';
 const BASE = { runId: 'pool', startedAt: '', toolVersion: '', commit: null, source: 'bench pool' };
 /** A paired run's plan (paired.blocks, paired.maxBlocks defaults). */
 const PLAN = { blocks: 3, maxBlocks: 6 };
-/** Stored runs in a check's history (a `git:` store reads the last 10; the pools hold fewer). */
+/** Stored runs in a check's history at most (a `git:` store reads the last 10; the pools hold fewer). */
 const HISTORY = 5;
 
 export interface VariantResult {
@@ -48,7 +48,7 @@ export async function analysePools(dir: string, options: { checks: number; seed:
   const results: VariantResult[] = [];
   for (const file of files) {
     const pool = poolFromJson(await readFile(join(dir, file), 'utf8'));
-    if (!(pool.variant in VARIANTS) || pool.blocks.length < PLAN.blocks) continue;
+    if (!(pool.variant in VARIANTS) || pool.blocks.length < 2) continue;
     results.push(analysePool(pool, options));
   }
   return renderTable(results);
@@ -65,11 +65,14 @@ export function analysePool(pool: Pool, options: { checks: number; seed: number 
   const minutes: number[] = [];
   const stored: ReturnType<typeof storedCheck>[] = [];
   for (let c = 0; c < options.checks; c++) {
-    const order = shuffled(B, random).slice(0, PLAN.maxBlocks);
-    const check = pairedCheck(pool.blocks, order, { rate: pool.rate, plan: PLAN });
-    paired.push(check);
-    // stack start and priming (both sides), then the blocks it used
-    minutes.push((startupS + check.used.reduce((s, i) => s + (blockWallS[i] as number), 0)) / 60);
+    // a paired run always runs its first PLAN.blocks: a smaller pool makes no paired check
+    if (B >= PLAN.blocks) {
+      const order = shuffled(B, random).slice(0, PLAN.maxBlocks);
+      const check = pairedCheck(pool.blocks, order, { rate: pool.rate, plan: PLAN });
+      paired.push(check);
+      // stack start and priming (both sides), then the blocks it used
+      minutes.push((startupS + check.used.reduce((s, i) => s + (blockWallS[i] as number), 0)) / 60);
+    }
     const [candidate, ...others] = shuffled(B, random);
     stored.push(storedCheck(pool.blocks, others.slice(0, HISTORY), candidate as number, pool.rate));
   }
@@ -130,12 +133,14 @@ const pct = (x: number | null) =>
 /** The README's tables: loadgate (paired and stored) and its peers, per variant. */
 export function renderTable(results: readonly VariantResult[]): string {
   const head = [
-    '| Variant | Blocks (invalid) | True effect (p50, p95, CPU/request) | Paired: rate (95% interval) | Paired min/check (mean, max) | Stored (history of 5): rate | GAB 200% | GAB 110% | Bencher t-test 0.99 |',
+    '| Variant | Blocks (invalid) | True effect (p50, p95, CPU/request) | Paired: rate (95% interval) | Paired min/check (mean, max) | Stored (history of ≤ 5): rate | GAB 200% | GAB 110% | Bencher t-test 0.99 |',
     '| --- | ---: | --- | --- | --- | --- | --- | --- | --- |',
   ];
   const rows = results.flatMap((r) => {
     const effect = `${pct(r.effect.p50)}, ${pct(r.effect.p95)}, ${pct(r.effect.cpu)}`;
-    const minutes = `${r.paired.minutes.mean.toFixed(1)}, ${r.paired.minutes.max.toFixed(1)} (${r.paired.blocks.toFixed(1)} blocks)`;
+    const minutes = !Number.isFinite(r.paired.minutes.mean)
+      ? '—'
+      : `${r.paired.minutes.mean.toFixed(1)}, ${r.paired.minutes.max.toFixed(1)} (${r.paired.blocks.toFixed(1)} blocks)`;
     if (r.spec.aa) {
       return [
         `| ${r.spec.label}: any regression (false alarm) | ${r.blocks} (${r.invalidBlocks}) | ${effect} | ${rateText(r.paired.any)} | ${minutes} | ${rateText(r.stored.any)} (inconclusive ${rateText(r.stored.inconclusive)}) | ${rateText(r.peers.gab200.any)} | ${rateText(r.peers.gab110.any)} | ${rateText(r.peers.bencher.any)} |`,

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { analysePool, renderTable } from '../../bench/detect/analyse.ts';
 import { pairedCheck, runOfSide, shuffled, storedCheck } from '../../bench/detect/checks.ts';
 import { ratioAlert, tTestAlert, tTestUpperLimit } from '../../bench/detect/peers.ts';
 import { type Pool, poolFromJson, poolToJson, type RecordedBlock } from '../../bench/detect/pool.ts';
@@ -120,5 +121,42 @@ describe('checks on synthetic blocks', () => {
   it('pools a side of a block into one run', () => {
     const run = runOfSide(block(1, 1, 0), 'base', 100, '2026-01-01T00:00:00.000Z');
     expect(run.cells.find((c) => c.request === 'list')?.count).toBe(1600);
+  });
+});
+
+describe('the analysis of a pool', () => {
+  it('rates a 30% slower candidate as detected, with an interval on the distinct blocks, and renders it', () => {
+    const pool: Pool = {
+      variant: 'articles-query',
+      rate: 100,
+      slotS: 10,
+      warmupS: 2,
+      startupS: [40],
+      blocks: poolOf(1.3),
+    };
+    const result = analysePool(pool, { checks: 6, seed: 1 });
+    expect(result.paired.p50.rate).toBe(1);
+    expect(result.paired.p50.distinct).toBe(8);
+    expect(result.effect.p50).toBeCloseTo(0.3, 1);
+    expect(result.effect.cpu).toBeCloseTo(0.3, 5);
+    // the stack's 40 s and at least 3 blocks of 4 slots of 12 s
+    expect(result.paired.minutes.mean).toBeGreaterThanOrEqual((40 + 3 * 48) / 60);
+    const table = renderTable([result]);
+    expect(table).toContain('| articles list + one query: list p50 regressed | 8 (0) | +');
+    expect(table).toMatch(/\| 100% \(\d+–100%\) \|/);
+  });
+  it('makes no paired check from a pool of fewer blocks than a run starts with', () => {
+    const pool: Pool = {
+      variant: 'articles-aa',
+      rate: 100,
+      slotS: 10,
+      warmupS: 2,
+      startupS: [40],
+      blocks: poolOf(1, 2),
+    };
+    const result = analysePool(pool, { checks: 4, seed: 1 });
+    expect(result.paired.any.checks).toBe(0);
+    expect(result.stored.any.checks).toBe(4);
+    expect(renderTable([result])).toContain('| — | — |');
   });
 });

@@ -69,11 +69,7 @@ export function pairedCheck(
   }
   const c = outcome.comparison;
   return {
-    regressed: c.verdict === 'regressed',
-    inconclusive: c.verdict === 'inconclusive',
-    regressedMetrics: c.metrics
-      .filter((m) => m.verdict === 'regressed')
-      .map((m) => `${m.request}/${m.metric}`),
+    ...verdictOf(c),
     cpuCost: outcome.cpuCost !== null && outcome.cpuCost.share > 0,
     blocksUsed: used,
     used: order.slice(0, used),
@@ -138,11 +134,7 @@ export function storedCheck(
     }
   }
   return {
-    regressed: c.verdict === 'regressed',
-    inconclusive: c.verdict === 'inconclusive',
-    regressedMetrics: c.metrics
-      .filter((m) => m.verdict === 'regressed')
-      .map((m) => `${m.request}/${m.metric}`),
+    ...verdictOf(c),
     cpuCost: false,
     blocksUsed: 1,
     used: [...history, candidate],
@@ -178,4 +170,18 @@ export function cpuShift(pool: readonly RecordedBlock[]): number | null {
   const b = per('base');
   const c = per('candidate');
   return b !== null && c !== null && b > 0 ? c / b - 1 : null;
+}
+
+/** What a check's comparison said, as the table counts it. */
+function verdictOf(c: {
+  verdict: string;
+  metrics: readonly { verdict: string; request: string; metric: string }[];
+}) {
+  return {
+    regressed: c.verdict === 'regressed',
+    inconclusive: c.verdict === 'inconclusive',
+    regressedMetrics: c.metrics
+      .filter((m) => m.verdict === 'regressed')
+      .map((m) => `${m.request}/${m.metric}`),
+  };
 }
